@@ -1,0 +1,3 @@
+from mcp_storyboard.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,160 @@
+"""The ``mcp-storyboard`` command: ``serve`` (default), ``init-db``, ``migrate``, ``doctor``.
+
+Every known failure (``StoryboardError``) prints one line to stderr and exits 2; no tracebacks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import TextIO
+
+import anyio
+
+from mcp_storyboard.config import DRIVERS, Settings
+from mcp_storyboard.db.connection import Database, connect
+from mcp_storyboard.db.indexes import ALL_INDEXES, IndexSpec, ensure_indexes, missing_indexes
+from mcp_storyboard.db.migrations import apply_migrations, pending_migrations
+from mcp_storyboard.errors import StoryboardError
+
+EXIT_CONFIG = 2
+
+
+def _add_db_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--mongodb-uri", help="MongoDB URI (env MONGODB_URI or MONGO_URL); memory:// for a throwaway database; "
+                        "unset for the embedded database")
+    parser.add_argument("--db-name", help="database name (env DB_NAME, default storyboard)")
+    parser.add_argument("--driver", choices=DRIVERS, help="driver (env STORYBOARD_DRIVER, default pymongo)")
+    parser.add_argument("--data-dir", type=Path, help="where the embedded database lives (env STORYBOARD_DATA_DIR)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mcp-storyboard", description="An MCP server for AI storyboarding over MongoDB.")
+    sub = parser.add_subparsers(dest="command")
+
+    serve = sub.add_parser("serve", help="run the MCP server (the default command)")
+    _add_db_flags(serve)
+    serve.add_argument("--transport", choices=("stdio", "http"), default="stdio")
+    serve.add_argument("--host", default="127.0.0.1", help="HTTP bind address (loopback only until HTTP auth lands)")
+    serve.add_argument("--port", type=int, default=8765, help="HTTP port")
+    serve.add_argument("--toolsets", default=None, help="comma-separated toolsets, or 'all' (default: all but users)")
+    serve.add_argument("--read-only", action="store_true", help="list and allow only read tools")
+    serve.add_argument("--list-tools", action="store_true", help="print the effective tool catalog and exit")
+
+    init_db = sub.add_parser("init-db", help="create every collection index (idempotent)")
+    _add_db_flags(init_db)
+
+    migrate = sub.add_parser("migrate", help="apply pending data migrations")
+    _add_db_flags(migrate)
+    migrate.add_argument("--dry-run", action="store_true", help="report what would change, change nothing")
+
+    doctor = sub.add_parser("doctor", help="print backend, driver, server version, index and migration status")
+    _add_db_flags(doctor)
+    return parser
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(
+        mongodb_uri=getattr(args, "mongodb_uri", None),
+        db_name=getattr(args, "db_name", None),
+        driver=getattr(args, "driver", None),
+        data_dir=getattr(args, "data_dir", None),
+    )
+
+
+async def run_init_db(settings: Settings, out: TextIO) -> int:
+    async with connect(settings) as database:
+        created = await ensure_indexes(database)
+        for spec in created:
+            unique = " unique" if spec.unique else ""
+            out.write(f"created {spec.collection}.{spec.name}{unique}\n")
+        out.write(f"{len(created)} index(es) created, {len(ALL_INDEXES) - len(created)} already present\n")
+    return 0
+
+
+async def run_migrate(settings: Settings, out: TextIO, *, dry_run: bool) -> int:
+    async with connect(settings) as database:
+        results = await apply_migrations(database, dry_run=dry_run)
+        verb = "would change" if dry_run else "changed"
+        for result in results:
+            out.write(f"{result.version:04d} {result.name}: {verb} {result.changed} document(s)\n")
+        if not results:
+            out.write("no pending migrations\n")
+    return 0
+
+
+async def doctor_report(database: Database, settings: Settings) -> list[tuple[str, str]]:
+    """The doctor's findings as (label, value) rows."""
+    missing = await missing_indexes(database)
+    pending = await pending_migrations(database)
+    caps = database.capabilities
+    rows = [
+        ("backend", database.backend),
+        ("driver", database.driver),
+        ("database", f"{settings.db_name} at {database.uri_for_display}"),
+        ("server version", await database.server_version()),
+        ("capabilities", ", ".join(k for k, v in vars(caps).items() if v) or "none"),
+        ("indexes", f"{len(ALL_INDEXES) - len(missing)}/{len(ALL_INDEXES)} present" + _missing_text(missing)),
+        ("migrations", "up to date" if not pending else "pending: " + ", ".join(f"{m.version:04d} {m.name}" for m in pending)
+         + " (run migrate)"),
+    ]
+    if database.backend == "embedded":
+        rows.insert(3, ("data dir", str(settings.data_dir)))
+    return rows
+
+
+def _missing_text(missing: Sequence[IndexSpec]) -> str:
+    if not missing:
+        return ""
+    names = ", ".join(f"{m.collection}.{m.name}" for m in missing[:5])
+    more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+    return f"; missing {names}{more} (run init-db)"
+
+
+async def run_doctor(settings: Settings, out: TextIO) -> int:
+    async with connect(settings) as database:
+        for label, value in await doctor_report(database, settings):
+            out.write(f"{label + ':':<16}{value}\n")
+    return 0
+
+
+def _run(coro_factory: Callable[[], Awaitable[int]]) -> int:
+    return anyio.run(coro_factory)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
+        argv.insert(0, "serve")
+    args = build_parser().parse_args(argv)
+    try:
+        settings = settings_from_args(args)
+        if args.command == "init-db":
+            return _run(lambda: run_init_db(settings, sys.stdout))
+        if args.command == "migrate":
+            return _run(lambda: run_migrate(settings, sys.stdout, dry_run=args.dry_run))
+        if args.command == "doctor":
+            return _run(lambda: run_doctor(settings, sys.stdout))
+        return _serve(settings, args)
+    except StoryboardError as exc:
+        print(f"mcp-storyboard: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    from mcp_storyboard.server import app
+
+    toolsets = app.parse_toolsets(args.toolsets)
+    if args.list_tools:
+        sys.stdout.write(app.list_tools_text(toolsets=toolsets, read_only=args.read_only))
+        return 0
+    app.serve(settings, transport=args.transport, host=args.host, port=args.port, toolsets=toolsets, read_only=args.read_only)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,134 @@
+"""Settings from the environment and CLI flags, validated with one-line errors."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal, get_args
+from urllib.parse import urlsplit
+
+import platformdirs
+
+from mcp_storyboard.errors import ConfigError
+
+Driver = Literal["pymongo", "motor"]
+DRIVERS: tuple[str, ...] = get_args(Driver)
+MEMORY_URI = "memory://"
+DEFAULT_DB_NAME = "storyboard"
+DEFAULT_MEDIA_MAX_BYTES = 100 * 1024 * 1024
+_DB_NAME_FORBIDDEN = set('/\\. "$*<>:|?')
+
+
+def default_data_dir() -> Path:
+    """The platform's per-user data directory for mcp-storyboard."""
+    return Path(platformdirs.user_data_dir("mcp-storyboard", appauthor=False))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the server needs to start. Build with :meth:`from_env`; every field is validated."""
+
+    mongodb_uri: str | None = None
+    """A ``mongodb://`` or ``mongodb+srv://`` URI, ``memory://``, or None for the embedded server."""
+    db_name: str = DEFAULT_DB_NAME
+    driver: Driver = "pymongo"
+    data_dir: Path = field(default_factory=default_data_dir)
+    media_max_bytes: int = DEFAULT_MEDIA_MAX_BYTES
+    server_timeout_ms: int = 5000
+
+    def __post_init__(self) -> None:
+        validate_uri(self.mongodb_uri)
+        validate_db_name(self.db_name)
+        if self.driver not in DRIVERS:
+            raise ConfigError(
+                f"STORYBOARD_DRIVER '{self.driver}' is not a driver",
+                hint="set it to one of: " + ", ".join(DRIVERS),
+            )
+        if self.media_max_bytes <= 0:
+            raise ConfigError("STORYBOARD_MEDIA_MAX_BYTES must be a positive number of bytes")
+
+    @property
+    def backend(self) -> Literal["memory", "embedded", "mongodb"]:
+        if self.mongodb_uri is None:
+            return "embedded"
+        if self.mongodb_uri.startswith(MEMORY_URI):
+            return "memory"
+        return "mongodb"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Read ``MONGODB_URI`` (or ``MONGO_URL``), ``DB_NAME``, ``STORYBOARD_DRIVER``, ``STORYBOARD_DATA_DIR``
+        and ``STORYBOARD_MEDIA_MAX_BYTES``; keyword overrides (from CLI flags) win when not None.
+
+        Raises:
+            ConfigError: a value is invalid; the message names the variable and the fix.
+        """
+        env = os.environ if env is None else env
+        uri = env.get("MONGODB_URI") or env.get("MONGO_URL") or None
+        values: dict[str, object] = {
+            "mongodb_uri": uri.strip() if uri else None,
+            "db_name": env.get("DB_NAME") or DEFAULT_DB_NAME,
+            "driver": (env.get("STORYBOARD_DRIVER") or "pymongo").strip().lower(),
+        }
+        if env.get("STORYBOARD_DATA_DIR"):
+            values["data_dir"] = Path(env["STORYBOARD_DATA_DIR"]).expanduser()
+        if env.get("STORYBOARD_MEDIA_MAX_BYTES"):
+            raw = env["STORYBOARD_MEDIA_MAX_BYTES"]
+            try:
+                values["media_max_bytes"] = int(raw)
+            except ValueError:
+                raise ConfigError(f"STORYBOARD_MEDIA_MAX_BYTES '{raw}' is not a whole number of bytes") from None
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        if isinstance(values.get("data_dir"), str):
+            values["data_dir"] = Path(str(values["data_dir"])).expanduser()
+        return cls(**values)  # type: ignore[arg-type]
+
+    def with_(self, **changes: object) -> Settings:
+        """A copy with some fields changed (validated again)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def redacted_uri(self) -> str:
+        """The URI with any password removed, safe for logs and ``doctor``."""
+        if self.mongodb_uri is None:
+            return "(embedded)"
+        return redact_uri(self.mongodb_uri)
+
+
+def redact_uri(uri: str) -> str:
+    """Drop user info from a URI: ``mongodb://user:pw@host`` → ``mongodb://***@host``."""
+    scheme, sep, rest = uri.partition("://")
+    if not sep:
+        return "***"
+    netloc, slash, tail = rest.partition("/")
+    if "@" in netloc:
+        netloc = "***@" + netloc.rsplit("@", 1)[1]
+    return f"{scheme}://{netloc}{slash}{tail.split('?', 1)[0]}"
+
+
+def validate_uri(uri: str | None) -> None:
+    """Raise a ConfigError for a URI that no backend accepts."""
+    if uri is None or uri.startswith(MEMORY_URI):
+        return
+    if not uri.startswith(("mongodb://", "mongodb+srv://")):
+        raise ConfigError(
+            f"MONGODB_URI must start with mongodb://, mongodb+srv:// or memory:// (got '{redact_uri(uri)}')",
+            hint="unset it to use the embedded database",
+        )
+    try:
+        parts = urlsplit(uri)
+        hosts = parts.netloc.rsplit("@", 1)[-1]
+    except ValueError:
+        raise ConfigError(f"MONGODB_URI '{redact_uri(uri)}' is not a valid URI") from None
+    if not hosts:
+        raise ConfigError(f"MONGODB_URI '{redact_uri(uri)}' names no host", hint="e.g. mongodb://localhost:27017")
+
+
+def validate_db_name(name: str) -> None:
+    """Raise a ConfigError for a database name MongoDB refuses."""
+    if not name or len(name) > 63 or any(ch in _DB_NAME_FORBIDDEN for ch in name):
+        raise ConfigError(
+            f"DB_NAME '{name}' is not a valid database name",
+            hint='use 1-63 characters without / \\ . " $ * < > : | ? or spaces',
+        )

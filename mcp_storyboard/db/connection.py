@@ -1,0 +1,193 @@
+"""One ``connect()`` for the three backends: a MongoDB URI, the embedded server, and ``memory://``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import anyio
+
+from mcp_storyboard.config import Settings, redact_uri
+from mcp_storyboard.db import driver as shim
+from mcp_storyboard.db.media import GridFSMediaStore, MediaStore, MemoryMediaStore
+from mcp_storyboard.errors import ConfigError
+
+Backend = Literal["memory", "embedded", "mongodb"]
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What the backend can do; tests skip, and services fall back, on what is missing."""
+
+    transactions: bool
+    change_streams: bool
+    gridfs: bool
+    collation: bool
+
+    @classmethod
+    def for_backend(cls, backend: Backend, *, replica_set: bool) -> Capabilities:
+        if backend == "memory":
+            return cls(transactions=False, change_streams=False, gridfs=False, collation=False)
+        # Transactions and change streams need a replica set (the embedded server advertises one).
+        return cls(transactions=replica_set, change_streams=replica_set, gridfs=True, collation=True)
+
+
+@dataclass
+class Database:
+    """A connected database: the driver handles plus the shim calls that differ between drivers."""
+
+    client: Any
+    db: Any
+    backend: Backend
+    driver: shim.DriverName
+    capabilities: Capabilities
+    media: MediaStore
+    uri_for_display: str
+    _closers: list[Any] = field(default_factory=list)
+
+    def collection(self, name: str) -> Any:
+        return self.db[name]
+
+    async def aggregate(self, collection: str, pipeline: Sequence[Mapping[str, Any]], *, session: Any = None) -> list[dict[str, Any]]:
+        return await shim.aggregate(self.db[collection], pipeline, session=session)
+
+    async def list_indexes(self, collection: str) -> list[dict[str, Any]]:
+        return await shim.list_indexes(self.db[collection])
+
+    def transaction(self) -> Any:
+        """``async with database.transaction() as session:`` — session is None on memory://."""
+        return shim.transaction(self.client, self.capabilities.transactions)
+
+    async def server_version(self) -> str:
+        if self.backend == "memory":
+            return "mongomock"
+        info = await self.db.command("buildInfo")
+        version = str(info.get("version", "unknown"))
+        if "secantusVersion" in info:
+            version += f" (SecantusDB {info['secantusVersion']})"
+        return version
+
+    async def close(self) -> None:
+        for closer in reversed(self._closers):
+            result = closer()
+            if hasattr(result, "__await__"):
+                await result
+        self._closers.clear()
+
+
+def _import_mongomock() -> Any:
+    try:
+        from mongomock_motor import AsyncMongoMockClient
+    except ImportError:
+        raise ConfigError(
+            "memory:// needs mongomock-motor, which is not installed",
+            hint="pip install 'mcp-storyboard[test]', or set MONGODB_URI to a real database",
+        ) from None
+    return AsyncMongoMockClient
+
+
+def _make_client(uri: str, driver: str, timeout_ms: int) -> Any:
+    options: dict[str, Any] = {"tz_aware": True, "serverSelectionTimeoutMS": timeout_ms, "uuidRepresentation": "standard"}
+    if driver == "motor":
+        from motor.motor_asyncio import AsyncIOMotorClient
+
+        return AsyncIOMotorClient(uri, **options)
+    from pymongo import AsyncMongoClient
+
+    return AsyncMongoClient(uri, **options)
+
+
+def _make_bucket(db: Any, driver: str) -> Any:
+    if driver == "motor":
+        from motor.motor_asyncio import AsyncIOMotorGridFSBucket
+
+        return AsyncIOMotorGridFSBucket(db, bucket_name="media")
+    from gridfs import AsyncGridFSBucket
+
+    return AsyncGridFSBucket(db, bucket_name="media")
+
+
+async def _ping(client: Any, display_uri: str) -> dict[str, Any]:
+    from pymongo.errors import ConfigurationError, OperationFailure, PyMongoError
+
+    try:
+        return dict(await client.admin.command("hello"))
+    except OperationFailure as exc:
+        raise ConfigError(
+            f"the database at {display_uri} refused the connection ({exc.code}: authentication or permissions)",
+            hint="check the user and password in MONGODB_URI",
+        ) from None
+    except (ConfigurationError, PyMongoError) as exc:
+        raise ConfigError(
+            f"cannot reach the database at {display_uri} ({type(exc).__name__})",
+            hint="start MongoDB or fix MONGODB_URI; unset MONGODB_URI to use the embedded database",
+        ) from None
+
+
+async def open_database(settings: Settings, *, uri: str | None = None, backend: Backend | None = None) -> Database:
+    """Connect to a wire-protocol server (``uri``) or to memory://; see :func:`connect`."""
+    backend = backend or settings.backend
+    uri = uri or settings.mongodb_uri
+    if backend == "memory":
+        client = _import_mongomock()(tz_aware=True)
+        return Database(
+            client=client,
+            db=client[settings.db_name],
+            backend="memory",
+            driver="mongomock",
+            capabilities=Capabilities.for_backend("memory", replica_set=False),
+            media=MemoryMediaStore(max_bytes=settings.media_max_bytes),
+            uri_for_display="memory://",
+        )
+    assert uri is not None
+    display = redact_uri(uri)
+    try:
+        client = _make_client(uri, settings.driver, settings.server_timeout_ms)
+    except Exception as exc:  # the driver parses the URI here; its message may echo credentials
+        raise ConfigError(f"MONGODB_URI '{display}' is not usable ({type(exc).__name__})", hint="check its format") from None
+    try:
+        hello = await _ping(client, display)
+    except BaseException:
+        await shim._maybe_await(client.close())
+        raise
+    db = client[settings.db_name]
+    return Database(
+        client=client,
+        db=db,
+        backend=backend,
+        driver=settings.driver,
+        capabilities=Capabilities.for_backend(backend, replica_set=bool(hello.get("setName"))),
+        media=GridFSMediaStore(db, _make_bucket(db, settings.driver), settings.media_max_bytes),
+        uri_for_display=display,
+        _closers=[client.close],
+    )
+
+
+@asynccontextmanager
+async def connect(settings: Settings) -> AsyncIterator[Database]:
+    """Connect to the configured backend, closing (and releasing the embedded server) on exit.
+
+    Raises:
+        ConfigError: the database cannot be reached or started; the message says what to fix.
+    """
+    embedded = None
+    if settings.backend == "embedded":
+        from mcp_storyboard.db.embedded import EmbeddedServer
+
+        embedded = EmbeddedServer(settings.data_dir)
+        uri = await anyio.to_thread.run_sync(embedded.start)
+        try:
+            database = await open_database(settings, uri=uri, backend="embedded")
+        except BaseException:
+            await anyio.to_thread.run_sync(embedded.stop)
+            raise
+        database._closers.insert(0, lambda: anyio.to_thread.run_sync(embedded.stop))
+    else:
+        database = await open_database(settings)
+    try:
+        yield database
+    finally:
+        with anyio.CancelScope(shield=True):
+            await database.close()

@@ -1,0 +1,117 @@
+"""Every index: the schema's 35 (DATABASE_SCHEMA.md, "Complete Index Listing") plus the few our own queries
+need, each with the reason. Created idempotently at start-up and by ``mcp-storyboard init-db``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mcp_storyboard.db.connection import Database
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    collection: str
+    keys: tuple[tuple[str, int], ...]
+    unique: bool = False
+    why: str = ""
+    """Empty for the schema's own indexes; the reason for each addition."""
+
+    @property
+    def name(self) -> str:
+        # MongoDB's default naming, so an index created by the original app's init script is recognised.
+        return "_".join(f"{field}_{direction}" for field, direction in self.keys)
+
+
+def _ix(collection: str, *keys: tuple[str, int], unique: bool = False, why: str = "") -> IndexSpec:
+    return IndexSpec(collection, tuple(keys), unique, why)
+
+
+SCHEMA_INDEXES: tuple[IndexSpec, ...] = (
+    _ix("projects", ("id", 1), unique=True),
+    _ix("projects", ("created_at", -1)),
+    _ix("scenes", ("id", 1), unique=True),
+    _ix("scenes", ("project_id", 1), ("order", 1)),
+    _ix("scenes", ("parent_scene_id", 1)),
+    _ix("scenes", ("is_alternate", 1)),
+    _ix("clips", ("id", 1), unique=True),
+    _ix("clips", ("scene_id", 1), ("order", 1)),
+    _ix("clips", ("scene_id", 1), ("timeline_position", 1)),
+    _ix("characters", ("id", 1), unique=True),
+    _ix("characters", ("project_id", 1), ("name", 1)),
+    _ix("style_templates", ("id", 1), unique=True),
+    _ix("style_templates", ("project_id", 1), ("name", 1)),
+    _ix("facefusion_jobs", ("id", 1), unique=True),
+    _ix("facefusion_jobs", ("status", 1), ("priority", -1), ("created_at", 1)),
+    _ix("facefusion_jobs", ("character_id", 1)),
+    _ix("facefusion_jobs", ("project_id", 1), ("created_at", -1)),
+    _ix("facefusion_presets", ("id", 1), unique=True),
+    _ix("facefusion_presets", ("name", 1)),
+    _ix("facefusion_presets", ("operation_type", 1), ("is_public", 1)),
+    _ix("database_models", ("id", 1), unique=True),
+    _ix("database_models", ("is_active", 1), ("type", 1)),
+    _ix("database_models", ("base_model", 1), ("is_active", 1)),
+    _ix("inference_configurations", ("model_id", 1), ("preset_type", 1), unique=True),
+    _ix("civitai_models", ("id", 1), unique=True),
+    _ix("civitai_models", ("type", 1), ("nsfw", 1)),
+    _ix("generation_batches", ("id", 1), unique=True),
+    _ix("generation_batches", ("project_id", 1), ("created_at", -1)),
+    _ix("generation_batches", ("status", 1)),
+    _ix("users", ("id", 1), unique=True),
+    _ix("users", ("username", 1), unique=True),
+    _ix("users", ("email", 1), unique=True),
+    _ix("comfyui_servers", ("id", 1), unique=True),
+    _ix("comfyui_servers", ("url", 1), unique=True),
+    _ix("comfyui_servers", ("is_active", 1)),
+)
+
+EXTRA_INDEXES: tuple[IndexSpec, ...] = (
+    _ix(
+        "clips",
+        ("project_id", 1),
+        ("scene_id", 1),
+        ("order", 1),
+        why="the project tree, Markdown export and project delete read all clips of a project in one query",
+    ),
+    _ix("clips", ("character_id", 1), why="deleting a character clears it from its clips"),
+    _ix("clips", ("style_template_id", 1), why="deleting a style template clears it from its clips"),
+    _ix("clips", ("alternate_of", 1), why="listing the alternates of a clip"),
+    _ix(
+        "projects",
+        ("owner_id", 1),
+        ("created_at", -1),
+        why="list_projects pages one owner's projects newest first",
+    ),
+    _ix(
+        "style_templates",
+        ("project_id", 1),
+        ("use_count", -1),
+        why="templates are listed by use_count descending within a project (null project = library)",
+    ),
+    _ix("generation_batches", ("status", 1), ("created_at", 1), why="the batch queue claims the oldest queued batch"),
+)
+
+ALL_INDEXES: tuple[IndexSpec, ...] = SCHEMA_INDEXES + EXTRA_INDEXES
+COLLECTIONS: tuple[str, ...] = tuple(dict.fromkeys(spec.collection for spec in SCHEMA_INDEXES))
+
+
+async def missing_indexes(database: Database) -> list[IndexSpec]:
+    """The indexes of ``ALL_INDEXES`` the database does not have (compared by keys and unique flag)."""
+    missing: list[IndexSpec] = []
+    for collection in COLLECTIONS:
+        existing = {_signature(ix) for ix in await database.list_indexes(collection)}
+        missing += [s for s in ALL_INDEXES if s.collection == collection and (s.keys, s.unique) not in existing]
+    return missing
+
+
+def _signature(index: dict[str, object]) -> tuple[tuple[tuple[str, int], ...], bool]:
+    keys = index.get("key") or {}
+    return tuple((str(k), int(v)) for k, v in dict(keys).items()), bool(index.get("unique", False))  # type: ignore[call-overload]
+
+
+async def ensure_indexes(database: Database) -> list[IndexSpec]:
+    """Create every missing index; return the ones created (empty when all existed)."""
+    created = await missing_indexes(database)
+    for spec in created:
+        await database.collection(spec.collection).create_index(list(spec.keys), unique=spec.unique, name=spec.name)
+    return created

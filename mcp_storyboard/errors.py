@@ -1,0 +1,153 @@
+"""The one exception tree of mcp-storyboard.
+
+Services and repositories raise these; only the server layer translates them (to a ``ToolError`` whose
+message starts with the stable ``[code]``, or to the SDK's resource errors), and only the CLI turns
+``ConfigError`` into a one-line message.
+
+    StoryboardError
+    ├── ConfigError            bad settings, unreachable database, missing optional install
+    ├── ValidationError        a value outside what a field allows (names the field and the allowed values)
+    ├── NotFoundError          an id that does not exist (or is not where the caller said)
+    ├── ConflictError          a unique key taken, a timeline overlap, a concurrent change
+    ├── InvalidStateError      an operation the current state forbids (cycle, depth, missing confirmation)
+    ├── CapabilityError        the backend lacks a feature (GridFS or transactions on memory://)
+    ├── QueueError             job queue rules (claim, lease, retry)
+    └── IntegrationError       an external service failed
+        ├── ComfyUIError
+        ├── CivitAIError
+        └── FaceFusionError
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+ErrorCode = Literal[
+    "config",
+    "invalid-argument",
+    "not-found",
+    "conflict",
+    "duplicate",
+    "clip-overlap",
+    "invalid-parent",
+    "invalid-state",
+    "confirmation-required",
+    "alternate-not-found",
+    "capability",
+    "too-large",
+    "queue",
+    "integration",
+]
+
+
+class StoryboardError(Exception):
+    """Root of every error this package raises on purpose.
+
+    ``code`` is stable and machine-readable; ``hint`` is the next step for the caller.
+    """
+
+    code: ErrorCode = "invalid-state"
+
+    def __init__(self, message: str, *, hint: str | None = None, code: ErrorCode | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        if code is not None:
+            self.code = code
+
+    def __str__(self) -> str:
+        if not self.hint:
+            return self.message
+        return f"{self.message}. {self.hint[:1].upper()}{self.hint[1:]}"
+
+
+class ConfigError(StoryboardError):
+    """Settings that cannot work; the message says what to change."""
+
+    code: ErrorCode = "config"
+
+
+class ValidationError(StoryboardError):
+    """A value outside what a field allows."""
+
+    code: ErrorCode = "invalid-argument"
+
+    def __init__(self, field: str, message: str, *, allowed: Sequence[object] | None = None, hint: str | None = None):
+        if allowed is not None and hint is None:
+            hint = "allowed values: " + ", ".join(str(a) for a in allowed)
+        super().__init__(f"{field}: {message}", hint=hint)
+        self.field = field
+        self.allowed = list(allowed) if allowed is not None else None
+
+
+class NotFoundError(StoryboardError):
+    """An id that does not exist."""
+
+    code: ErrorCode = "not-found"
+
+    def __init__(self, kind: str, ident: object, *, hint: str | None = None, code: ErrorCode | None = None):
+        super().__init__(f"{kind} '{ident}' does not exist", hint=hint, code=code)
+        self.kind = kind
+        self.ident = ident
+
+
+class ConflictError(StoryboardError):
+    """A unique key is taken, or the change collides with existing data."""
+
+    code: ErrorCode = "conflict"
+
+    def __init__(self, message: str, *, field: str | None = None, hint: str | None = None, code: ErrorCode | None = None):
+        super().__init__(message, hint=hint, code=code)
+        self.field = field
+
+
+class DuplicateKeyConflict(ConflictError):
+    """A unique index refused a write; ``field`` names the key."""
+
+    code: ErrorCode = "duplicate"
+
+    def __init__(self, collection: str, field: str, value: object):
+        super().__init__(
+            f"{collection}.{field} '{value}' is already taken",
+            field=field,
+            hint=f"choose another {field}",
+        )
+        self.collection = collection
+        self.value = value
+
+
+class InvalidStateError(StoryboardError):
+    """The current state forbids the operation."""
+
+    code: ErrorCode = "invalid-state"
+
+
+class CapabilityError(StoryboardError):
+    """The database backend lacks a feature the operation needs."""
+
+    code: ErrorCode = "capability"
+
+
+class QueueError(StoryboardError):
+    """A job-queue rule was broken (claim, lease, retry)."""
+
+    code: ErrorCode = "queue"
+
+
+class IntegrationError(StoryboardError):
+    """An external service failed; the message never carries secrets."""
+
+    code: ErrorCode = "integration"
+
+
+class ComfyUIError(IntegrationError):
+    """ComfyUI refused or failed a request."""
+
+
+class CivitAIError(IntegrationError):
+    """CivitAI refused or failed a request."""
+
+
+class FaceFusionError(IntegrationError):
+    """The FaceFusion CLI failed."""

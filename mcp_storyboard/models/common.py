@@ -1,0 +1,73 @@
+"""Value types and the base document model shared by every collection."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+
+def utc_now() -> datetime:
+    """Now in UTC, truncated to milliseconds, the precision BSON keeps (so a round trip compares equal)."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def new_id() -> str:
+    """A new UUID4 string id."""
+    return str(uuid.uuid4())
+
+
+def _as_utc(value: datetime) -> datetime:
+    # Drivers hand back naive datetimes unless tz_aware is set (mongomock always does): they are UTC.
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
+"""A datetime that is always timezone-aware UTC."""
+
+Uuid = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+"""An id string: UUIDs in practice; the pattern keeps operators and paths out of filters."""
+
+
+class StoryboardModel(BaseModel):
+    """Base for every model: field docstrings become JSON-schema descriptions, unknown keys are ignored."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True, extra="ignore", populate_by_name=True)
+
+
+class Document(StoryboardModel):
+    """A stored document with a UUID ``id`` and UTC timestamps. Mongo's ``_id`` never appears here."""
+
+    id: Uuid = Field(default_factory=new_id)
+    """Unique id (UUID string)."""
+    created_at: UtcDatetime = Field(default_factory=utc_now)
+    """When the document was created (UTC)."""
+    updated_at: UtcDatetime = Field(default_factory=utc_now)
+    """When the document was last changed (UTC)."""
+
+
+class Patch(StoryboardModel):
+    """A partial update: only the fields the caller set are written; an explicit ``None`` clears a field."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the caller set, as a ``$set`` payload."""
+        return self.model_dump(exclude_unset=True, mode="python")
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class Page(StoryboardModel, Generic[M]):
+    """One page of a list; pass ``next_cursor`` back to get the next page."""
+
+    items: list[M]
+    """The items of this page, in list order."""
+    next_cursor: str | None = None
+    """Opaque cursor for the next page; null when this is the last page."""

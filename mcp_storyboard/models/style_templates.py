@@ -1,0 +1,49 @@
+"""Style templates: reusable prompt additions, negative prompt and strength for consistent generation."""
+
+from __future__ import annotations
+
+from typing import Annotated, ClassVar
+
+from pydantic import Field
+
+from mcp_storyboard.models.common import Document, Patch, Uuid
+
+TemplateName = Annotated[str, Field(min_length=1, max_length=200)]
+StyleStrength = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class StyleTemplate(Document):
+    """A style template. ``project_id`` set: a project's own template (the schema); null: a library template
+    offered in every project (our addition)."""
+
+    collection: ClassVar[str] = "style_templates"
+
+    project_id: Uuid | None = None
+    """Project the template belongs to; null for a library template available to every project."""
+    name: TemplateName
+    """Template name, unique within its project (or within the library)."""
+    description: str = Field(default="", max_length=2000)
+    """What the style looks like."""
+    prompt_additions: str = Field(default="", max_length=5000)
+    """Text appended to a clip's positive prompt."""
+    negative_prompt: str = Field(default="", max_length=5000)
+    """Text added to a clip's negative prompt."""
+    style_strength: StyleStrength = 1.0
+    """How strongly the style applies (0.0-1.0); below 1.0 the additions are weighted in the composed prompt."""
+    use_count: int = Field(default=0, ge=0)
+    """Times the template was applied to a clip (lists sort by it, most used first)."""
+
+
+class StyleTemplatePatch(Patch):
+    """Fields of a style template a caller may change."""
+
+    name: TemplateName | None = None
+    """New name."""
+    description: str | None = Field(default=None, max_length=2000)
+    """New description."""
+    prompt_additions: str | None = Field(default=None, max_length=5000)
+    """New prompt additions."""
+    negative_prompt: str | None = Field(default=None, max_length=5000)
+    """New negative prompt."""
+    style_strength: StyleStrength | None = None
+    """New strength (0.0-1.0)."""

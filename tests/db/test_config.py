@@ -1,0 +1,60 @@
+from pathlib import Path
+
+import pytest
+
+from mcp_storyboard.config import Settings, redact_uri
+from mcp_storyboard.errors import ConfigError
+
+
+def test_defaults_use_the_embedded_backend_and_pymongo() -> None:
+    settings = Settings.from_env({})
+    assert settings.backend == "embedded"
+    assert settings.driver == "pymongo"
+    assert settings.db_name == "storyboard"
+
+
+def test_mongo_url_is_accepted_as_the_original_app_used_it() -> None:
+    settings = Settings.from_env({"MONGO_URL": "mongodb://db:27017"})
+    assert settings.mongodb_uri == "mongodb://db:27017"
+    assert settings.backend == "mongodb"
+
+
+def test_mongodb_uri_wins_over_mongo_url() -> None:
+    settings = Settings.from_env({"MONGO_URL": "mongodb://a", "MONGODB_URI": "mongodb://b"})
+    assert settings.mongodb_uri == "mongodb://b"
+
+
+def test_memory_uri_selects_the_memory_backend() -> None:
+    assert Settings.from_env({"MONGODB_URI": "memory://"}).backend == "memory"
+
+
+def test_cli_flags_override_the_environment(tmp_path: Path) -> None:
+    settings = Settings.from_env({"DB_NAME": "a", "STORYBOARD_DRIVER": "pymongo"}, db_name="b", driver="motor", data_dir=str(tmp_path))
+    assert (settings.db_name, settings.driver, settings.data_dir) == ("b", "motor", tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"MONGODB_URI": "http://localhost"}, "MONGODB_URI must start with mongodb://"),
+        ({"MONGODB_URI": "mongodb://"}, "names no host"),
+        ({"STORYBOARD_DRIVER": "mongoose"}, "set it to one of: pymongo, motor"),
+        ({"DB_NAME": "bad/name"}, "DB_NAME 'bad/name' is not a valid database name"),
+        ({"STORYBOARD_MEDIA_MAX_BYTES": "lots"}, "STORYBOARD_MEDIA_MAX_BYTES 'lots'"),
+    ],
+)
+def test_bad_configuration_gives_a_one_line_error_naming_the_variable(env: dict[str, str], expected: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env(env)
+    assert expected.lower() in str(caught.value).lower()
+    assert "\n" not in str(caught.value)
+
+
+def test_errors_never_echo_a_password() -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({"MONGODB_URI": "postgres://user:hunter2@host/db"})
+    assert "hunter2" not in str(caught.value)
+
+
+def test_redact_uri_drops_user_info_and_options() -> None:
+    assert redact_uri("mongodb://u:p@h1:1,h2:2/db?authSource=admin") == "mongodb://***@h1:1,h2:2/db"
