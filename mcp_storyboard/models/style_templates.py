@@ -6,9 +6,9 @@ from typing import Annotated, ClassVar
 
 from pydantic import Field
 
-from mcp_storyboard.models.common import Document, Patch, Uuid
+from mcp_storyboard.models.common import Document, Uuid
+from mcp_storyboard.models.values import CollectionPatch, Description, Name
 
-TemplateName = Annotated[str, Field(min_length=1, max_length=200)]
 StyleStrength = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
@@ -20,9 +20,9 @@ class StyleTemplate(Document):
 
     project_id: Uuid | None = None
     """Project the template belongs to; null for a library template available to every project."""
-    name: TemplateName
+    name: Name
     """Template name, unique within its project (or within the library)."""
-    description: str = Field(default="", max_length=2000)
+    description: Description = ""
     """What the style looks like."""
     prompt_additions: str = Field(default="", max_length=5000)
     """Text appended to a clip's positive prompt."""
@@ -34,16 +34,16 @@ class StyleTemplate(Document):
     """Times the template was applied to a clip (lists sort by it, most used first)."""
 
 
-class StyleTemplatePatch(Patch):
+class StyleTemplatePatch(CollectionPatch):
     """Fields of a style template a caller may change."""
 
-    name: TemplateName | None = None
-    """New name."""
-    description: str | None = Field(default=None, max_length=2000)
-    """New description."""
-    prompt_additions: str | None = Field(default=None, max_length=5000)
+    name: Name = Field(default=None)
+    """New name, 1-200 characters."""
+    description: Description = Field(default=None)
+    """New description, at most 2000 characters."""
+    prompt_additions: str = Field(default=None, max_length=5000)
     """New prompt additions."""
-    negative_prompt: str | None = Field(default=None, max_length=5000)
+    negative_prompt: str = Field(default=None, max_length=5000)
     """New negative prompt."""
-    style_strength: StyleStrength | None = None
+    style_strength: StyleStrength = Field(default=None)
     """New strength (0.0-1.0)."""

@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel
-from pymongo import ReturnDocument
+from pymongo import ReturnDocument, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from mcp_storyboard.db.connection import Database
@@ -152,6 +152,17 @@ class Repository(Generic[D]):
     async def apply_patch(self, key: Any, patch: Patch, *, session: Session = None) -> D:
         """Write the fields a caller set on ``patch`` (explicit None clears)."""
         return await self.update_fields(key, patch.changes(), session=session)
+
+    async def _bulk_update(self, updates: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]], *, session: Session = None) -> None:
+        """Many ``update_one``s in one round trip (ordered; inside a transaction they are all-or-nothing)."""
+        if not updates:
+            return
+        if self.database.backend == "memory":  # mongomock's bulk API rejects the driver's UpdateOne
+            for query, update in updates:
+                await self.collection.update_one(dict(query), dict(update))
+            return
+        ops = [UpdateOne(dict(query), dict(update)) for query, update in updates]
+        await self.collection.bulk_write(ops, ordered=True, **_s(session))
 
     async def delete(self, key: Any, *, session: Session = None) -> bool:
         result = await self.collection.delete_one({self.key: key}, **_s(session))

@@ -1,0 +1,47 @@
+"""The ``projects`` collection: the top-level container of a storyboard."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import Field
+
+from mcp_storyboard.models.common import Document, Uuid
+from mcp_storyboard.models.values import CollectionPatch, Description, MediaUrl, Name
+
+
+class Project(Document):
+    """A storyboard project: scenes, clips, characters and jobs hang off it.
+
+    Additions to the schema: ``owner_id``, ``music_media_id``, ``music_duration``.
+    """
+
+    collection: ClassVar[str] = "projects"
+
+    name: Name
+    """Project name, 1–200 characters."""
+    description: Description = ""
+    """Project description, at most 2000 characters."""
+    thumbnail_url: MediaUrl | None = None
+    """Project thumbnail."""
+    owner_id: Uuid | None = None
+    """Addition: the owning user's id; null for the local (stdio) user."""
+    music_media_id: Uuid | None = None
+    """Addition: the soundtrack, an id in the ``media`` store (``storyboard://media/{id}``)."""
+    music_duration: float | None = Field(default=None, ge=0.0, allow_inf_nan=False)
+    """Addition: length of the soundtrack in seconds (≥0); null when there is none or it is unknown."""
+
+
+class ProjectPatch(CollectionPatch):
+    """Fields of a project a caller may change (``owner_id`` is ownership and is not among them)."""
+
+    name: Name = Field(default=None)
+    """New project name, 1–200 characters."""
+    description: Description = Field(default=None)
+    """New description, at most 2000 characters."""
+    thumbnail_url: MediaUrl | None = None
+    """New thumbnail; null removes it."""
+    music_media_id: Uuid | None = None
+    """New soundtrack media id; null removes the soundtrack."""
+    music_duration: float | None = Field(default=None, ge=0.0, allow_inf_nan=False)
+    """Soundtrack length in seconds (≥0); null clears it."""

@@ -1,0 +1,73 @@
+"""The ``users`` collection: accounts for the HTTP transport."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar
+
+from pydantic import BeforeValidator, Field, StringConstraints, model_validator
+
+from mcp_storyboard.models.common import Document
+from mcp_storyboard.models.values import CollectionPatch
+
+
+def _trim_lower(value: Any) -> Any:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+Username = Annotated[
+    str,
+    BeforeValidator(_trim_lower),
+    StringConstraints(min_length=3, max_length=50, pattern=r"^[a-z0-9][a-z0-9_.-]*$"),
+]
+"""A username: trimmed and lower-cased, then 3–50 of a–z, 0–9, ``_``, ``.``, ``-`` (starting with a letter or
+digit)."""
+
+Email = Annotated[
+    str,
+    BeforeValidator(_trim_lower),
+    StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$"),
+]
+"""An e-mail address: trimmed and lower-cased (as the original app did), one ``@``, a dotted domain, no
+whitespace; at most 254 characters. Deliverability is not checked."""
+
+HashedPassword = Annotated[str, Field(min_length=1, max_length=255, repr=False)]
+"""A password hash (bcrypt), never the password itself."""
+
+
+class User(Document):
+    """A user account. Only the password hash is stored; a ``password`` key in the input is refused."""
+
+    collection: ClassVar[str] = "users"
+
+    username: Username
+    """Unique username, 3–50 characters, lower case."""
+    email: Email
+    """Unique e-mail address, lower case."""
+    hashed_password: HashedPassword
+    """bcrypt hash of the password."""
+    is_active: bool = True
+    """Whether the account may sign in."""
+    is_admin: bool = False
+    """Whether the account has admin rights."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_plain_password(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "password" in data:
+            raise ValueError("a user stores hashed_password only; hash the password before building the model")
+        return data
+
+
+class UserPatch(CollectionPatch):
+    """Fields of a user a caller (the account service) may change."""
+
+    username: Username = Field(default=None)
+    """New username."""
+    email: Email = Field(default=None)
+    """New e-mail address."""
+    hashed_password: HashedPassword = Field(default=None)
+    """New password hash."""
+    is_active: bool = Field(default=None)
+    """Enable or disable the account."""
+    is_admin: bool = Field(default=None)
+    """Grant or revoke admin rights."""

@@ -1,0 +1,100 @@
+"""Constrained value types and small bases shared by the collection modules.
+
+Limits follow the original app's v1 DTOs (``reference/original-app.md`` §2): names 1–200, descriptions ≤2000,
+lyrics ≤5000. Where it set none, the limit here is a generous bound that keeps one document small.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
+
+from mcp_storyboard.models.common import Patch, StoryboardModel, UtcDatetime, utc_now
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+"""A display name: surrounding whitespace removed, 1–200 characters."""
+
+Description = Annotated[str, Field(max_length=2000)]
+"""Free text of at most 2000 characters."""
+
+Lyrics = Annotated[str, Field(max_length=5000)]
+"""Lyrics of a scene or clip, at most 5000 characters."""
+
+Prompt = Annotated[str, Field(max_length=10_000)]
+"""A generation prompt (or negative prompt), at most 10,000 characters."""
+
+Message = Annotated[str, Field(max_length=5000)]
+"""An error or status message, at most 5000 characters."""
+
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+"""One tag: 1–100 characters, surrounding whitespace removed."""
+
+Tags = Annotated[list[Tag], Field(max_length=100)]
+"""At most 100 tags."""
+
+ModelId = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=512, pattern=r"^[^\x00-\x1f]+$")
+]
+"""A catalog model id: not a UUID but usually the model's file name (it may hold ``/`` for sub-folders)."""
+
+Fraction = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+"""A float in 0.0–1.0."""
+
+JsonScalar = str | int | float | bool | None
+"""A JSON scalar (no arrays or objects)."""
+
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
+MEDIA_URL_SCHEMES = frozenset({"http", "https", "storyboard"})
+"""URL schemes a stored media reference may use; a reference without a scheme is a relative path."""
+
+
+def _check_media_url(value: str) -> str:
+    scheme = _SCHEME.match(value)
+    if scheme and scheme.group(1).lower() not in MEDIA_URL_SCHEMES:
+        raise ValueError(
+            "a media URL must be http(s)://, storyboard://media/<id> or a relative path, "
+            f"not {scheme.group(1)}:"
+        )
+    if ".." in re.split(r"[/\\?#]", value):
+        raise ValueError("a media URL must not contain '..' path segments")
+    return value
+
+
+MediaUrl = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=2048, pattern=r"^\S+$"),
+    AfterValidator(_check_media_url),
+]
+"""A reference to a media file: ``http(s)://…``, ``storyboard://media/<id>`` (the GridFS media store) or a
+relative path such as the original app's ``/uploads/...``. Other schemes (``file:``, ``data:``,
+``javascript:``) and ``..`` segments are refused."""
+
+
+class Timestamped(StoryboardModel):
+    """Base for stored documents whose key is not a generated UUID ``id``: only the UTC timestamps."""
+
+    created_at: UtcDatetime = Field(default_factory=utc_now)
+    """When the document was created (UTC)."""
+    updated_at: UtcDatetime = Field(default_factory=utc_now)
+    """When the document was last changed (UTC)."""
+
+
+def _drop_null_defaults(schema: dict[str, Any]) -> None:
+    # Every patch field defaults to "unset"; a `"default": null` next to a non-nullable type would tell a
+    # client that null is allowed. Absence already means "unchanged".
+    for prop in schema.get("properties", {}).values():
+        if isinstance(prop, dict) and "default" in prop and prop["default"] is None:
+            del prop["default"]
+
+
+class CollectionPatch(Patch):
+    """Base of the per-collection patches.
+
+    A field the document requires is typed without ``None`` (``name: Name = Field(default=None)``): leaving it
+    out keeps the stored value, sending ``null`` is refused. A field the document allows to be null is typed
+    ``X | None``: sending ``null`` clears it. Read a patch through ``changes()``, never attribute by attribute.
+    """
+
+    model_config = ConfigDict(json_schema_extra=_drop_null_defaults)

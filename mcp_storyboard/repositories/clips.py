@@ -1,0 +1,141 @@
+"""Clips: ordered within a scene, placed on its timeline, with an atomic gallery of generated media."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from mcp_storyboard.errors import NotFoundError
+from mcp_storyboard.models.clips import Clip, GeneratedMedia
+from mcp_storyboard.models.common import Page, utc_now
+from mcp_storyboard.repositories.base import Repository, Session, _s
+
+MediaKind = Literal["image", "video"]
+# Served by the schema indexes {scene_id, order} and {scene_id, timeline_position}; id makes the order total.
+SCENE_ORDER = (("scene_id", 1), ("order", 1), ("id", 1))
+TIMELINE_ORDER = (("scene_id", 1), ("timeline_position", 1), ("id", 1))
+_GALLERY = {"image": ("generated_images", "selected_image_id"), "video": ("generated_videos", "selected_video_id")}
+
+
+class ClipRepository(Repository[Clip]):
+    document = Clip
+    kind = "clip"
+
+    async def list_for_scene(self, scene_id: str, *, session: Session = None) -> list[Clip]:
+        return await self._find_all({"scene_id": scene_id}, SCENE_ORDER, session=session)
+
+    async def page_for_scene(
+        self, scene_id: str, *, include_alternates: bool = True, limit: int | None = None, cursor: str | None = None
+    ) -> Page[Clip]:
+        query: dict[str, Any] = {"scene_id": scene_id}
+        if not include_alternates:
+            query["alternate_of"] = None
+        return await self._page(query, SCENE_ORDER, limit=limit, cursor=cursor)
+
+    async def list_for_project(self, project_id: str, *, session: Session = None) -> list[Clip]:
+        """Every clip of a project in (scene, order) — one query on the {project_id, scene_id, order} index."""
+        return await self._find_all({"project_id": project_id}, (("project_id", 1),) + SCENE_ORDER, session=session)
+
+    async def main_clips_in_range(
+        self, scene_id: str, start: float, end: float, *, exclude_id: str | None = None, session: Session = None
+    ) -> list[Clip]:
+        """Main (non-alternate) clips of a scene that start before ``end``, in timeline order.
+
+        Callers keep those that also end after ``start``: a clip's end is not indexed.
+        """
+        query: dict[str, Any] = {"scene_id": scene_id, "alternate_of": None, "timeline_position": {"$lt": end}}
+        if exclude_id is not None:
+            query["id"] = {"$ne": exclude_id}
+        clips = await self._find_all(query, TIMELINE_ORDER, session=session)
+        return [c for c in clips if c.timeline_position + c.duration > start]
+
+    async def main_timeline(self, scene_id: str, *, session: Session = None) -> list[Clip]:
+        """Main clips of a scene in timeline order."""
+        return await self._find_all({"scene_id": scene_id, "alternate_of": None}, TIMELINE_ORDER, session=session)
+
+    async def alternates_of(self, clip_id: str, *, session: Session = None) -> list[Clip]:
+        return await self._find_all({"alternate_of": clip_id}, (("alternate_number", 1), ("id", 1)), session=session)
+
+    async def set_orders(self, orders: Sequence[tuple[str, int]], *, scene_id: str | None = None, session: Session = None) -> None:
+        """Write many ``order`` values (and optionally a new scene) in one bulk write."""
+        if not orders:
+            return
+        now = utc_now()
+        extra: dict[str, Any] = {"scene_id": scene_id} if scene_id is not None else {}
+        updates = [({"id": cid}, {"$set": {"order": order, "updated_at": now, **extra}}) for cid, order in orders]
+        await self._bulk_update(updates, session=session)
+
+    # -- gallery: every change is one atomic update, never a read-modify-write of the array ------------------
+    async def add_media(self, clip_id: str, kind: MediaKind, entry: GeneratedMedia, *, session: Session = None) -> Clip:
+        """Append a gallery entry; the first one of its kind becomes the selected one.
+
+        Two concurrent adds to an empty gallery cannot both select: only one matches ``selected: null``.
+        """
+        array, selected = _GALLERY[kind]
+        pushed = {"$push": {array: entry.model_dump(mode="python")}}
+        first = await self.collection.find_one_and_update(
+            {"id": clip_id, selected: None}, {**pushed, "$set": {selected: entry.id, "updated_at": utc_now()}},
+            projection={"_id": 1}, **_s(session),
+        )
+        if first is not None:
+            return await self.get(clip_id, session=session)
+        return await self._update({"id": clip_id}, pushed, session=session)
+
+    async def select_media(self, clip_id: str, kind: MediaKind, media_entry_id: str, *, session: Session = None) -> Clip:
+        """Make an existing gallery entry the selected one.
+
+        Raises:
+            NotFoundError: the clip does not exist, or has no such entry (code ``not-found``, naming the gallery).
+        """
+        array, selected = _GALLERY[kind]
+        raw = await self.collection.find_one_and_update(
+            {"id": clip_id, f"{array}.id": media_entry_id},
+            {"$set": {selected: media_entry_id, "updated_at": utc_now()}},
+            projection={"_id": 0}, return_document=True, **_s(session),
+        )
+        if raw is None:
+            clip = await self.get(clip_id, session=session)
+            ids = ", ".join(m.id for m in getattr(clip, array)) or "none"
+            raise NotFoundError(f"gallery {kind}", media_entry_id, hint=f"{array} of clip {clip_id}: {ids}")
+        return self.from_document(raw)
+
+    async def remove_media(self, clip_id: str, kind: MediaKind, media_entry_id: str, *, session: Session = None) -> Clip:
+        """Remove a gallery entry; if it was selected, the oldest remaining entry becomes selected (or none).
+
+        Raises:
+            NotFoundError: no such clip or entry.
+        """
+        array, selected = _GALLERY[kind]
+        # Returns the document as it was before: mongomock re-applies the filter to find the "after"
+        # document, which the $pull has just made unmatchable.
+        before_raw = await self.collection.find_one_and_update(
+            {"id": clip_id, f"{array}.id": media_entry_id},
+            {"$pull": {array: {"id": media_entry_id}}, "$set": {"updated_at": utc_now()}},
+            projection={"_id": 0}, **_s(session),
+        )
+        if before_raw is None:
+            await self.get(clip_id, session=session)
+            raise NotFoundError(f"gallery {kind}", media_entry_id, hint=f"it is not in {array} of clip {clip_id}")
+        before = self.from_document(before_raw)
+        if getattr(before, selected) == media_entry_id:
+            remaining = [m.id for m in getattr(before, array) if m.id != media_entry_id]
+            # Conditional on the selection still pointing at the removed entry: a concurrent select wins.
+            await self.collection.update_one(
+                {"id": clip_id, selected: media_entry_id}, {"$set": {selected: remaining[0] if remaining else None}}, **_s(session)
+            )
+        return await self.get(clip_id, session=session)
+
+    # -- references and cascades --------------------------------------------------------------------------------
+    async def clear_reference(self, field: Literal["character_id", "style_template_id"], value: str, *, session: Session = None) -> int:
+        """Unset a deleted character or template on every clip that points at it."""
+        result = await self.collection.update_many({field: value}, {"$set": {field: None, "updated_at": utc_now()}}, **_s(session))
+        return int(result.modified_count)
+
+    async def delete_for_scenes(self, scene_ids: Sequence[str], *, session: Session = None) -> int:
+        return await self._delete_where({"scene_id": {"$in": list(scene_ids)}}, session=session)
+
+    async def delete_for_project(self, project_id: str, *, session: Session = None) -> int:
+        return await self._delete_where({"project_id": project_id}, session=session)
+
+    async def delete_with_alternates(self, clip_id: str, *, session: Session = None) -> int:
+        return await self._delete_where({"$or": [{"id": clip_id}, {"alternate_of": clip_id}]}, session=session)

@@ -1,0 +1,34 @@
+"""Projects: newest first, searchable by name, optionally scoped to an owner."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from mcp_storyboard.models.common import Page
+from mcp_storyboard.models.projects import Project
+from mcp_storyboard.repositories.base import Repository, Session
+
+NEWEST_FIRST = (("created_at", -1), ("id", 1))
+
+
+class ProjectRepository(Repository[Project]):
+    document = Project
+    kind = "project"
+
+    async def list_page(
+        self,
+        *,
+        name_contains: str | None = None,
+        owner_id: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        session: Session = None,
+    ) -> Page[Project]:
+        """Projects newest first; ``name_contains`` matches case-insensitively as plain text (never a regex)."""
+        query: dict[str, Any] = {}
+        if name_contains:
+            query["name"] = {"$regex": re.escape(name_contains), "$options": "i"}
+        if owner_id is not None:
+            query["owner_id"] = owner_id
+        return await self._page(query, NEWEST_FIRST, limit=limit, cursor=cursor, session=session)

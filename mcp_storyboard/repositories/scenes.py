@@ -1,0 +1,67 @@
+"""Scenes: ordered within a project and parent; nesting and alternates share ``parent_scene_id``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from mcp_storyboard.models.common import Page, utc_now
+from mcp_storyboard.models.scenes import Scene
+from mcp_storyboard.repositories.base import Repository, Session
+
+# Served by the schema index {project_id: 1, order: 1}; id makes the order total.
+PROJECT_ORDER = (("project_id", 1), ("order", 1), ("id", 1))
+
+
+class SceneRepository(Repository[Scene]):
+    document = Scene
+    kind = "scene"
+
+    async def list_for_project(self, project_id: str, *, session: Session = None) -> list[Scene]:
+        """Every scene of a project (main, nested and alternates), in ``order`` — one query."""
+        return await self._find_all({"project_id": project_id}, PROJECT_ORDER, session=session)
+
+    async def page_for_project(
+        self,
+        project_id: str,
+        *,
+        parent_scene_id: str | None = None,
+        top_level_only: bool = False,
+        include_alternates: bool = True,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Page[Scene]:
+        query: dict[str, Any] = {"project_id": project_id}
+        if parent_scene_id is not None:
+            query["parent_scene_id"] = parent_scene_id
+        elif top_level_only:
+            query["parent_scene_id"] = None
+        if not include_alternates:
+            query["is_alternate"] = {"$ne": True}
+        return await self._page(query, PROJECT_ORDER, limit=limit, cursor=cursor)
+
+    async def siblings(self, project_id: str, parent_scene_id: str | None, *, session: Session = None) -> list[Scene]:
+        """Main (non-alternate) scenes with this parent (None: top level), in order."""
+        query = {"project_id": project_id, "parent_scene_id": parent_scene_id, "is_alternate": {"$ne": True}}
+        return await self._find_all(query, PROJECT_ORDER, session=session)
+
+    async def children(self, parent_scene_id: str, *, session: Session = None) -> list[Scene]:
+        """Direct children of a scene: sub-scenes and alternates (served by the parent_scene_id index)."""
+        return await self._find_all({"parent_scene_id": parent_scene_id}, (("order", 1), ("id", 1)), session=session)
+
+    async def alternates_of(self, scene_id: str, *, session: Session = None) -> list[Scene]:
+        query = {"parent_scene_id": scene_id, "is_alternate": True}
+        return await self._find_all(query, (("alternate_number", 1), ("id", 1)), session=session)
+
+    async def set_orders(self, orders: Sequence[tuple[str, int]], *, session: Session = None) -> None:
+        """Write many ``order`` values in one bulk write (use inside a transaction for all-or-nothing)."""
+        if not orders:
+            return
+        now = utc_now()
+        await self._bulk_update([({"id": sid}, {"$set": {"order": order, "updated_at": now}}) for sid, order in orders], session=session)
+
+    async def delete_many(self, scene_ids: Sequence[str], *, session: Session = None) -> int:
+        return await self._delete_where({"id": {"$in": list(scene_ids)}}, session=session)
+
+    async def delete_for_project(self, project_id: str, *, session: Session = None) -> int:
+        return await self._delete_where({"project_id": project_id}, session=session)

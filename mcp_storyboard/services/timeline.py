@@ -1,0 +1,125 @@
+"""Timeline rules, pure and synchronous: overlaps, free-slot suggestions, gaps, and scene offsets.
+
+A clip occupies [timeline_position, timeline_position + duration) on its scene's timeline. Only a scene's
+main clips collide; an alternate shares its original's slot. Times are compared in whole centiseconds so
+float noise never invents an overlap or a gap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from mcp_storyboard.models.clips import TIMELINE_MAX_SECONDS
+
+GAP_THRESHOLD_SECONDS = 0.1
+DEFAULT_CLIP_DURATION = 5.0
+
+
+def _cs(seconds: float) -> int:
+    return round(seconds * 100)
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A clip's place on its scene's timeline."""
+
+    clip_id: str
+    start: float
+    duration: float
+    name: str = ""
+
+    @property
+    def end(self) -> float:
+        return round(self.start + self.duration, 2)
+
+
+@dataclass(frozen=True)
+class Overlap:
+    first_id: str
+    second_id: str
+    first_name: str
+    second_name: str
+    seconds: float
+    """How long the two clips overlap."""
+
+
+@dataclass(frozen=True)
+class Gap:
+    after_id: str | None
+    """The clip before the gap; None for a gap at the start of the scene."""
+    before_id: str
+    start: float
+    end: float
+
+    @property
+    def seconds(self) -> float:
+        return round(self.end - self.start, 2)
+
+
+def collisions(candidate: Slot, others: Iterable[Slot]) -> list[Slot]:
+    """The slots of ``others`` (the candidate's own id excluded) that overlap ``candidate``, by start."""
+    start, end = _cs(candidate.start), _cs(candidate.start + candidate.duration)
+    hits = [s for s in others if s.clip_id != candidate.clip_id and _cs(s.start) < end and _cs(s.start + s.duration) > start]
+    return sorted(hits, key=lambda s: (s.start, s.clip_id))
+
+
+def suggest_position(duration: float, requested: float, others: Iterable[Slot], *, exclude_id: str | None = None) -> float | None:
+    """The earliest start at or after ``requested`` where a clip of ``duration`` fits with no overlap.
+
+    Walks the other clips by start and jumps to the end of each one in the way; None when nothing fits
+    before the end of the timeline (10,000 s).
+    """
+    position = _cs(requested)
+    length = _cs(duration)
+    for slot in sorted((s for s in others if s.clip_id != exclude_id), key=lambda s: s.start):
+        s_start, s_end = _cs(slot.start), _cs(slot.start + slot.duration)
+        if s_start < position + length and s_end > position:
+            position = s_end
+    if position + length > _cs(TIMELINE_MAX_SECONDS):
+        return None
+    return position / 100
+
+
+def find_overlaps(slots: Sequence[Slot]) -> list[Overlap]:
+    """Every overlapping pair, found with one sweep over the slots sorted by start (not O(n²) for sparse ones)."""
+    ordered = sorted(slots, key=lambda s: (s.start, s.clip_id))
+    found: list[Overlap] = []
+    active: list[Slot] = []
+    for slot in ordered:
+        active = [a for a in active if _cs(a.start + a.duration) > _cs(slot.start)]
+        for earlier in active:
+            seconds = (min(_cs(earlier.start + earlier.duration), _cs(slot.start + slot.duration)) - _cs(slot.start)) / 100
+            found.append(Overlap(earlier.clip_id, slot.clip_id, earlier.name, slot.name, seconds))
+        active.append(slot)
+    return found
+
+
+def find_gaps(slots: Sequence[Slot], *, threshold: float = GAP_THRESHOLD_SECONDS) -> list[Gap]:
+    """Stretches longer than ``threshold`` that no clip covers, from 0 to the last clip's end."""
+    gaps: list[Gap] = []
+    covered_until = 0
+    previous: str | None = None
+    for slot in sorted(slots, key=lambda s: (s.start, s.clip_id)):
+        start = _cs(slot.start)
+        if start - covered_until > _cs(threshold):
+            gaps.append(Gap(previous, slot.clip_id, covered_until / 100, start / 100))
+        end = _cs(slot.start + slot.duration)
+        if end >= covered_until:
+            covered_until, previous = end, slot.clip_id
+    return gaps
+
+
+def timeline_end(slots: Iterable[Slot]) -> float:
+    """Where the last clip ends (0 for an empty timeline): the scene's length on the project timeline."""
+    return max((_cs(s.start + s.duration) for s in slots), default=0) / 100
+
+
+def scene_offsets(ordered_scene_lengths: Sequence[tuple[str, float]]) -> dict[str, float]:
+    """Each main scene's start on the project timeline: the sum of the lengths of the scenes before it."""
+    offsets: dict[str, float] = {}
+    total = 0
+    for scene_id, length in ordered_scene_lengths:
+        offsets[scene_id] = total / 100
+        total += _cs(length)
+    return offsets
