@@ -6,6 +6,7 @@ Every known failure (``StoryboardError``) prints one line to stderr and exits 2;
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -145,9 +146,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def _exit_on_sigterm() -> None:
+    # SIGTERM's default action skips atexit, which would leave the embedded server running until the next
+    # start reuses it; as SystemExit it unwinds normally and releases the server.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+
+
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from mcp_storyboard.server import app
 
+    _exit_on_sigterm()
     toolsets = app.parse_toolsets(args.toolsets)
     if args.list_tools:
         sys.stdout.write(app.list_tools_text(toolsets=toolsets, read_only=args.read_only))

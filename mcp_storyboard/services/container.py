@@ -1,0 +1,87 @@
+"""The services container: what the server and the worker are built on.
+
+``open_services(settings)`` connects, creates missing indexes, and yields a ``Services`` whose members are
+the domain services; the server layer reaches the data only through them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from mcp_storyboard.config import Settings
+from mcp_storyboard.db.connection import Database, connect
+from mcp_storyboard.db.indexes import ensure_indexes
+from mcp_storyboard.repositories.characters import CharacterRepository
+from mcp_storyboard.repositories.clips import ClipRepository
+from mcp_storyboard.repositories.counters import CounterRepository
+from mcp_storyboard.repositories.projects import ProjectRepository
+from mcp_storyboard.repositories.scenes import SceneRepository
+from mcp_storyboard.repositories.style_templates import StyleTemplateRepository
+from mcp_storyboard.services.characters import CharacterService
+from mcp_storyboard.services.clips import ClipService
+from mcp_storyboard.services.projects import ProjectService
+from mcp_storyboard.services.scenes import SceneService
+from mcp_storyboard.services.style_templates import StyleTemplateService
+
+
+@dataclass(frozen=True)
+class Repositories:
+    """Every repository over one database, shared by the services."""
+
+    database: Database
+    projects: ProjectRepository
+    scenes: SceneRepository
+    clips: ClipRepository
+    characters: CharacterRepository
+    style_templates: StyleTemplateRepository
+    counters: CounterRepository
+
+    @classmethod
+    def over(cls, database: Database) -> Repositories:
+        return cls(
+            database=database,
+            projects=ProjectRepository(database),
+            scenes=SceneRepository(database),
+            clips=ClipRepository(database),
+            characters=CharacterRepository(database),
+            style_templates=StyleTemplateRepository(database),
+            counters=CounterRepository(database),
+        )
+
+
+@dataclass(frozen=True)
+class Services:
+    """The domain services; each takes the shared ``Repositories``."""
+
+    repositories: Repositories
+    projects: ProjectService
+    scenes: SceneService
+    clips: ClipService
+    characters: CharacterService
+    style_templates: StyleTemplateService
+
+    @property
+    def database(self) -> Database:
+        return self.repositories.database
+
+    @classmethod
+    def over(cls, database: Database) -> Services:
+        repos = Repositories.over(database)
+        return cls(
+            repositories=repos,
+            projects=ProjectService(repos),
+            scenes=SceneService(repos),
+            clips=ClipService(repos),
+            characters=CharacterService(repos),
+            style_templates=StyleTemplateService(repos),
+        )
+
+
+@asynccontextmanager
+async def open_services(settings: Settings) -> AsyncIterator[Services]:
+    """Connect, make sure every index exists, and yield the services; disconnect on exit."""
+    async with connect(settings) as database:
+        await ensure_indexes(database)
+        yield Services.over(database)
