@@ -17,6 +17,7 @@ import pymongo
 import pytest
 
 from mcp_storyboard.db import embedded as embedded_module
+from mcp_storyboard.db import embedded_process
 from mcp_storyboard.db.embedded import EmbeddedServer, find_executable
 from mcp_storyboard.errors import ConfigError
 
@@ -69,7 +70,7 @@ def _processes_under(root: Path) -> list[int]:
 
 
 def _secantus_pids_under(root: Path) -> list[int]:
-    return [pid for pid in _processes_under(root) if embedded_module._process_alive(pid) and _is_secantus(pid)]
+    return [pid for pid in _processes_under(root) if embedded_process.process_alive(pid) and _is_secantus(pid)]
 
 
 def _is_secantus(pid: int) -> bool:
@@ -272,7 +273,7 @@ def test_a_stale_state_file_does_not_block_a_start(
     assert json.loads(state_file.read_text())["pid"] == server.pid
     _write_note(uri, "fresh")
     assert _notes(uri) == ["fresh"]
-    assert pid == os.getpid() or not embedded_module._process_alive(pid)
+    assert pid == os.getpid() or not embedded_process.process_alive(pid)
 
 
 def test_a_missing_executable_says_how_to_install_it_or_use_mongodb(servers: ServerFactory) -> None:

@@ -166,3 +166,32 @@ async def test_counters_hand_out_distinct_numbers_under_concurrency(db: Database
         for _ in range(8):
             tg.start_soon(take)
     assert sorted(got) == list(range(3, 11))
+
+
+async def test_a_legacy_character_without_facefusion_fields_reads_with_the_documented_defaults(db: Database) -> None:
+    from mcp_storyboard.repositories.characters import CharacterRepository
+
+    await db.collection("characters").insert_one(
+        {"id": "c1", "project_id": "p1", "name": "Ava", "description": "", "reference_images": [], "lora": "ava_v2",
+         "trigger_words": "ava woman", "style_notes": "red coat"}
+    )
+    character = await CharacterRepository(db).get("c1")
+    assert character.facefusion_processing_history == []
+    assert character.facefusion_preferred_settings is None
+    gallery = character.facefusion_output_gallery
+    assert (gallery.enhanced_faces, gallery.age_variants, gallery.swapped_faces, gallery.edited_expressions,
+            gallery.custom_outputs) == ([], {}, [], [], [])
+    assert (character.lora, character.trigger_words) == ("ava_v2", "ava woman")
+
+
+async def test_a_legacy_clip_with_plain_url_gallery_entries_reads_them_as_selectable_objects(db: Database) -> None:
+    await db.collection("clips").insert_one(
+        {"id": "k1", "scene_id": "s", "project_id": "p", "length": 3.5, "generated_images": ["https://x/a.png"]}
+    )
+    repo = ClipRepository(db)
+    clip = await repo.get("k1")
+    assert clip.duration == 3.5
+    entry = clip.generated_images[0]
+    assert entry.url == "https://x/a.png" and entry.id == (await repo.get("k1")).generated_images[0].id
+    # A legacy entry can be selected by its derived id (matched on the stored document only if it was migrated).
+    assert clip.selected_image_id is None
