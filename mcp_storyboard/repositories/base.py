@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic
+
+from typing_extensions import TypeVar
 
 from pydantic import BaseModel
 from pymongo import ReturnDocument, UpdateOne
@@ -21,6 +23,8 @@ from mcp_storyboard.errors import DuplicateKeyConflict, NotFoundError
 from mcp_storyboard.models.common import Page, Patch, utc_now
 
 D = TypeVar("D", bound=BaseModel)
+K = TypeVar("K", default=str)
+"""The key type: ``str`` ids almost everywhere (CivitAI models use CivitAI's int ids)."""
 Session = Any
 NO_ID: dict[str, int] = {"_id": 0}
 
@@ -39,7 +43,7 @@ async def translate_duplicates(collection: str) -> AsyncIterator[None]:
         raise DuplicateKeyConflict(collection, field, value) from None
 
 
-class Repository(Generic[D]):
+class Repository(Generic[D, K]):
     """CRUD over one collection of ``document`` models keyed by ``key``."""
 
     document: ClassVar[type[BaseModel]]
@@ -63,11 +67,11 @@ class Repository(Generic[D]):
         return self.document.model_validate({k: v for k, v in raw.items() if k != "_id"})  # type: ignore[return-value]
 
     # -- reads -------------------------------------------------------------------------------------------
-    async def find(self, key: Any, *, session: Session = None) -> D | None:
+    async def find(self, key: K, *, session: Session = None) -> D | None:
         raw = await self.collection.find_one({self.key: key}, NO_ID, **_s(session))
         return None if raw is None else self.from_document(raw)
 
-    async def get(self, key: Any, *, session: Session = None) -> D:
+    async def get(self, key: K, *, session: Session = None) -> D:
         """The document with this key.
 
         Raises:
@@ -78,7 +82,7 @@ class Repository(Generic[D]):
             raise NotFoundError(self.kind, key)
         return found
 
-    async def get_many(self, keys: Iterable[Any], *, session: Session = None) -> list[D]:
+    async def get_many(self, keys: Iterable[K], *, session: Session = None) -> list[D]:
         """The documents with these keys, in no particular order (missing keys are left out)."""
         wanted = list(dict.fromkeys(keys))
         if not wanted:
@@ -86,7 +90,7 @@ class Repository(Generic[D]):
         cursor = self.collection.find({self.key: {"$in": wanted}}, NO_ID, **_s(session))
         return [self.from_document(raw) for raw in await cursor.to_list(None)]
 
-    async def exists(self, key: Any, *, session: Session = None) -> bool:
+    async def exists(self, key: K, *, session: Session = None) -> bool:
         return await self.collection.find_one({self.key: key}, {"_id": 1}, **_s(session)) is not None
 
     async def _find_all(self, query: Mapping[str, Any], sort: SortSpec, *, session: Session = None) -> list[D]:
@@ -145,11 +149,11 @@ class Repository(Generic[D]):
             raise NotFoundError(self.kind, missing if missing is not None else query.get(self.key))
         return self.from_document(raw)
 
-    async def update_fields(self, key: Any, fields: Mapping[str, Any], *, session: Session = None) -> D:
+    async def update_fields(self, key: K, fields: Mapping[str, Any], *, session: Session = None) -> D:
         """``$set`` the given top-level fields (already validated by a model) on one document."""
         return await self._update({self.key: key}, {"$set": dict(fields)} if fields else {}, session=session)
 
-    async def apply_patch(self, key: Any, patch: Patch, *, session: Session = None) -> D:
+    async def apply_patch(self, key: K, patch: Patch, *, session: Session = None) -> D:
         """Write the fields a caller set on ``patch`` (explicit None clears)."""
         return await self.update_fields(key, patch.changes(), session=session)
 
@@ -164,7 +168,7 @@ class Repository(Generic[D]):
         ops = [UpdateOne(dict(query), dict(update)) for query, update in updates]
         await self.collection.bulk_write(ops, ordered=True, **_s(session))
 
-    async def delete(self, key: Any, *, session: Session = None) -> bool:
+    async def delete(self, key: K, *, session: Session = None) -> bool:
         result = await self.collection.delete_one({self.key: key}, **_s(session))
         return bool(result.deleted_count)
 
