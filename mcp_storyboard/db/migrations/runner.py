@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from mcp_storyboard.db.connection import Database
-from mcp_storyboard.db.migrations import m0001_characters_facefusion
+from mcp_storyboard.db.migrations import m0001_characters_facefusion, m0002_clip_gallery_objects
 from mcp_storyboard.models.common import utc_now
 
 MIGRATIONS_COLLECTION = "schema_migrations"
@@ -34,6 +34,7 @@ class MigrationResult:
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(m0001_characters_facefusion.VERSION, m0001_characters_facefusion.NAME, m0001_characters_facefusion.apply),
+    Migration(m0002_clip_gallery_objects.VERSION, m0002_clip_gallery_objects.NAME, m0002_clip_gallery_objects.apply),
 )
 
 
