@@ -46,3 +46,11 @@ def test_every_documented_environment_variable_is_in_the_readme() -> None:
 def test_the_database_uri_is_marked_secret_and_optional() -> None:
     uri = next(v for v in manifest()["packages"][0]["environmentVariables"] if v["name"] == "MONGODB_URI")
     assert uri["isSecret"] is True and uri["isRequired"] is False
+
+
+def test_the_explicit_package_list_covers_every_package() -> None:
+    from setuptools import find_packages
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = set(find_packages(where=str(ROOT), include=["mcp_storyboard*"]))
+    assert listed == found | {"mcp_storyboard._prompts"}
