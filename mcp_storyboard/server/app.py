@@ -1,0 +1,173 @@
+"""Run the server: the configured ``MCPServer`` over stdio or Streamable HTTP, and ``--list-tools``."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from contextlib import AbstractAsyncContextManager
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any, Literal
+
+import anyio
+from mcp.server.mcpserver import MCPServer
+
+from mcp_storyboard.config import Settings
+from mcp_storyboard.errors import ConfigError
+from mcp_storyboard.server.build import ServicesFactory, build_server
+from mcp_storyboard.server.registry import discover, select_specs
+from mcp_storyboard.server.taxonomy import DEFAULT_TOOLSETS, Toolset, parse_toolsets
+
+if TYPE_CHECKING:
+    import uvicorn
+
+    from mcp_storyboard.services.container import Services
+
+__all__ = ["INSTRUCTIONS", "create_server", "http_server", "list_tools_text", "parse_toolsets", "serve"]
+
+Transport = Literal["stdio", "http"]
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+"""The hosts HTTP may bind until authentication lands; the SDK turns on DNS-rebinding protection for exactly these."""
+
+INSTRUCTIONS = """\
+mcp-storyboard keeps AI storyboards in a database. How a storyboard is organised:
+
+- A project is one storyboard (a music video, an ad, a short). Everything else belongs to a project.
+- Scenes are ordered within a project. A scene may contain sub-scenes (nesting, a few levels deep) and may
+  have alternates: alternate timelines of the same scene named "<name> A<n>"; one can be promoted into the
+  main timeline.
+- Clips are the shots of a scene, in order, on the scene's timeline (timeline_position and duration in
+  seconds). A clip is an image, video or text clip with its own positive/negative prompts and generated media.
+- Characters (reference images, LoRA, trigger words, style notes) are linked to clips; style templates add
+  prompt text and a negative prompt to the clips they are applied to.
+
+Where to start: list_projects or create_project; get_project_tree shows a whole project (scenes in order,
+nested, with clip summaries) in one call; analyze_timeline finds overlaps, gaps and clips missing prompts;
+compose_clip_prompt gives the final prompt of a clip from its prompt, character and style template.
+Ids are opaque strings returned by the tools; pass them back as given. Lists are paginated (cursor + limit).
+Errors start with a code in brackets, e.g. [not-found] or [clip-overlap], and end with the next step.
+Deleting a project or a scene removes everything under it and needs confirm: true.
+"""
+
+
+def server_version() -> str:
+    """The package version (``mcp_storyboard.__version__``, else the installed distribution's)."""
+    import mcp_storyboard
+
+    found = getattr(mcp_storyboard, "__version__", None)
+    if isinstance(found, str) and found:
+        return found
+    try:
+        return version("mcp-storyboard")
+    except PackageNotFoundError:
+        return "0.0.0"
+
+
+def services_for(settings: Settings) -> ServicesFactory[Services]:
+    """The services factory of a real server: ``open_services(settings)`` from the services layer."""
+
+    def factory() -> AbstractAsyncContextManager[Services]:
+        from mcp_storyboard.services.container import open_services
+
+        return open_services(settings)
+
+    return factory
+
+
+def create_server(
+    settings: Settings,
+    *,
+    toolsets: Iterable[Toolset] | None = None,
+    read_only: bool = False,
+    services_factory: ServicesFactory[Any] | None = None,
+) -> MCPServer[Any]:
+    """The configured server, not yet running; services open when it starts serving."""
+    return build_server(
+        services_factory or services_for(settings),
+        toolsets=DEFAULT_TOOLSETS if toolsets is None else toolsets,
+        read_only=read_only,
+        version=server_version(),
+        instructions=INSTRUCTIONS,
+    )
+
+
+def check_http_host(host: str) -> None:
+    """Refuse a non-loopback HTTP bind address until the server has authentication.
+
+    Raises:
+        ConfigError: ``host`` is not 127.0.0.1, localhost or ::1.
+    """
+    if host in LOOPBACK_HOSTS:
+        return
+    try:
+        loopback = ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        loopback = False
+    hint = "use --host 127.0.0.1 (or localhost, ::1)"
+    if loopback:
+        raise ConfigError(f"--host {host} is loopback but not one of {', '.join(LOOPBACK_HOSTS)}", hint=hint)
+    raise ConfigError(f"--host {host} is not a loopback address; HTTP has no authentication yet", hint=hint)
+
+
+def serve(
+    settings: Settings,
+    *,
+    transport: Transport = "stdio",
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    toolsets: Iterable[Toolset] | None = None,
+    read_only: bool = False,
+) -> None:
+    """Serve until stopped: stdio (one client, stdout is the protocol) or Streamable HTTP at ``/mcp``.
+
+    Raises:
+        ConfigError: an unknown transport or a non-loopback HTTP host.
+    """
+    if transport not in ("stdio", "http"):
+        raise ConfigError(f"transport '{transport}' is not one of stdio, http")
+    if transport == "http":
+        check_http_host(host)
+        if not 0 < port < 65536:
+            raise ConfigError(f"--port {port} is not a TCP port", hint="use 1-65535")
+    server = create_server(settings, toolsets=toolsets, read_only=read_only)
+    if transport == "stdio":
+        anyio.run(server.run_stdio_async)
+    else:
+        anyio.run(http_server(server, host, port).serve)
+
+
+def http_server(server: MCPServer[Any], host: str, port: int) -> uvicorn.Server:
+    """A uvicorn server for ``server``'s Streamable HTTP app at ``http://host:port/mcp`` (not yet started).
+
+    The services open once when it starts (the app's lifespan), not per HTTP session.
+
+    Raises:
+        ConfigError: ``host`` is not loopback.
+    """
+    import uvicorn
+
+    check_http_host(host)
+    app = server.streamable_http_app(host=host)
+    return uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on"))
+
+
+def list_tools_text(toolsets: Iterable[Toolset] | None = None, read_only: bool = False) -> str:
+    """The effective tool list of a configuration, one tool a line, for ``--list-tools``."""
+    chosen = frozenset(DEFAULT_TOOLSETS if toolsets is None else toolsets)
+    specs = select_specs(discover().tools, toolsets=chosen, read_only=read_only)
+    header = (
+        f"{len(specs)} tool(s); toolsets: {', '.join(sorted(chosen))}; read-only: {'yes' if read_only else 'no'}\n"
+    )
+    if not specs:
+        return header
+    width = max(len(s.name) for s in specs)
+    lines = []
+    for spec in specs:
+        hints = spec.annotations
+        flags = "".join(
+            letter if on else "-"
+            for letter, on in (("R", hints.read_only_hint), ("D", hints.destructive_hint),
+                               ("I", hints.idempotent_hint), ("O", hints.open_world_hint))
+        )
+        lines.append(f"{spec.name:<{width}}  {spec.toolset:<10}  {spec.operation:<8}  {flags}  {spec.title}\n")
+    legend = "flags: R read-only, D destructive, I idempotent, O open-world\n"
+    return header + "".join(lines) + legend

@@ -1,0 +1,107 @@
+"""Assemble an ``MCPServer`` from static declarations: filter, wrap, register — in that order.
+
+``build_server`` is the one place policy is applied. Tool specs are filtered by toolset and read-only mode
+*before* anything is registered (a tool that is filtered out does not exist for the client: fail closed), each
+surviving handler is wrapped by :func:`mcp_storyboard.server.errors.guard`, and the services container comes from
+an async context manager entered by the server's lifespan, so the catalog and tests build the very same server
+over a stub container and no database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.tools import Tool
+
+from mcp_storyboard.server.completions import CompleterSpec, install_completions
+from mcp_storyboard.server.errors import guard
+from mcp_storyboard.server.middleware import prompt_guard, tool_call_guard
+from mcp_storyboard.server.prompts import PromptSpec, load_prompts, to_mcp_prompt
+from mcp_storyboard.server.registry import ToolSpec, discover, select_specs
+from mcp_storyboard.server.resources import register_resources
+from mcp_storyboard.server.scope import bind_services
+from mcp_storyboard.server.taxonomy import DEFAULT_TOOLSETS, Toolset
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+S = TypeVar("S")
+ServicesFactory = Callable[[], AbstractAsyncContextManager[S]]
+"""Opens the services for one server lifetime: once per process on stdio and HTTP, once per in-process
+``Client`` connection in tests."""
+
+Installer = Callable[[MCPServer[Any]], None]
+"""Registers what the tool declarations do not cover (the resources) on a built server."""
+DEFAULT_INSTALLERS: tuple[Installer, ...] = (register_resources,)
+
+SERVER_NAME = "mcp-storyboard"
+
+
+
+
+def make_tool(spec: ToolSpec) -> Tool:
+    """The SDK tool for ``spec``: schemas derived from the handler's signature, the handler guarded."""
+    return Tool.from_function(
+        guard(spec),
+        name=spec.name,
+        title=spec.title,
+        description=spec.description,
+        annotations=spec.annotations,
+        structured_output=True,
+    )
+
+
+def build_server(
+    services_factory: ServicesFactory[S],
+    *,
+    toolsets: Iterable[Toolset] = DEFAULT_TOOLSETS,
+    read_only: bool = False,
+    specs: Sequence[ToolSpec] | None = None,
+    prompts: Sequence[PromptSpec] | None = None,
+    completers: Sequence[CompleterSpec] | None = None,
+    installers: Sequence[Installer] = DEFAULT_INSTALLERS,
+    name: str = SERVER_NAME,
+    version: str = "",
+    instructions: str | None = None,
+) -> MCPServer[S]:
+    """An ``MCPServer`` with the selected tools, the resources, the prompts and the completion handler.
+
+    Args:
+        services_factory: called once per server lifetime; what it yields is ``get_services(ctx)`` in tools
+            and resource templates, and ``current_services()`` where the SDK gives no ``Context``.
+        toolsets: the toolsets to register (default: all but ``users``).
+        read_only: register ``read`` operations only.
+        specs / completers: declarations to use instead of discovering ``server/tools/``.
+        prompts: prompt files to use instead of loading ``prompts/``.
+        installers: what else to register (default: the storyboard resources).
+    """
+    if specs is None or completers is None:
+        found = discover()
+        specs = found.tools if specs is None else specs
+        completers = found.completers if completers is None else completers
+    selected = select_specs(specs, toolsets=toolsets, read_only=read_only)
+    tools = [make_tool(spec) for spec in selected]
+
+    @asynccontextmanager
+    async def lifespan(_: MCPServer[S]) -> AsyncIterator[S]:
+        async with services_factory() as services:
+            yield services
+
+    server: MCPServer[S] = MCPServer(
+        name,
+        version=version,
+        instructions=instructions,
+        tools=tools,
+        lifespan=lifespan,
+    )
+    server.middleware.extend([bind_services, prompt_guard(server), tool_call_guard({t.name: t for t in tools})])
+    for install in installers:
+        install(server)
+    for prompt in load_prompts() if prompts is None else prompts:
+        server.add_prompt(to_mcp_prompt(prompt))
+    install_completions(server, completers)
+    return server
+

@@ -1,0 +1,119 @@
+"""Translate failures into what the model reads: ``[code] message. hint`` tool errors, logged with a request id.
+
+Services raise the domain tree of :mod:`mcp_storyboard.errors`; only this module turns it into tool results.
+Every tool handler is wrapped by :func:`guard` at registration, so no tool body catches anything itself:
+
+- ``StoryboardError``            → ``[code] message. hint``
+- pydantic ``ValidationError``   → ``[invalid-argument] field: msg; field: msg`` (raised below the tool layer)
+- a result over 256 KB           → ``[too-large] ... narrow it with limit/filters``
+- anything else                  → ``[internal] ...`` with a request id; the traceback goes to the stderr log
+- ``MCPError``                   → untouched: it is a protocol error on purpose
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import pydantic
+import pydantic_core
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ResourceError, ToolError
+from mcp.shared.exceptions import MCPError
+from mcp.types import CallToolResult, TextContent
+
+from mcp_storyboard.errors import StoryboardError
+
+if TYPE_CHECKING:
+    from mcp_storyboard.server.registry import ToolSpec
+
+logger = logging.getLogger("mcp_storyboard.server")
+
+RESULT_LIMIT_BYTES = 256 * 1024
+"""The largest tool result (its JSON, UTF-8) the server sends; larger ones are refused, never truncated."""
+_MAX_REPORTED_FIELDS = 8
+
+
+def format_domain_error(exc: StoryboardError) -> str:
+    """``[code] message. Hint`` — the one shape of every domain error the model reads (the sentence itself is the
+    domain error's ``str``)."""
+    return f"[{exc.code}] {exc}"
+
+
+def format_validation_error(exc: pydantic.ValidationError) -> str:
+    """``[invalid-argument] field: msg; field: msg`` without the rejected values (they are the caller's data)."""
+    parts: list[str] = []
+    for err in exc.errors(include_url=False, include_input=False)[:_MAX_REPORTED_FIELDS]:
+        where = ".".join(str(p) for p in err["loc"]) or "arguments"
+        parts.append(f"{where}: {err['msg']}")
+    more = exc.error_count() - len(parts)
+    if more > 0:
+        parts.append(f"and {more} more")
+    return "[invalid-argument] " + "; ".join(parts)
+
+
+def error_result(text: str) -> CallToolResult:
+    """A tool result the model reads as a failure (``isError: true``)."""
+    return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
+
+
+def result_size(result: object) -> int:
+    """Bytes of the result's compact JSON (the structured content the client receives)."""
+    if isinstance(result, pydantic.BaseModel):
+        return len(result.model_dump_json(by_alias=True))
+    return len(pydantic_core.to_json(result, fallback=str))
+
+
+def too_large(tool: str, size: int) -> str:
+    """The refusal for an oversized result: how big, the limit, and how to narrow the call."""
+    return (
+        f"[too-large] the result of {tool} is {size // 1024} KB, over the {RESULT_LIMIT_BYTES // 1024} KB limit. "
+        "narrow it with limit/filters: a smaller limit, the next cursor page, or a narrower id or filter"
+    )
+
+
+def _request_id(ctx: object) -> str:
+    try:
+        return ctx.request_id if isinstance(ctx, Context) else "-"
+    except ValueError:  # a Context built outside a request
+        return "-"
+
+
+def guard(spec: ToolSpec) -> Callable[..., Awaitable[Any]]:
+    """Wrap ``spec.handler`` so every failure becomes a coded tool error and oversized results are refused.
+
+    The wrapper keeps the handler's signature (``functools.wraps``), so the SDK derives the same input and
+    output schemas from it; on failure it returns an ``isError`` result directly, which the SDK passes through
+    without prefixing its own "Error executing tool" text.
+    """
+    handler = spec.handler
+
+    @functools.wraps(handler)
+    async def guarded(**kwargs: Any) -> Any:
+        try:
+            result = await handler(**kwargs)
+        except MCPError:
+            raise
+        except StoryboardError as exc:
+            logger.info("tool %s refused (request %s): %s", spec.name, _request_id(kwargs.get(spec.context_param)),
+                        exc.code)
+            return error_result(format_domain_error(exc))
+        except pydantic.ValidationError as exc:
+            return error_result(format_validation_error(exc))
+        except (ToolError, ResourceError) as exc:  # deliberate SDK-level failures, e.g. from ctx.read_resource
+            return error_result(str(exc))
+        except Exception:
+            request_id = _request_id(kwargs.get(spec.context_param))
+            logger.exception("tool %s failed unexpectedly (request %s)", spec.name, request_id)
+            return error_result(
+                f"[internal] {spec.name} failed unexpectedly (request id {request_id}); the cause is in the server log"
+            )
+        size = result_size(result)
+        if size > RESULT_LIMIT_BYTES:
+            logger.info("tool %s result refused: %d bytes", spec.name, size)
+            return error_result(too_large(spec.name, size))
+        return result
+
+    return guarded

@@ -1,0 +1,1 @@
+"""Tool modules, one per toolset or family; each declares ``TOOLSET`` and a ``ToolRegistry`` (see ``registry``)."""
