@@ -19,7 +19,7 @@ from pymongo.errors import DuplicateKeyError
 
 from mcp_storyboard.db.connection import Database
 from mcp_storyboard.db.pagination import SortSpec, fetch_page
-from mcp_storyboard.errors import DuplicateKeyConflict, NotFoundError
+from mcp_storyboard.errors import ConflictError, DuplicateKeyConflict, NotFoundError
 from mcp_storyboard.models.common import Page, Patch, utc_now
 
 D = TypeVar("D", bound=BaseModel)
@@ -167,6 +167,39 @@ class Repository(Generic[D, K]):
             return
         ops = [UpdateOne(dict(query), dict(update)) for query, update in updates]
         await self.collection.bulk_write(ops, ordered=True, **_s(session))
+
+    async def _upsert_keeping_created_at(self, query: Mapping[str, Any], model: D, *, session: Session = None) -> D:
+        """Insert ``model``, or overwrite every field of the document matching ``query`` except ``created_at``.
+
+        ``updated_at`` becomes now. ``query`` must be the document's unique key (equality on every key field).
+
+        Raises:
+            DuplicateKeyConflict: another unique index refuses the document.
+            ConflictError: concurrent writes of the same key kept colliding (after retries).
+        """
+        fields = self.to_document(model)
+        created_at = fields.pop("created_at")
+        update = {"$set": {**fields, "updated_at": utc_now()}, "$setOnInsert": {"created_at": created_at}}
+
+        async def attempt() -> Any:
+            return await self.collection.find_one_and_update(
+                dict(query), update, projection=NO_ID, upsert=True, return_document=ReturnDocument.AFTER, **_s(session)
+            )
+
+        for last in (False, False, True):
+            try:
+                async with translate_duplicates(self.name):
+                    raw = await attempt()
+            except DuplicateKeyConflict:
+                # Two first upserts of one key raced and the server did not retry the loser: the document exists now.
+                if last:
+                    raise
+                continue
+            if raw is not None:
+                return self.from_document(raw)
+            # SecantusDB 0.7.0b3 sometimes answers the loser of racing upserts with no document although it applied
+            # the update; the update is idempotent, so running it again returns the document.
+        raise ConflictError(f"{self.kind} could not be written: concurrent writes of the same key kept colliding", hint="retry")
 
     async def delete(self, key: K, *, session: Session = None) -> bool:
         result = await self.collection.delete_one({self.key: key}, **_s(session))

@@ -26,3 +26,6 @@ class CharacterRepository(Repository[Character]):
 
     async def delete_for_project(self, project_id: str, *, session: Session = None) -> int:
         return await self._delete_where({"project_id": project_id}, session=session)
+
+    async def count_for_project(self, project_id: str, *, session: Session = None) -> int:
+        return await self.count({"project_id": project_id}, session=session)

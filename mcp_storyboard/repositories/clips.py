@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -139,3 +140,47 @@ class ClipRepository(Repository[Clip]):
 
     async def delete_with_alternates(self, clip_id: str, *, session: Session = None) -> int:
         return await self._delete_where({"$or": [{"id": clip_id}, {"alternate_of": clip_id}]}, session=session)
+
+    async def count_for_project(self, project_id: str, *, session: Session = None) -> int:
+        return await self.count({"project_id": project_id}, session=session)
+
+    async def ids_for_project(self, project_id: str, *, session: Session = None) -> list[str]:
+        """The ids of every clip of a project (ids only: cheap for cascades)."""
+        cursor = self.collection.find({"project_id": project_id}, {"_id": 0, "id": 1}, **_s(session))
+        return [raw["id"] for raw in await cursor.to_list(None)]
+
+    async def ids_for_scenes(self, scene_ids: Sequence[str], *, session: Session = None) -> list[str]:
+        """The ids of every clip of these scenes (ids only: what a scene cascade reports and cleans up)."""
+        cursor = self.collection.find({"scene_id": {"$in": list(scene_ids)}}, {"_id": 0, "id": 1}, **_s(session))
+        return [raw["id"] for raw in await cursor.to_list(None)]
+
+    # -- additions for the clip service (timeline analysis, alternates' timing, completion) ----------------------
+    async def list_for_scenes(self, scene_ids: Sequence[str], *, session: Session = None) -> list[Clip]:
+        """Every clip of these scenes in (scene, order) — one query on the {scene_id, order} index."""
+        if not scene_ids:
+            return []
+        return await self._find_all({"scene_id": {"$in": list(dict.fromkeys(scene_ids))}}, SCENE_ORDER, session=session)
+
+    async def set_timing_of_alternates(self, original_id: str, fields: dict[str, float], *, session: Session = None) -> int:
+        """``$set`` ``timeline_position`` and/or ``duration`` (already validated) on every alternate of a clip."""
+        timing = {k: v for k, v in fields.items() if k in ("timeline_position", "duration")}
+        if not timing:
+            return 0
+        result = await self.collection.update_many(
+            {"alternate_of": original_id}, {"$set": {**timing, "updated_at": utc_now()}}, **_s(session)
+        )
+        return int(result.modified_count)
+
+    async def id_name_pairs(
+        self, *, scene_id: str | None = None, id_prefix: str = "", limit: int = 1000
+    ) -> list[tuple[str, str]]:
+        """``(id, name)`` of clips for completion: a scene's clips in order, or any clips whose id starts with
+        ``id_prefix`` (matched as plain text, never as a regex)."""
+        query: dict[str, Any] = {}
+        if scene_id is not None:
+            query["scene_id"] = scene_id
+        if id_prefix:
+            query["id"] = {"$regex": "^" + re.escape(id_prefix)}
+        sort = SCENE_ORDER if scene_id is not None else (("id", 1),)
+        cursor = self.collection.find(query, {"_id": 0, "id": 1, "name": 1}).sort(list(sort)).limit(limit)
+        return [(str(raw["id"]), str(raw.get("name") or "")) for raw in await cursor.to_list(None)]

@@ -7,7 +7,7 @@ from typing import Any
 
 from mcp_storyboard.models.common import Page
 from mcp_storyboard.models.projects import Project
-from mcp_storyboard.repositories.base import Repository, Session
+from mcp_storyboard.repositories.base import Repository, Session, _s
 
 NEWEST_FIRST = (("created_at", -1), ("id", 1))
 
@@ -32,3 +32,9 @@ class ProjectRepository(Repository[Project]):
         if owner_id is not None:
             query["owner_id"] = owner_id
         return await self._page(query, NEWEST_FIRST, limit=limit, cursor=cursor, session=session)
+
+    async def ids_starting_with(self, prefix: str, *, limit: int, session: Session = None) -> list[str]:
+        """Ids that start with ``prefix`` (plain text, never a regex), in id order; for completion."""
+        query: dict[str, Any] = {"id": {"$regex": "^" + re.escape(prefix)}} if prefix else {}
+        cursor = self.collection.find(query, {"_id": 0, "id": 1}, **_s(session)).sort("id", 1).limit(limit)
+        return [raw["id"] for raw in await cursor.to_list(None)]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from mcp_storyboard.models.common import Page, utc_now
 from mcp_storyboard.models.scenes import Scene
-from mcp_storyboard.repositories.base import Repository, Session
+from mcp_storyboard.repositories.base import Repository, Session, _s
 
 # Served by the schema index {project_id: 1, order: 1}; id makes the order total.
 PROJECT_ORDER = (("project_id", 1), ("order", 1), ("id", 1))
@@ -65,3 +66,29 @@ class SceneRepository(Repository[Scene]):
 
     async def delete_for_project(self, project_id: str, *, session: Session = None) -> int:
         return await self._delete_where({"project_id": project_id}, session=session)
+
+    async def count_for_project(self, project_id: str, *, session: Session = None) -> int:
+        return await self.count({"project_id": project_id}, session=session)
+
+    async def ids_for_project(self, project_id: str, *, session: Session = None) -> list[str]:
+        """The ids of every scene of a project (ids only: cheap for cascades)."""
+        cursor = self.collection.find({"project_id": project_id}, {"_id": 0, "id": 1}, **_s(session))
+        return [raw["id"] for raw in await cursor.to_list(None)]
+
+    # -- added for the scene service (issue 3) -------------------------------------------------------------
+    async def set_parent(self, scene_ids: Sequence[str], parent_scene_id: str | None, *, session: Session = None) -> None:
+        """Re-parent many scenes in one ``update_many`` (their alternate status and numbers are unchanged)."""
+        if scene_ids:
+            await self.collection.update_many(
+                {"id": {"$in": list(scene_ids)}},
+                {"$set": {"parent_scene_id": parent_scene_id, "updated_at": utc_now()}},
+                **_s(session),
+            )
+
+    async def ids_starting_with(self, prefix: str, *, project_id: str | None = None, limit: int = 101) -> list[str]:
+        """Scene ids that start with ``prefix`` (plain text, escaped), optionally within one project, in id order."""
+        query: dict[str, Any] = {"id": {"$regex": "^" + re.escape(prefix)}}
+        if project_id is not None:
+            query["project_id"] = project_id
+        cursor = self.collection.find(query, {"_id": 0, "id": 1}).sort([("id", 1)]).limit(limit)
+        return [raw["id"] for raw in await cursor.to_list(None)]

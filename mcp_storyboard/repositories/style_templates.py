@@ -38,3 +38,7 @@ class StyleTemplateRepository(Repository[StyleTemplate]):
 
     async def delete_for_project(self, project_id: str, *, session: Session = None) -> int:
         return await self._delete_where({"project_id": project_id}, session=session)
+
+    async def count_for_project(self, project_id: str, *, session: Session = None) -> int:
+        """The project's own templates (library templates have no project and are not counted)."""
+        return await self.count({"project_id": project_id}, session=session)

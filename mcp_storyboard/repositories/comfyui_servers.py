@@ -1,0 +1,84 @@
+"""ComfyUI servers: unique by normalised URL, with the status of their last health check."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, get_args
+
+from pydantic import JsonValue
+
+from mcp_storyboard.errors import DuplicateKeyConflict, ValidationError
+from mcp_storyboard.models.common import Page, utc_now
+from mcp_storyboard.models.generation import ComfyUIServer, ServerStatus, normalize_server_url
+from mcp_storyboard.repositories.base import NO_ID, Repository, Session, _s
+
+# A handful of servers: sorted by name in memory after the {is_active: 1} index filters them; id makes it total.
+BY_NAME = (("name", 1), ("id", 1))
+
+
+class ComfyUIServerRepository(Repository[ComfyUIServer]):
+    """Servers; ``insert`` and ``apply_patch`` raise ``DuplicateKeyConflict`` naming ``url``."""
+
+    document = ComfyUIServer
+    kind = "ComfyUI server"
+
+    async def find_by_url(self, url: str, *, session: Session = None) -> ComfyUIServer | None:
+        """The server at ``url`` in any spelling of it ("HTTP://Box:80/" finds "http://box").
+
+        Raises:
+            ValidationError: ``url`` is not an http(s) server URL.
+        """
+        try:
+            normalised = normalize_server_url(url)
+        except ValueError as exc:
+            raise ValidationError("url", str(exc), hint="give the base URL, e.g. http://127.0.0.1:8188") from None
+        raw = await self.collection.find_one({"url": normalised}, NO_ID, **_s(session))
+        return None if raw is None else self.from_document(raw)
+
+    async def list_active(self, *, session: Session = None) -> list[ComfyUIServer]:
+        """Servers jobs may be sent to, by name."""
+        return await self._find_all({"is_active": True}, BY_NAME, session=session)
+
+    async def page(self, *, active: bool | None = None, limit: int | None = None, cursor: str | None = None) -> Page[ComfyUIServer]:
+        """Servers by name; ``active`` True or False keeps only enabled or disabled ones."""
+        query: dict[str, Any] = {} if active is None else {"is_active": active}
+        return await self._page(query, BY_NAME, limit=limit, cursor=cursor)
+
+    async def set_status(
+        self,
+        server_id: str,
+        status: ServerStatus,
+        *,
+        last_check: datetime | None = None,
+        capabilities: Mapping[str, JsonValue] | None = None,
+        session: Session = None,
+    ) -> ComfyUIServer:
+        """Record a health check: its status, when it ran (default now), and what it found (kept if None).
+
+        Raises:
+            ValidationError: ``status`` is not online, offline or error.
+            NotFoundError: no such server.
+        """
+        if status not in get_args(ServerStatus):
+            raise ValidationError("status", f"'{status}' is not a server status", allowed=get_args(ServerStatus))
+        fields: dict[str, Any] = {"status": status, "last_check": last_check or utc_now()}
+        if capabilities is not None:
+            fields["capabilities"] = dict(capabilities)
+        return await self._update({"id": server_id}, {"$set": fields}, session=session)
+
+    async def update_fields(self, key: str, fields: Mapping[str, Any], *, session: Session = None) -> ComfyUIServer:
+        """``$set`` the given fields (already validated by a model); ``apply_patch`` comes through here.
+
+        Raises:
+            NotFoundError: no such server.
+            DuplicateKeyConflict: another server has the new URL (naming ``url``).
+        """
+        try:
+            return await super().update_fields(key, fields, session=session)
+        except DuplicateKeyConflict as exc:
+            # mongomock-motor names the first unique index ("id") for any unique violation by an update (the
+            # updated document matches itself); an update never changes the id, so the URL is what is taken.
+            if exc.field == "id" and "url" in fields:
+                raise DuplicateKeyConflict(self.name, "url", fields["url"]) from None
+            raise

@@ -1,0 +1,88 @@
+"""FaceFusion jobs: a queue claimed in (priority, age) order, with leases, heartbeats and retries
+(rules in :mod:`mcp_storyboard.repositories.queue`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import JsonValue
+
+from mcp_storyboard.errors import ValidationError
+from mcp_storyboard.models.common import Page, utc_now
+from mcp_storyboard.models.facefusion import FaceFusionJob, JobStatus
+from mcp_storyboard.repositories.base import Session
+from mcp_storyboard.repositories.queue import NEWEST_FIRST, RELEASED, LeasedQueueRepository
+
+# The schema's queue index {status: 1, priority: -1, created_at: 1}.
+QUEUE_ORDER = (("priority", -1), ("created_at", 1), ("id", 1))
+
+
+class FaceFusionJobRepository(LeasedQueueRepository[FaceFusionJob]):
+    document = FaceFusionJob
+    kind = "facefusion job"
+    queue_order = QUEUE_ORDER
+    started_field = "started_at"
+    finished_field = "completed_at"
+
+    # -- lists --------------------------------------------------------------------------------------------
+    async def page_for_project(
+        self, project_id: str, *, status: JobStatus | None = None, limit: int | None = None, cursor: str | None = None
+    ) -> Page[FaceFusionJob]:
+        """A project's jobs, newest first, optionally of one status."""
+        query: dict[str, Any] = {"project_id": project_id}
+        if status is not None:
+            query["status"] = status
+        return await self._page(query, NEWEST_FIRST, limit=limit, cursor=cursor)
+
+    async def page_for_character(
+        self, character_id: str, *, limit: int | None = None, cursor: str | None = None
+    ) -> Page[FaceFusionJob]:
+        """A character's jobs, newest first (filtered on the {character_id: 1} index)."""
+        return await self._page({"character_id": character_id}, NEWEST_FIRST, limit=limit, cursor=cursor)
+
+    async def page_by_status(self, status: JobStatus, *, limit: int | None = None, cursor: str | None = None) -> Page[FaceFusionJob]:
+        """Jobs of one status in queue order (the order workers claim queued jobs in)."""
+        return await self._page({"status": status}, QUEUE_ORDER, limit=limit, cursor=cursor)
+
+    # -- the queue ----------------------------------------------------------------------------------------
+    async def claim_next(self, worker_id: str, lease_seconds: float) -> FaceFusionJob | None:
+        """Take the highest-priority, oldest queued job for ``worker_id``, or None when the queue is empty.
+
+        One ``find_one_and_update`` in queue order: concurrent workers always get distinct jobs.
+
+        Raises:
+            ValidationError: ``lease_seconds`` is not positive, or ``worker_id`` is empty or too long.
+        """
+        return await self._claim(worker_id, lease_seconds, {}, {"progress": 0.0})
+
+    async def update_progress(self, job_id: str, worker_id: str, progress: float) -> FaceFusionJob:
+        """Record progress (0–100 %) of a job this worker holds.
+
+        Raises:
+            ValidationError: progress outside 0–100.
+            NotFoundError: no such job.
+            QueueError: the worker no longer holds the job.
+        """
+        if not 0.0 <= progress <= 100.0:
+            raise ValidationError("progress", f"must be between 0.0 and 100.0, not {progress}")
+        update = {"$set": {"progress": float(progress), "updated_at": utc_now()}}
+        return await self._owned(job_id, worker_id, update, "report progress on")
+
+    async def complete(self, job_id: str, worker_id: str, output_data: Mapping[str, JsonValue]) -> FaceFusionJob:
+        """Finish a job this worker holds with its results.
+
+        Raises:
+            NotFoundError: no such job.
+            QueueError: the worker no longer holds the job (its result is not recorded).
+        """
+        now = utc_now()
+        fields = {
+            "status": "completed", "output_data": dict(output_data), "progress": 100.0, "error_message": None,
+            "completed_at": now, "updated_at": now, **RELEASED,
+        }  # fmt: skip
+        return await self._owned(job_id, worker_id, {"$set": fields}, "complete")
+
+    async def delete_for_project(self, project_id: str, *, session: Session = None) -> int:
+        return await self._delete_where({"project_id": project_id}, session=session)
+

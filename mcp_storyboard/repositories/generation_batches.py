@@ -1,0 +1,94 @@
+"""Generation batches: a queue claimed oldest first, with leases, atomic per-item counters and results."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mcp_storyboard.errors import QueueError
+from mcp_storyboard.models.common import Page, utc_now
+from mcp_storyboard.models.generation import BatchResult, BatchStatus, GenerationBatch
+from mcp_storyboard.repositories.base import Session
+from mcp_storyboard.repositories.queue import NEWEST_FIRST, LeasedQueueRepository
+
+# The added index {status: 1, created_at: 1}: the batch queue claims the oldest queued batch.
+OLDEST_FIRST = (("created_at", 1), ("id", 1))
+
+
+class GenerationBatchRepository(LeasedQueueRepository[GenerationBatch]):
+    document = GenerationBatch
+    kind = "generation batch"
+    queue_order = OLDEST_FIRST
+
+    # -- lists --------------------------------------------------------------------------------------------
+    async def page_for_project(
+        self, project_id: str, *, status: BatchStatus | None = None, limit: int | None = None, cursor: str | None = None
+    ) -> Page[GenerationBatch]:
+        """A project's batches, newest first (the {project_id: 1, created_at: -1} index), optionally of one status."""
+        query: dict[str, Any] = {"project_id": project_id}
+        if status is not None:
+            query["status"] = status
+        return await self._page(query, NEWEST_FIRST, limit=limit, cursor=cursor)
+
+    async def page_by_status(self, status: BatchStatus, *, limit: int | None = None, cursor: str | None = None) -> Page[GenerationBatch]:
+        """Batches of one status, oldest first (the order workers claim queued batches in)."""
+        return await self._page({"status": status}, OLDEST_FIRST, limit=limit, cursor=cursor)
+
+    # -- the queue ----------------------------------------------------------------------------------------
+    async def claim_next(self, worker_id: str, lease_seconds: float, *, server_id: str | None = None) -> GenerationBatch | None:
+        """Take the oldest queued batch for ``worker_id``, or None when there is none it may take.
+
+        With ``server_id`` (the ComfyUI server this worker drives) it takes batches pinned to that server or to
+        none, and pins the one it takes; without, any batch. One ``find_one_and_update``: concurrent workers
+        always get distinct batches.
+
+        Raises:
+            ValidationError: ``lease_seconds`` is not positive, or ``worker_id`` is empty or too long.
+        """
+        if server_id is None:
+            return await self._claim(worker_id, lease_seconds, {}, {})
+        query = {"comfyui_server_id": {"$in": [server_id, None]}}
+        return await self._claim(worker_id, lease_seconds, query, {"comfyui_server_id": server_id})
+
+    async def record_result(self, batch_id: str, result: BatchResult) -> GenerationBatch:
+        """Append one item's outcome and count it (``completed_jobs`` or ``failed_jobs``) in one atomic update.
+
+        Raises:
+            NotFoundError: no such batch.
+            QueueError: the batch is not processing (results arrive only while a worker holds it).
+        """
+        counter = "completed_jobs" if result.success else "failed_jobs"
+        update = {
+            "$inc": {counter: 1},
+            "$push": {"results": result.model_dump(mode="python")},
+            "$set": {"updated_at": utc_now()},
+        }
+        changed = await self._transition({"id": batch_id, "status": "processing"}, update)
+        if changed is not None:
+            return changed
+        current = await self.get(batch_id)
+        raise QueueError(
+            f"cannot record a result on generation batch '{batch_id}': it is {current.status}",
+            hint="results are recorded only while a worker processes the batch",
+        )
+
+    async def finish(self, batch_id: str, worker_id: str) -> GenerationBatch:
+        """Close a batch this worker holds: completed (no failures), failed (no successes) or partial.
+
+        The outcome is computed from the stored counters inside one pipeline update, so a result recorded
+        concurrently is never missed.
+
+        Raises:
+            NotFoundError: no such batch.
+            QueueError: the worker no longer holds the batch.
+        """
+        status = {
+            "$cond": [
+                {"$eq": ["$failed_jobs", 0]}, "completed",
+                {"$cond": [{"$eq": ["$completed_jobs", 0]}, "failed", "partial"]},
+            ]
+        }  # fmt: skip
+        fields = {"status": status, "lease_owner": None, "lease_expires_at": None, "updated_at": utc_now()}
+        return await self._owned(batch_id, worker_id, [{"$set": fields}], "finish")
+
+    async def delete_for_project(self, project_id: str, *, session: Session = None) -> int:
+        return await self._delete_where({"project_id": project_id}, session=session)
