@@ -1,0 +1,77 @@
+"""The command line: one-line errors with exit code 2, and init-db / migrate / doctor on real backends."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mcp_storyboard.config import Settings
+from mcp_storyboard.db.connection import connect
+from mcp_storyboard.models.projects import Project
+from mcp_storyboard.repositories.projects import ProjectRepository
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if k not in ("MONGODB_URI", "MONGO_URL", "DB_NAME", "STORYBOARD_DRIVER")}
+    return subprocess.run([sys.executable, "-m", "mcp_storyboard", *args], capture_output=True, text=True,
+                          env={**base, **(env or {})}, timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "expected"),
+    [
+        ({"MONGODB_URI": "redis://localhost"}, ["doctor"], "MONGODB_URI must start with mongodb://"),
+        ({"STORYBOARD_DRIVER": "odbc"}, ["init-db"], "STORYBOARD_DRIVER 'odbc' is not a driver"),
+        ({"DB_NAME": "a.b"}, ["migrate"], "DB_NAME 'a.b' is not a valid database name"),
+        ({"MONGODB_URI": "mongodb://user:s3cret@127.0.0.1:1/?serverSelectionTimeoutMS=300"}, ["doctor"],
+         "cannot reach the database at mongodb://***@127.0.0.1:1/"),
+    ],
+)
+def test_bad_configuration_prints_one_line_and_exits_2(env: dict[str, str], args: list[str], expected: str) -> None:
+    proc = run_cli(*args, env=env)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0], proc.stderr
+    assert "Traceback" not in proc.stderr and "s3cret" not in proc.stderr + proc.stdout
+
+
+def test_init_db_migrate_and_doctor_report_on_memory() -> None:
+    proc = run_cli("doctor", "--mongodb-uri", "memory://")
+    assert proc.returncode == 0, proc.stderr
+    assert "backend:        memory" in proc.stdout
+    assert "missing" in proc.stdout and "run init-db" in proc.stdout and "pending: 0001" in proc.stdout
+
+
+@pytest.mark.slow
+def test_init_db_then_doctor_on_the_embedded_database(tmp_path: Path) -> None:
+    env = {"STORYBOARD_DATA_DIR": str(tmp_path)}
+    first = run_cli("init-db", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "42 index(es) created, 0 already present" in first.stdout
+    assert "created projects.id_1 unique" in first.stdout
+    assert "0 index(es) created" in run_cli("init-db", env=env).stdout
+    dry = run_cli("migrate", "--dry-run", env=env)
+    assert "0001 characters_facefusion_fields: would change 0 document(s)" in dry.stdout
+    assert "0001 characters_facefusion_fields: changed 0" in run_cli("migrate", env=env).stdout
+    assert "no pending migrations" in run_cli("migrate", env=env).stdout
+    doctor = run_cli("doctor", "--driver", "motor", env=env)
+    assert doctor.returncode == 0, doctor.stderr
+    for expected in ("backend:        embedded", "driver:         motor", "SecantusDB 0.7.0b3", "42/42 present", "up to date",
+                     f"data dir:       {tmp_path}"):
+        assert expected in doctor.stdout
+
+
+@pytest.mark.slow
+async def test_data_written_through_connect_survives_an_embedded_restart(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, db_name="persist")
+    async with connect(settings) as database:
+        assert database.backend == "embedded"
+        project = await ProjectRepository(database).insert(Project(name="Kept"))
+    async with connect(settings.with_(driver="motor")) as database:
+        assert (await ProjectRepository(database).get(project.id)).name == "Kept"
+    state = tmp_path / "embedded" / "server.json"
+    assert not state.exists(), "the last user out stops the embedded server"
