@@ -123,3 +123,45 @@ def scene_offsets(ordered_scene_lengths: Sequence[tuple[str, float]]) -> dict[st
         offsets[scene_id] = total / 100
         total += _cs(length)
     return offsets
+
+
+@dataclass(frozen=True)
+class SceneNode:
+    """A scene's place in its project's tree, for ordering the project timeline."""
+
+    scene_id: str
+    parent_id: str | None
+    is_alternate: bool
+    order: int
+
+
+def timeline_sequence(nodes: Sequence[SceneNode], *, root: str | None = None) -> list[tuple[str, int]]:
+    """The scenes of the main timeline under ``root`` (None: the project) in play order, with their depth.
+
+    Depth-first pre-order over non-alternate scenes: a scene plays its own clips, then its sub-scenes in
+    ``order``. Alternate scenes and everything under them are off the main timeline. With ``root`` given,
+    the root itself comes first (depth 0) even when it is an alternate. A cycle in bad data is cut, not looped.
+    """
+    children: dict[str | None, list[SceneNode]] = {}
+    for node in nodes:
+        if not node.is_alternate:
+            children.setdefault(node.parent_id, []).append(node)
+    for siblings in children.values():
+        siblings.sort(key=lambda n: (n.order, n.scene_id))
+    sequence: list[tuple[str, int]] = []
+    seen: set[str] = set()
+
+    def walk(parent: str | None, depth: int) -> None:
+        for child in children.get(parent, []):
+            if child.scene_id not in seen:
+                seen.add(child.scene_id)
+                sequence.append((child.scene_id, depth))
+                walk(child.scene_id, depth + 1)
+
+    if root is None:
+        walk(None, 0)
+    else:
+        seen.add(root)
+        sequence.append((root, 0))
+        walk(root, 1)
+    return sequence

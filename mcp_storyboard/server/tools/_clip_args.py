@@ -1,0 +1,56 @@
+"""Argument types and resource URIs shared by the clip tool modules (``clips_read``, ``clips_write``,
+``clips_media``)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from mcp_storyboard.models.clips import Clip, ClipDuration, TimelinePosition
+
+_ID = {"min_length": 1, "max_length": 64, "pattern": r"^[A-Za-z0-9_.:-]+$"}
+
+ClipId = Annotated[str, Field(description="The clip's id (from create_clip, list_clips or get_project_tree).", **_ID)]
+SceneId = Annotated[
+    str, Field(description="The scene's id (from create_scene, list_scenes or get_project_tree).", **_ID)
+]
+ProjectId = Annotated[str, Field(description="The project's id (from create_project or list_projects).", **_ID)]
+Position = Annotated[
+    TimelinePosition | None,
+    Field(description="Start in seconds from the start of the scene, 0–10000, rounded to 2 decimals."),
+]
+Duration = Annotated[ClipDuration, Field(description="Length in seconds, more than 0 and at most 10000.")]
+OptionalDuration = Annotated[
+    ClipDuration | None, Field(description="New length in seconds, more than 0 and at most 10000; omit to keep.")
+]
+Order = Annotated[
+    int | None,
+    Field(
+        ge=0,
+        le=100_000,
+        description="0-based place in the scene's display order (0 = first); omit to put it "
+        "last. Clips after it shift down by one.",
+    ),
+]
+AllowOverlap = Annotated[
+    bool,
+    Field(
+        description="true keeps the position even if it overlaps another main clip of the scene (analyze_timeline "
+        "then reports the overlap). By default an overlap is refused with a suggested free position."
+    ),
+]
+
+
+def clip_uris(clip: Clip) -> list[str]:
+    """The resources whose content a change to ``clip`` changes."""
+    return scene_uris(clip.project_id, [clip.scene_id], [clip.id])
+
+
+def scene_uris(project_id: str, scene_ids: list[str], clip_ids: list[str] | tuple[str, ...] = ()) -> list[str]:
+    return [
+        *(f"storyboard://clips/{c}" for c in clip_ids),
+        *(f"storyboard://scenes/{s}" for s in scene_ids),
+        f"storyboard://projects/{project_id}",
+        f"storyboard://projects/{project_id}/storyboard.md",
+    ]
