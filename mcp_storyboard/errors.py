@@ -59,7 +59,7 @@ class StoryboardError(Exception):
     def __str__(self) -> str:
         if not self.hint:
             return self.message
-        first_word = self.hint.split(" ", 1)[0]
+        first_word = self.hint.split(" ", 1)[0].rstrip(":,;")
         # Capitalise a sentence, never an identifier ("generated_images of clip ...", "mongodb://...").
         hint = self.hint[:1].upper() + self.hint[1:] if first_word.isalpha() else self.hint
         return f"{self.message.rstrip('.')}. {hint}"

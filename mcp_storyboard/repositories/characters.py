@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
+from mcp_storyboard.db.pagination import fetch_page
 from mcp_storyboard.models.characters import Character
-from mcp_storyboard.models.common import Page
-from mcp_storyboard.repositories.base import Repository, Session
+from mcp_storyboard.models.common import Page, utc_now
+from mcp_storyboard.repositories.base import NO_ID, Repository, Session, _s
 
 # Served by the schema index {project_id: 1, name: 1}.
 BY_NAME = (("project_id", 1), ("name", 1), ("id", 1))
@@ -29,3 +33,50 @@ class CharacterRepository(Repository[Character]):
 
     async def count_for_project(self, project_id: str, *, session: Session = None) -> int:
         return await self.count({"project_id": project_id}, session=session)
+
+    # -- additions for the character service: case-insensitive names, summaries, completion ----------------------
+    async def same_name(
+        self, project_id: str, name: str, *, exclude_id: str | None = None, session: Session = None
+    ) -> list[Character]:
+        """Characters of a project called ``name`` ignoring case (matched as plain text, never as a pattern)."""
+        query: dict[str, Any] = {"project_id": project_id, "name": exact_ignoring_case(name)}
+        if exclude_id is not None:
+            query["id"] = {"$ne": exclude_id}
+        return await self._find_all(query, BY_NAME, session=session)
+
+    async def page_summaries(
+        self, project_id: str, *, name_contains: str | None = None, limit: int | None = None, cursor: str | None = None
+    ) -> Page[Character]:
+        """A project's characters by name, read without their FaceFusion history (which grows without bound)."""
+        query: dict[str, Any] = {"project_id": project_id}
+        if name_contains:
+            query["name"] = {"$regex": re.escape(name_contains), "$options": "i"}
+        docs, next_cursor = await fetch_page(
+            self.collection, query, BY_NAME, limit=limit, cursor=cursor, projection=SUMMARY_PROJECTION
+        )
+        return Page[Character](items=[self.from_document(d) for d in docs], next_cursor=next_cursor)
+
+    async def id_name_pairs(self, project_id: str | None, *, prefix: str = "", limit: int = 100) -> list[tuple[str, str]]:
+        """``(id, name)`` of the characters of a project (or of every project) whose name or id starts with
+        ``prefix`` ignoring case, by name."""
+        query: dict[str, Any] = {} if project_id is None else {"project_id": project_id}
+        if prefix:
+            pattern = {"$regex": "^" + re.escape(prefix), "$options": "i"}
+            query["$or"] = [{"name": pattern}, {"id": pattern}]
+        cursor = self.collection.find(query, {"_id": 0, "id": 1, "name": 1}).sort(list(BY_NAME)).limit(limit)
+        return [(str(raw["id"]), str(raw.get("name") or "")) for raw in await cursor.to_list(None)]
+
+    async def rename_back(self, character_id: str, *, from_name: str, to_name: str, session: Session = None) -> None:
+        """Undo a rename that lost a race for a name, unless the name has changed again since."""
+        await self.collection.update_one(
+            {"id": character_id, "name": from_name}, {"$set": {"name": to_name, "updated_at": utc_now()}}, **_s(session)
+        )
+
+
+SUMMARY_PROJECTION: dict[str, int] = {**NO_ID, "facefusion_processing_history": 0}
+"""Everything but the FaceFusion history: what lists show."""
+
+
+def exact_ignoring_case(text: str) -> dict[str, str]:
+    """A filter value matching ``text`` exactly but ignoring case; ``text`` is escaped, never a pattern."""
+    return {"$regex": f"^{re.escape(text)}$", "$options": "i"}

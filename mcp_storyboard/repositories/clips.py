@@ -184,3 +184,57 @@ class ClipRepository(Repository[Clip]):
         sort = SCENE_ORDER if scene_id is not None else (("id", 1),)
         cursor = self.collection.find(query, {"_id": 0, "id": 1, "name": 1}).sort(list(sort)).limit(limit)
         return [(str(raw["id"]), str(raw.get("name") or "")) for raw in await cursor.to_list(None)]
+
+    # -- additions for characters and style templates: references to them, changed idempotently ------------------
+    async def count_references(self, field: ReferenceField, value: str, *, session: Session = None) -> int:
+        """How many clips point at this character or template."""
+        return await self.count({field: value}, session=session)
+
+    async def reference_counts(self, field: ReferenceField, values: Sequence[str]) -> dict[str, int]:
+        """Clips pointing at each of these characters or templates, in one aggregation (absent: none)."""
+        if not values:
+            return {}
+        pipeline = [{"$match": {field: {"$in": list(values)}}}, {"$group": {"_id": f"${field}", "n": {"$sum": 1}}}]
+        return {str(row["_id"]): int(row["n"]) for row in await self.database.aggregate(self.name, pipeline)}
+
+    async def ids_referencing(
+        self, field: ReferenceField, value: str, *, limit: int = 100, session: Session = None
+    ) -> list[str]:
+        """Ids of (at most ``limit``) clips pointing at this character or template."""
+        cursor = self.collection.find({field: value}, {"_id": 0, "id": 1}, **_s(session)).sort("id", 1).limit(limit)
+        return [str(raw["id"]) for raw in await cursor.to_list(None)]
+
+    async def swap_reference(
+        self, clip_id: str, field: ReferenceField, value: str | None, *, session: Session = None
+    ) -> Clip | None:
+        """Point a clip at a character or template (None detaches it) unless it already points there.
+
+        One conditional update, so concurrent identical calls change the clip once. Returns the clip as it was
+        before the change, or None when it already pointed at ``value`` (nothing written).
+
+        Raises:
+            NotFoundError: no such clip.
+        """
+        # The document before the change: mongomock finds the "after" document by re-applying the filter, which
+        # the change has just made unmatchable.
+        raw = await self.collection.find_one_and_update(
+            {"id": clip_id, field: {"$ne": value}}, {"$set": {field: value, "updated_at": utc_now()}},
+            projection={"_id": 0}, **_s(session),
+        )
+        if raw is not None:
+            return self.from_document(raw)
+        if not await self.exists(clip_id, session=session):
+            raise NotFoundError("clip", clip_id, hint="list_clips or get_project_tree shows the clip ids")
+        return None
+
+    async def restore_reference(
+        self, clip_id: str, field: ReferenceField, *, expected: str | None, previous: str | None, session: Session = None
+    ) -> None:
+        """Undo :meth:`swap_reference` (its target vanished meanwhile), unless the clip has changed again since."""
+        await self.collection.update_one(
+            {"id": clip_id, field: expected}, {"$set": {field: previous, "updated_at": utc_now()}}, **_s(session)
+        )
+
+
+ReferenceField = Literal["character_id", "style_template_id"]
+"""The clip fields that point at a character or a style template."""

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from typing import Any
 
-from mcp_storyboard.models.common import Page
+from mcp_storyboard.models.common import Page, utc_now
 from mcp_storyboard.models.style_templates import StyleTemplate
-from mcp_storyboard.repositories.base import Repository, Session
+from mcp_storyboard.repositories.base import Repository, Session, _s
+from mcp_storyboard.repositories.characters import exact_ignoring_case
 
 MOST_USED = (("use_count", -1), ("id", 1))
 
@@ -42,3 +45,32 @@ class StyleTemplateRepository(Repository[StyleTemplate]):
     async def count_for_project(self, project_id: str, *, session: Session = None) -> int:
         """The project's own templates (library templates have no project and are not counted)."""
         return await self.count({"project_id": project_id}, session=session)
+
+    # -- additions for the style template service: case-insensitive names, completion ---------------------------
+    async def same_name(
+        self, project_id: str | None, name: str, *, exclude_id: str | None = None, session: Session = None
+    ) -> list[StyleTemplate]:
+        """Templates of one scope (a project, or the library when ``project_id`` is None) called ``name`` ignoring
+        case (matched as plain text, never as a pattern)."""
+        query: dict[str, Any] = {"project_id": project_id, "name": exact_ignoring_case(name)}
+        if exclude_id is not None:
+            query["id"] = {"$ne": exclude_id}
+        return await self._find_all(query, MOST_USED, session=session)
+
+    async def id_name_pairs(
+        self, scopes: Sequence[str | None] | None, *, prefix: str = "", limit: int = 100
+    ) -> list[tuple[str, str]]:
+        """``(id, name)`` of the templates in ``scopes`` (project ids; None is the library; ``scopes`` None is
+        every template) whose name or id starts with ``prefix`` ignoring case, most used first."""
+        query: dict[str, Any] = {} if scopes is None else {"project_id": {"$in": list(scopes)}}
+        if prefix:
+            pattern = {"$regex": "^" + re.escape(prefix), "$options": "i"}
+            query["$or"] = [{"name": pattern}, {"id": pattern}]
+        cursor = self.collection.find(query, {"_id": 0, "id": 1, "name": 1}).sort(list(MOST_USED)).limit(limit)
+        return [(str(raw["id"]), str(raw.get("name") or "")) for raw in await cursor.to_list(None)]
+
+    async def rename_back(self, template_id: str, *, from_name: str, to_name: str, session: Session = None) -> None:
+        """Undo a rename that lost a race for a name, unless the name has changed again since."""
+        await self.collection.update_one(
+            {"id": template_id, "name": from_name}, {"$set": {"name": to_name, "updated_at": utc_now()}}, **_s(session)
+        )

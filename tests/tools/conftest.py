@@ -37,7 +37,7 @@ class ToolClient:
     services: Services
     mode: str
 
-    async def call(self, name: str, **arguments: Any) -> dict[str, Any]:
+    async def call(self, name: str, /, **arguments: Any) -> dict[str, Any]:
         """Call a tool that must succeed; returns its structured content."""
         result = await self.client.call_tool(name, arguments)
         if result.is_error:
@@ -45,7 +45,7 @@ class ToolClient:
         assert result.structured_content is not None, f"{name} returned no structured content"
         return dict(result.structured_content)
 
-    async def error(self, name: str, **arguments: Any) -> str:
+    async def error(self, name: str, /, **arguments: Any) -> str:
         """Call a tool that must fail; returns the error text the model sees."""
         result = await self.client.call_tool(name, arguments)
         assert result.is_error, f"{name} should have failed but returned {result.structured_content}"

@@ -1,0 +1,216 @@
+"""MCP resources: the storyboard's documents as JSON, a project as a Markdown shot list, media files as blobs with
+their own MIME type, and the JSON Schema of each collection's documents.
+
+``register_resources(server)`` registers the resource templates and the static ``storyboard://projects``. Reads
+are read-only calls through the serving services (``scope.current_services()``, bound per request by
+``build_server``'s middleware). Domain errors are translated here: ``NotFoundError`` answers resource-not-found
+(-32602) with ``[not-found] ...``, any other ``StoryboardError`` a resource error (-32603) with its coded text;
+anything else is masked by the SDK and logged. A template declares one MIME type for all its reads, so a small
+middleware around ``resources/read`` puts a media file's stored type on its blob.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
+from mcp.types import ReadResourceResult
+
+from mcp_storyboard.errors import NotFoundError, StoryboardError
+from mcp_storyboard.models import DOCUMENT_CLASSES
+from mcp_storyboard.models.clips import Clip
+from mcp_storyboard.models.common import StoryboardModel
+from mcp_storyboard.models.projects import Project
+from mcp_storyboard.models.scenes import Scene
+from mcp_storyboard.server.scope import current_services
+
+JSON = "application/json"
+MARKDOWN = "text/markdown"
+PROJECTS_URI = "storyboard://projects"
+RECENT_PROJECTS = 50
+_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+SCHEMAS: dict[str, type[StoryboardModel]] = {cls.collection: cls for cls in DOCUMENT_CLASSES}  # type: ignore[attr-defined]
+
+
+def project_uri(project_id: str) -> str:
+    return f"{PROJECTS_URI}/{project_id}"
+
+
+def storyboard_uri(project_id: str) -> str:
+    return f"{PROJECTS_URI}/{project_id}/storyboard.md"
+
+
+def scene_uri(scene_id: str) -> str:
+    return f"storyboard://scenes/{scene_id}"
+
+
+def clip_uri(clip_id: str) -> str:
+    return f"storyboard://clips/{clip_id}"
+
+
+def character_uri(character_id: str) -> str:
+    return f"storyboard://characters/{character_id}"
+
+
+def style_template_uri(template_id: str) -> str:
+    return f"storyboard://style-templates/{template_id}"
+
+
+def project_uris(project_id: str) -> list[str]:
+    """What to notify when anything in a project changes: the project, its shot list, and the recent list."""
+    return [project_uri(project_id), storyboard_uri(project_id), PROJECTS_URI]
+
+
+class SceneWithClips(Scene):
+    """A scene as read: the stored scene plus its clips in display order (clips are stored on their own)."""
+
+    clips: list[Clip]
+    """The scene's clips in display order, alternates included."""
+
+
+class RecentProjects(StoryboardModel):
+    """The most recent projects, newest first."""
+
+    items: list[Project]
+    """Up to 50 projects, newest first (list_projects searches and pages through all of them)."""
+    next_cursor: str | None
+    """Pass to list_projects as cursor to continue; null when these are all the projects."""
+
+
+# -- the media MIME type: set by the media reader, applied to the result by the middleware -------------------------
+@dataclass
+class _Read:
+    mime_type: str | None = None
+
+
+_current_read: ContextVar[_Read | None] = ContextVar("mcp_storyboard_resource_read", default=None)
+
+
+async def _blob_mime_type(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+    if ctx.method != "resources/read":
+        return await call_next(ctx)
+    state = _Read()
+    token = _current_read.set(state)
+    try:
+        result = await call_next(ctx)
+    finally:
+        _current_read.reset(token)
+    if state.mime_type is None:
+        return result
+    # The runner hands middleware the wire dict; a handler further in may also return the model.
+    if isinstance(result, ReadResourceResult):
+        contents = [c.model_copy(update={"mime_type": state.mime_type}) for c in result.contents]
+        return result.model_copy(update={"contents": contents})
+    if isinstance(result, dict) and isinstance(result.get("contents"), list):
+        wire = [{**c, "mimeType": state.mime_type} if isinstance(c, dict) else c for c in result["contents"]]
+        return {**result, "contents": wire}
+    return result
+
+
+@contextmanager
+def _resource_errors() -> Iterator[None]:
+    try:
+        yield
+    except NotFoundError as exc:
+        raise ResourceNotFoundError(f"[{exc.code}] {exc}") from None
+    except StoryboardError as exc:
+        raise ResourceError(f"[{exc.code}] {exc}") from None
+
+
+def _checked(kind: str, ident: str) -> str:
+    """``ident`` if it could be an id; one that could not (a pattern mismatch) is simply not found."""
+    if not _ID.match(ident):
+        raise NotFoundError(kind, ident)
+    return ident
+
+
+def _dump(model: StoryboardModel) -> str:
+    return model.model_dump_json(indent=2)
+
+
+def register_resources(server: MCPServer[Any]) -> None:
+    """Register every storyboard resource template, the static ``storyboard://projects``, and the middleware that
+    gives a media blob its stored MIME type."""
+    server.middleware.append(_blob_mime_type)
+
+    @server.resource(PROJECTS_URI, name="recent_projects", title="Recent projects", mime_type=JSON)
+    async def recent_projects() -> str:
+        """The 50 most recent projects, newest first, as JSON (list_projects searches and pages)."""
+        page = await current_services().projects.list_page(limit=RECENT_PROJECTS)
+        return _dump(RecentProjects(items=page.items, next_cursor=page.next_cursor))
+
+    @server.resource(project_uri("{project_id}"), name="project", title="Project", mime_type=JSON)
+    async def project(project_id: str) -> str:
+        """A project's settings as JSON (get_project_tree and the storyboard.md resource show what it holds)."""
+        with _resource_errors():
+            return _dump(await current_services().projects.get(_checked("project", project_id)))
+
+    @server.resource(
+        storyboard_uri("{project_id}"), name="storyboard", title="Storyboard shot list", mime_type=MARKDOWN
+    )
+    async def storyboard(project_id: str) -> str:
+        """The project as a Markdown shot list: scenes in order with their offsets, lengths and lyrics, sub-scenes
+        nested, alternates noted, and each scene's clips with timing, type, character, style, prompts and the
+        selected media."""
+        with _resource_errors():
+            return await current_services().projects.storyboard_markdown(_checked("project", project_id))
+
+    @server.resource(scene_uri("{scene_id}"), name="scene", title="Scene", mime_type=JSON)
+    async def scene(scene_id: str) -> str:
+        """A scene as JSON with its clips in display order."""
+        repos = current_services().repositories
+        with _resource_errors():
+            found = await repos.scenes.get(_checked("scene", scene_id))
+            clips = await repos.clips.list_for_scene(found.id)
+        return _dump(SceneWithClips(**found.model_dump(), clips=clips))
+
+    @server.resource(clip_uri("{clip_id}"), name="clip", title="Clip", mime_type=JSON)
+    async def clip(clip_id: str) -> str:
+        """A clip as JSON: timing, prompts, links, and its gallery of generated media."""
+        with _resource_errors():
+            return _dump(await current_services().repositories.clips.get(_checked("clip", clip_id)))
+
+    @server.resource(character_uri("{character_id}"), name="character", title="Character", mime_type=JSON)
+    async def character(character_id: str) -> str:
+        """A character as JSON: reference images, LoRA, trigger words, style notes and FaceFusion work."""
+        with _resource_errors():
+            return _dump(await current_services().repositories.characters.get(_checked("character", character_id)))
+
+    @server.resource(style_template_uri("{template_id}"), name="style_template", title="Style template", mime_type=JSON)
+    async def style_template(template_id: str) -> str:
+        """A style template as JSON (a project's own, or a library template when project_id is null)."""
+        repos = current_services().repositories
+        with _resource_errors():
+            return _dump(await repos.style_templates.get(_checked("style template", template_id)))
+
+    @server.resource(
+        "storyboard://media/{media_id}", name="media", title="Media file", mime_type="application/octet-stream"
+    )
+    async def media(media_id: str) -> bytes:
+        """A stored media file (image, video, audio) as a blob with its own MIME type."""
+        with _resource_errors():
+            info, data = await current_services().database.media.get(_checked("media", media_id))
+        state = _current_read.get()
+        if state is not None:
+            state.mime_type = info.content_type
+        return data
+
+    @server.resource(
+        "storyboard://schema/{collection}", name="collection_schema", title="Collection schema", mime_type=JSON
+    )
+    async def collection_schema(collection: str) -> str:
+        """The JSON Schema of the documents of one collection (projects, scenes, clips, characters, ...)."""
+        cls = SCHEMAS.get(collection)
+        if cls is None:
+            raise ResourceNotFoundError(
+                f"[not-found] collection '{collection}' does not exist. Collections: {', '.join(sorted(SCHEMAS))}"
+            )
+        return json.dumps(cls.model_json_schema(), indent=2)

@@ -1,0 +1,82 @@
+"""The shared ground of the scene service: lookups with helpful errors, retried transactions, order settling."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, TypeVar
+
+import anyio
+
+from mcp_storyboard.errors import NotFoundError
+from mcp_storyboard.models.scenes import Scene
+from mcp_storyboard.repositories.base import Session
+from mcp_storyboard.services.scene_rules import SceneForest, dense_orders
+
+if TYPE_CHECKING:
+    from mcp_storyboard.services.container import Repositories
+
+T = TypeVar("T")
+_SETTLE_ROUNDS = 20
+_TRANSACTION_ATTEMPTS = 8
+LIST_HINT = "call list_scenes with the project id (or get_project_tree) to see the scene ids"
+
+
+class SceneServiceBase:
+    """What every scene operation needs: the repositories, scene lookups, transactions and order settling."""
+
+    def __init__(self, repos: Repositories) -> None:
+        self.repos = repos
+
+    async def get(self, scene_id: str, *, session: Session = None) -> Scene:
+        """One scene.
+
+        Raises:
+            NotFoundError: no such scene.
+        """
+        scene = await self.repos.scenes.find(scene_id, session=session)
+        if scene is None:
+            raise NotFoundError("scene", scene_id, hint=LIST_HINT)
+        return scene
+
+    async def _atomic(self, work: Callable[[Session], Awaitable[T]]) -> T:
+        """Run ``work`` in one transaction (sessionless on memory://), retried when the server says the
+        transaction collided with a concurrent one (a ``TransientTransactionError``); ``work`` validates before
+        it writes, so a refusal leaves nothing behind on any backend."""
+        for attempt in range(1, _TRANSACTION_ATTEMPTS + 1):
+            try:
+                async with self.repos.database.transaction() as session:
+                    return await work(session)
+            except Exception as exc:
+                if attempt == _TRANSACTION_ATTEMPTS or not _transient(exc):
+                    raise
+            await anyio.sleep(random.uniform(0.005, 0.02) * attempt)
+        raise AssertionError("unreachable")
+
+    async def _require_project(self, project_id: str, *, session: Session = None) -> None:
+        if not await self.repos.projects.exists(project_id, session=session):
+            raise NotFoundError("project", project_id, hint="call list_projects to see the project ids")
+
+    async def _forest(self, project_id: str, *, session: Session = None) -> SceneForest:
+        return SceneForest(await self.repos.scenes.list_for_project(project_id, session=session))
+
+    async def _original(self, scene: Scene) -> Scene:
+        if not scene.is_alternate or scene.parent_scene_id is None:
+            return scene
+        return await self.get(scene.parent_scene_id)
+
+    async def _settle(self, project_id: str, parent_scene_id: str | None) -> None:
+        # Concurrent writers may each have taken the same slot (or left a gap). Each re-densifies by (order, id)
+        # after its own write and stops only when a read shows the list dense; the last of those reads comes
+        # after every writer's last write, so the list ends dense whatever the interleaving.
+        for _ in range(_SETTLE_ROUNDS):
+            writes = dense_orders(await self.repos.scenes.siblings(project_id, parent_scene_id))
+            if not writes:
+                return
+            await self.repos.scenes.set_orders(writes)
+
+
+def _transient(exc: BaseException) -> bool:
+    # Driver errors carry labels; checked by duck typing so this layer stays free of driver imports.
+    has_label = getattr(exc, "has_error_label", None)
+    return callable(has_label) and bool(has_label("TransientTransactionError"))

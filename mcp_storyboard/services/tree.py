@@ -1,0 +1,309 @@
+"""The project tree, pure: scenes nested under their parents, alternates under their originals, clip summaries in
+order, and every scene's place on the project timeline — built from three plain lists (the project, its scenes,
+its clips), so a tree of any size costs three queries.
+
+Placement on the project timeline (ARCHITECTURE, "Timeline"): the main timeline is the project's non-alternate
+scenes in depth-first order (a scene, then its sub-scenes in order), each as long as its last main clip ends. An
+alternate shares its original's slot, so it starts where its original starts; its own sub-scenes follow it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from pydantic import Field
+
+from mcp_storyboard.errors import InvalidStateError, NotFoundError
+from mcp_storyboard.models.clips import Clip, ClipType
+from mcp_storyboard.models.common import StoryboardModel
+from mcp_storyboard.models.projects import Project
+from mcp_storyboard.models.scenes import Scene
+from mcp_storyboard.services.timeline import Slot, scene_offsets, timeline_end
+
+
+def _is_none(value: object) -> bool:
+    return value is None
+
+
+def _is_false(value: object) -> bool:
+    return value is False
+
+
+def _is_empty(value: object) -> bool:
+    return not value
+
+
+class ClipSummary(StoryboardModel):
+    """One clip of a scene, in brief: identity, timing, and what it still lacks. To keep a large tree small, a
+    null or false field is left out (its default applies)."""
+
+    id: str
+    """Clip id (get_clip shows the whole clip)."""
+    name: str
+    """Clip name."""
+    type: ClipType
+    """image, video or text."""
+    order: int
+    """Display order within the scene."""
+    timeline_position: float
+    """Start on the scene's timeline, seconds."""
+    duration: float
+    """Length, seconds."""
+    character_id: str | None = Field(default=None, exclude_if=_is_none)
+    """The linked character; left out when none."""
+    alternate_of: str | None = Field(default=None, exclude_if=_is_none)
+    """The original clip when this clip is an alternate of it; left out for a main clip."""
+    has_image_prompt: bool = Field(default=False, exclude_if=_is_false)
+    """True when the clip has a non-empty image prompt; left out when false."""
+    has_video_prompt: bool = Field(default=False, exclude_if=_is_false)
+    """True when the clip has a non-empty video prompt; left out when false."""
+    has_selected_image: bool = Field(default=False, exclude_if=_is_false)
+    """True when an image of its gallery is selected; left out when false."""
+    has_selected_video: bool = Field(default=False, exclude_if=_is_false)
+    """True when a video of its gallery is selected; left out when false."""
+
+
+class SceneNode(StoryboardModel):
+    """A scene with its clips, its sub-scenes and its alternates."""
+
+    id: str
+    """Scene id."""
+    name: str
+    """Scene name."""
+    order: int
+    """Order among its siblings."""
+    is_alternate: bool
+    """True when this scene is an alternate timeline of the scene it is listed under."""
+    alternate_number: int | None = Field(default=None, exclude_if=_is_none)
+    """n in "<name> A<n>" for an alternate; left out for a main scene."""
+    offset: float
+    """Start on the project timeline, seconds (derived: the main scenes before it; an alternate starts where
+    its original starts)."""
+    duration: float
+    """The scene's own length, seconds: where its last main clip ends (sub-scenes not included)."""
+    clip_count: int
+    """Number of clips in the scene, alternates included, listed or not."""
+    clips: list[ClipSummary]
+    """The scene's clips in display order (all of them unless narrowed by include_clips/max_clips_per_scene)."""
+    clips_omitted: int
+    """How many of the scene's clips are not listed in ``clips``."""
+    sub_scenes: list[SceneNode] = Field(default_factory=list, exclude_if=_is_empty)
+    """Nested scenes, in order; left out when there are none."""
+    alternates: list[SceneNode] = Field(default_factory=list, exclude_if=_is_empty)
+    """Alternate timelines of this scene, by alternate number; left out when there are none."""
+
+
+class ProjectTree(StoryboardModel):
+    """A project's scenes in order, nested, with clip summaries and project-timeline offsets."""
+
+    project_id: str
+    """The project."""
+    name: str
+    """Project name."""
+    music_duration: float | None
+    """Length of the soundtrack in seconds, if known (compare with total_duration)."""
+    total_duration: float
+    """Length of the main timeline, seconds: the sum of the main scenes' lengths."""
+    scene_count: int
+    """Scenes in the project, alternates and sub-scenes included."""
+    clip_count: int
+    """Clips in the project, alternates included."""
+    root_scene_id: str | None
+    """The scene whose subtree alone is listed; null when the whole project is."""
+    scenes: list[SceneNode]
+    """Top-level scenes in order (or the one requested subtree)."""
+
+
+@dataclass(frozen=True)
+class TreeOptions:
+    """How much of the tree to list."""
+
+    scene_id: str | None = None
+    include_clips: bool = True
+    max_clips_per_scene: int | None = None
+
+
+def summarize_clip(clip: Clip) -> ClipSummary:
+    return ClipSummary(
+        id=clip.id, name=clip.name, type=clip.type, order=clip.order, timeline_position=clip.timeline_position,
+        duration=clip.duration, character_id=clip.character_id, alternate_of=clip.alternate_of,
+        has_image_prompt=bool((clip.image_prompt or "").strip()),
+        has_video_prompt=bool((clip.video_prompt or "").strip()),
+        has_selected_image=clip.selected_image_id is not None, has_selected_video=clip.selected_video_id is not None,
+    )  # fmt: skip
+
+
+def scene_length(clips: Iterable[Clip]) -> float:
+    """Where a scene's last main (non-alternate) clip ends."""
+    return timeline_end(Slot(c.id, c.timeline_position, c.duration) for c in clips if c.alternate_of is None)
+
+
+class _Builder:
+    def __init__(self, scenes: Sequence[Scene], clips: Sequence[Clip], options: TreeOptions) -> None:
+        self.options = options
+        self.by_id = {s.id: s for s in scenes}
+        self.clips: dict[str, list[Clip]] = defaultdict(list)
+        for clip in sorted(clips, key=lambda c: (c.order, c.id)):
+            self.clips[clip.scene_id].append(clip)
+        self.children: dict[str, list[Scene]] = defaultdict(list)
+        roots: list[Scene] = []
+        for scene in scenes:
+            parent = scene.parent_scene_id
+            if parent is not None and parent in self.by_id and parent != scene.id:
+                self.children[parent].append(scene)
+            else:  # top level, or a parent that no longer exists: never hide a scene
+                roots.append(scene)
+        self.roots = _main_order(roots)
+        self.visited: set[str] = set()
+
+    def build(self) -> list[SceneNode]:
+        nodes = [self.node(scene) for scene in self.roots]
+        # Scenes caught in a parent cycle (corrupt data) are reachable from no root; list them at the top level.
+        stray = _main_order(s for s in self.by_id.values() if s.id not in self.visited)
+        while stray:
+            nodes.append(self.node(stray[0]))
+            stray = [s for s in stray if s.id not in self.visited]
+        return nodes
+
+    def node(self, scene: Scene) -> SceneNode:
+        self.visited.add(scene.id)
+        own = self.clips.get(scene.id, [])
+        listed = self.listed(own)
+        kids = [c for c in self.children.get(scene.id, []) if c.id not in self.visited]
+        for kid in kids:
+            self.visited.add(kid.id)
+        return SceneNode(
+            id=scene.id, name=scene.name, order=scene.order, is_alternate=scene.is_alternate,
+            alternate_number=scene.alternate_number, offset=0.0, duration=scene_length(own), clip_count=len(own),
+            clips=[summarize_clip(c) for c in listed], clips_omitted=len(own) - len(listed),
+            sub_scenes=[self.node(k) for k in _main_order(k for k in kids if not k.is_alternate)],
+            alternates=[self.node(k) for k in _alternate_order(k for k in kids if k.is_alternate)],
+        )  # fmt: skip
+
+    def listed(self, clips: list[Clip]) -> list[Clip]:
+        if not self.options.include_clips:
+            return []
+        if self.options.max_clips_per_scene is not None:
+            return clips[: self.options.max_clips_per_scene]
+        return clips
+
+
+def _main_order(scenes: Iterable[Scene]) -> list[Scene]:
+    return sorted(scenes, key=lambda s: (s.order, s.id))
+
+
+def _alternate_order(scenes: Iterable[Scene]) -> list[Scene]:
+    return sorted(scenes, key=lambda s: (s.alternate_number or 0, s.order, s.id))
+
+
+def _flatten_main(nodes: Iterable[SceneNode]) -> list[SceneNode]:
+    """Depth-first main scenes: a scene, then its sub-scenes (alternates are not on the main timeline)."""
+    out: list[SceneNode] = []
+    stack = list(reversed(list(nodes)))
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        stack.extend(reversed(node.sub_scenes))
+    return out
+
+
+def _place(nodes: Sequence[SceneNode], start: float) -> float:
+    """Set the offsets of ``nodes`` and everything under them from ``start``; returns where they end."""
+    chain = _flatten_main(nodes)
+    offsets = scene_offsets([(n.id, n.duration) for n in chain])
+    for node in chain:
+        node.offset = round(start + offsets[node.id], 2)
+    for node in chain:
+        for alternate in node.alternates:
+            _place([alternate], node.offset)
+    return round(start + sum(n.duration for n in chain), 2)
+
+
+def _find(nodes: Iterable[SceneNode], scene_id: str) -> SceneNode | None:
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        if node.id == scene_id:
+            return node
+        stack.extend(node.sub_scenes)
+        stack.extend(node.alternates)
+    return None
+
+
+def build_tree(
+    project: Project, scenes: Sequence[Scene], clips: Sequence[Clip], options: TreeOptions | None = None
+) -> ProjectTree:
+    """The tree of ``project`` from all its scenes and clips (any order).
+
+    Raises:
+        NotFoundError: ``options.scene_id`` is not a scene of the project (the hint lists its top-level scenes).
+    """
+    options = options or TreeOptions()
+    builder = _Builder(scenes, clips, options)
+    top = builder.build()
+    total = _place(top, 0.0)
+    listed = top
+    if options.scene_id is not None:
+        found = _find(top, options.scene_id)
+        if found is None:
+            names = ", ".join(f"{n.id} ({n.name})" for n in top[:10]) or "none"
+            raise NotFoundError(
+                "scene", options.scene_id, hint=f"it is not in project {project.id}; top-level scenes: {names}"
+            )
+        listed = [found]
+    return ProjectTree(
+        project_id=project.id, name=project.name, music_duration=project.music_duration, total_duration=total,
+        scene_count=len(scenes), clip_count=len(clips), root_scene_id=options.scene_id, scenes=listed,
+    )  # fmt: skip
+
+
+def tree_size(tree: ProjectTree) -> int:
+    """Bytes of the tree's JSON, as a tool result carries it."""
+    return len(tree.model_dump_json(by_alias=True))
+
+
+def too_large(
+    tree_bytes: int,
+    max_bytes: int,
+    project: Project,
+    scenes: Sequence[Scene],
+    clips: Sequence[Clip],
+    options: TreeOptions,
+) -> InvalidStateError:
+    """The refusal of a tree over ``max_bytes``, saying how to narrow it: a clip cap that fits, no clips, or one
+    scene's subtree."""
+    bare = tree_size(build_tree(project, scenes, clips, TreeOptions(scene_id=options.scene_id, include_clips=False)))
+    steps: list[str] = []
+    if bare < max_bytes:
+        if options.include_clips:
+            listed = _count_listed(build_tree(project, scenes, clips, options).scenes)
+            per_clip = max(1.0, (tree_bytes - bare) / max(1, listed))
+            scenes_with_clips = max(1, len({c.scene_id for c in clips}))
+            fit = int((max_bytes * 0.9 - bare) / per_clip / scenes_with_clips)
+            if fit >= 1:
+                steps.append(f"max_clips_per_scene={fit}")
+        steps.append("include_clips=false")
+    top = build_tree(project, scenes, clips, TreeOptions(include_clips=False)).scenes
+    if options.scene_id is None and top:
+        names = ", ".join(f"{n.id} ({n.name})" for n in top[:5])
+        steps.append(f"scene_id=<one top-level scene>, e.g. {names}")
+    return InvalidStateError(
+        f"the tree of project {project.id} is {tree_bytes // 1024} KB, over the {max_bytes // 1024} KB result limit",
+        hint="call get_project_tree again with " + ", or ".join(steps)
+        if steps
+        else "read the scenes one at a time with get_scene",
+        code="too-large",
+    )
+
+
+def _count_listed(nodes: Iterable[SceneNode]) -> int:
+    stack = list(nodes)
+    total = 0
+    while stack:
+        node = stack.pop()
+        total += len(node.clips)
+        stack.extend(node.sub_scenes)
+        stack.extend(node.alternates)
+    return total
