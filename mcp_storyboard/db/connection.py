@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import anyio
+from pymongo.errors import PyMongoError
 
 from mcp_storyboard.config import Settings, redact_uri
 from mcp_storyboard.db import driver as shim
 from mcp_storyboard.db.media import GridFSMediaStore, MediaStore, MemoryMediaStore
-from mcp_storyboard.errors import ConfigError
+from mcp_storyboard.errors import ConfigError, ConflictError
 
 Backend = Literal["memory", "embedded", "mongodb"]
+T = TypeVar("T")
+TRANSACTION_ATTEMPTS = 12
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,26 @@ class Database:
     def transaction(self) -> Any:
         """``async with database.transaction() as session:`` — session is None on memory://."""
         return shim.transaction(self.client, self.capabilities.transactions)
+
+    async def run_transaction(self, work: Callable[[Any], Awaitable[T]], *, attempts: int = TRANSACTION_ATTEMPTS) -> T:
+        """Run ``work(session)`` in one transaction, again from the start when the server aborts it for a
+        conflict with a concurrent transaction (``TransientTransactionError``), with jittered backoff.
+
+        ``work`` must do every read and write with ``session`` and may run more than once. On memory:// it
+        runs once with ``session`` None (no transactions there).
+
+        Raises:
+            ConflictError: every attempt collided with concurrent changes.
+        """
+        for attempt in range(attempts):
+            try:
+                async with self.transaction() as session:
+                    return await work(session)
+            except PyMongoError as exc:
+                if not exc.has_error_label("TransientTransactionError"):
+                    raise
+            await anyio.sleep(random.uniform(0, min(0.25, 0.005 * 2**attempt)))
+        raise ConflictError("the change kept colliding with concurrent changes and was not applied", hint="retry the call")
 
     async def server_version(self) -> str:
         if self.backend == "memory":

@@ -10,28 +10,14 @@ unserialised, write by write, and the scenes are not touched (a refused change w
 
 from __future__ import annotations
 
-import random
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
-
-import anyio
-
-from mcp_storyboard.errors import ConflictError
 
 if TYPE_CHECKING:
     from mcp_storyboard.services.container import Repositories
 
 T = TypeVar("T")
 Session = Any
-ATTEMPTS = 12
-_BASE_DELAY = 0.005
-_MAX_DELAY = 0.25
-
-
-def _is_transient(exc: BaseException) -> bool:
-    # Duck-typed so this module needs no driver import: PyMongo's and Motor's errors both carry the label.
-    has_label = getattr(exc, "has_error_label", None)
-    return callable(has_label) and bool(has_label("TransientTransactionError"))
 
 
 async def in_scene_transaction(
@@ -47,18 +33,11 @@ async def in_scene_transaction(
         ConflictError: the scene kept changing under concurrent calls for every attempt (code ``conflict``).
     """
     scenes = sorted(set(scene_ids))
-    for attempt in range(ATTEMPTS):
-        try:
-            async with repos.database.transaction() as session:
-                if session is not None:  # without a transaction the lock serialises nothing: write nothing
-                    for scene_id in scenes:
-                        await repos.scenes.update_fields(scene_id, {}, session=session)
-                return await work(session)
-        except Exception as exc:
-            if not _is_transient(exc):
-                raise
-            await anyio.sleep(random.uniform(0, min(_MAX_DELAY, _BASE_DELAY * 2**attempt)))
-    raise ConflictError(
-        f"scene {', '.join(scenes)} kept changing under concurrent calls; the change was not applied",
-        hint="retry the call",
-    )
+
+    async def locked(session: Session) -> T:
+        if session is not None:  # without a transaction the lock serialises nothing: write nothing
+            for scene_id in scenes:
+                await repos.scenes.update_fields(scene_id, {}, session=session)
+        return await work(session)
+
+    return await repos.database.run_transaction(locked)

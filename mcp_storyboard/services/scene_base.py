@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import random
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
-import anyio
 
 from mcp_storyboard.errors import NotFoundError
 from mcp_storyboard.models.scenes import Scene
@@ -18,7 +16,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 _SETTLE_ROUNDS = 20
-_TRANSACTION_ATTEMPTS = 8
 LIST_HINT = "call list_scenes with the project id (or get_project_tree) to see the scene ids"
 
 
@@ -43,15 +40,7 @@ class SceneServiceBase:
         """Run ``work`` in one transaction (sessionless on memory://), retried when the server says the
         transaction collided with a concurrent one (a ``TransientTransactionError``); ``work`` validates before
         it writes, so a refusal leaves nothing behind on any backend."""
-        for attempt in range(1, _TRANSACTION_ATTEMPTS + 1):
-            try:
-                async with self.repos.database.transaction() as session:
-                    return await work(session)
-            except Exception as exc:
-                if attempt == _TRANSACTION_ATTEMPTS or not _transient(exc):
-                    raise
-            await anyio.sleep(random.uniform(0.005, 0.02) * attempt)
-        raise AssertionError("unreachable")
+        return await self.repos.database.run_transaction(work)
 
     async def _require_project(self, project_id: str, *, session: Session = None) -> None:
         if not await self.repos.projects.exists(project_id, session=session):
@@ -74,9 +63,3 @@ class SceneServiceBase:
             if not writes:
                 return
             await self.repos.scenes.set_orders(writes)
-
-
-def _transient(exc: BaseException) -> bool:
-    # Driver errors carry labels; checked by duck typing so this layer stays free of driver imports.
-    has_label = getattr(exc, "has_error_label", None)
-    return callable(has_label) and bool(has_label("TransientTransactionError"))
