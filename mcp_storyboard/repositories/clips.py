@@ -194,7 +194,10 @@ class ClipRepository(Repository[Clip]):
         """Clips pointing at each of these characters or templates, in one aggregation (absent: none)."""
         if not values:
             return {}
-        pipeline = [{"$match": {field: {"$in": list(values)}}}, {"$group": {"_id": f"${field}", "n": {"$sum": 1}}}]
+        pipeline: list[dict[str, Any]] = [
+            {"$match": {field: {"$in": list(values)}}},
+            {"$group": {"_id": f"${field}", "n": {"$sum": 1}}},
+        ]
         return {str(row["_id"]): int(row["n"]) for row in await self.database.aggregate(self.name, pipeline)}
 
     async def ids_referencing(
