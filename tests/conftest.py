@@ -13,6 +13,7 @@ import pytest
 
 from mcp_storyboard.config import Settings
 from mcp_storyboard.db.connection import Database, open_database
+from mcp_storyboard.db.indexes import ensure_indexes
 
 BACKENDS = ("memory", "embedded-pymongo", "embedded-motor")
 
@@ -70,3 +71,10 @@ async def database(request: pytest.FixtureRequest) -> AsyncIterator[Database]:
         if db.backend != "memory":
             await db.client.drop_database(db.db.name)
         await db.close()
+
+
+@pytest.fixture
+async def db(database: Database) -> AsyncIterator[Database]:
+    """The backend's database with every index in place (unique violations need them)."""
+    await ensure_indexes(database)
+    yield database

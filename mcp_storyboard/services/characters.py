@@ -5,10 +5,7 @@ trigger words, name, description, style notes and LoRA are composed into the pro
 (``prompt_composer``), so assigning twice changes nothing — the original app prefixed the stored prompts on every
 apply and doubled them.
 
-Names are unique within a project ignoring case. No unique index can say that portably (mongomock has no
-collation), so a create or rename checks first and checks again after its write: of two concurrent calls taking
-the same name, a loser sees the other and undoes its own write, so two characters never keep one name (both may
-be refused; a retry then succeeds).
+Names are unique within a project ignoring case, checked before and after the write (``unique_names``).
 """
 
 from __future__ import annotations
@@ -17,10 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
-from mcp_storyboard.errors import ConflictError, InvalidStateError, NotFoundError, ValidationError
+from mcp_storyboard.errors import ConflictError, NotFoundError, ValidationError
 from mcp_storyboard.models.characters import Character, CharacterPatch
 from mcp_storyboard.models.common import StoryboardModel, UtcDatetime
 from mcp_storyboard.models.facefusion import FaceFusionOutputGallery, FaceFusionPreferredSettings
+from mcp_storyboard.services.references import delete_referenced
+from mcp_storyboard.services.unique_names import insert_named, update_named
 
 if TYPE_CHECKING:
     from mcp_storyboard.services.container import Repositories
@@ -159,12 +158,7 @@ class CharacterService:
         """
         await self._require_project(project_id)
         character = Character(project_id=project_id, name=name, **fields)
-        await self._refuse_taken(character.project_id, character.name)
-        await self.repos.characters.insert(character)
-        rivals = await self.repos.characters.same_name(project_id, character.name, exclude_id=character.id)
-        if rivals:
-            await self.repos.characters.delete(character.id)
-            raise _name_taken(project_id, rivals[0])
+        await insert_named(self.repos.characters, character, project_id, _name_taken)
         return _summary(character, 0)
 
     async def update(self, character_id: str, patch: CharacterPatch) -> CharacterSummary:
@@ -175,19 +169,7 @@ class CharacterService:
             NotFoundError: no such character.
             ConflictError: the new name is taken in the project, ignoring case (code ``duplicate``).
         """
-        changes = patch.changes()
-        if not changes:
-            raise ValidationError("patch", "sets no field", allowed=sorted(CharacterPatch.model_fields))
-        current = await self.repos.characters.get(character_id)
-        renamed = "name" in changes and changes["name"] != current.name
-        if renamed:
-            await self._refuse_taken(current.project_id, changes["name"], exclude_id=character_id)
-        updated = await self.repos.characters.apply_patch(character_id, patch)
-        if renamed:
-            rivals = await self.repos.characters.same_name(current.project_id, updated.name, exclude_id=character_id)
-            if rivals:
-                await self.repos.characters.rename_back(character_id, from_name=updated.name, to_name=current.name)
-                raise _name_taken(current.project_id, rivals[0])
+        updated = await update_named(self.repos.characters, character_id, patch, _name_taken)
         return _summary(updated, await self.repos.clips.count_references("character_id", character_id))
 
     async def delete(self, character_id: str, *, confirm: bool) -> CharacterDeletion:
@@ -201,25 +183,10 @@ class CharacterService:
             ConflictError: concurrent changes kept aborting the transaction (retry).
         """
         character = await self.repos.characters.get(character_id)
-
-        async def work(session: Any) -> tuple[int, list[str]]:
-            used = await self.repos.clips.count_references("character_id", character_id, session=session)
-            if used and not confirm:
-                raise InvalidStateError(
-                    f"character '{character.name}' ({character_id}) is assigned to {used} clip(s); deleting it "
-                    "clears character_id on them (their prompts stay as they are)",
-                    hint="call delete_character again with confirm=true to delete it",
-                    code="confirmation-required",
-                )
-            ids = await self.repos.clips.ids_referencing("character_id", character_id, session=session)
-            # The character goes first: an assignment racing with this delete checks afterwards that its
-            # character still exists, and undoes itself if not.
-            if not await self.repos.characters.delete(character_id, session=session):
-                raise NotFoundError("character", character_id)
-            cleared = await self.repos.clips.clear_reference("character_id", character_id, session=session)
-            return cleared, ids
-
-        cleared, ids = await self.repos.database.run_transaction(work)
+        cleared, ids = await delete_referenced(
+            self.repos, self.repos.characters, character, "character_id", confirm=confirm, used_as="assigned to",
+            tool="delete_character", note=" (their prompts stay as they are)",
+        )  # fmt: skip
         return CharacterDeletion(id=character_id, project_id=character.project_id, name=character.name,
                                  clips_cleared=cleared, cleared_clip_ids=ids)
 
@@ -272,11 +239,6 @@ class CharacterService:
     async def _require_project(self, project_id: str) -> None:
         if not await self.repos.projects.exists(project_id):
             raise NotFoundError("project", project_id, hint="list_projects shows the project ids")
-
-    async def _refuse_taken(self, project_id: str, name: str, *, exclude_id: str | None = None) -> None:
-        taken = await self.repos.characters.same_name(project_id, name, exclude_id=exclude_id)
-        if taken:
-            raise _name_taken(project_id, taken[0])
 
     async def _candidates(self, project_id: str) -> str:
         pairs = await self.repos.characters.id_name_pairs(project_id, limit=HINT_NAMES + 1)

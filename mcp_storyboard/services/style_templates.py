@@ -7,7 +7,7 @@ Decisions:
   backend has them (``Database.run_transaction`` retries it when concurrent applies collide), and the clip update
   is conditional, so concurrent applies to one clip count once and to different clips each count.
 - Names are unique within a scope (one project, or the library) ignoring case, checked before and after the
-  write as for characters (see ``characters``).
+  write as for characters (see ``unique_names``).
 - ``compose`` previews the final prompts (``prompt_composer``); the clip's stored prompts are never changed.
 """
 
@@ -15,10 +15,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
-from mcp_storyboard.errors import ConflictError, InvalidStateError, NotFoundError, ValidationError
+from mcp_storyboard.errors import ConflictError, NotFoundError, ValidationError
 from mcp_storyboard.models.common import Page, StoryboardModel
 from mcp_storyboard.models.style_templates import StyleTemplate, StyleTemplatePatch
 from mcp_storyboard.services.prompt_composer import ComposedClipPrompt, compose_clip
+from mcp_storyboard.services.references import delete_referenced
+from mcp_storyboard.services.unique_names import insert_named, update_named
 
 if TYPE_CHECKING:
     from mcp_storyboard.services.container import Repositories
@@ -134,12 +136,7 @@ class StyleTemplateService:
         if project_id is not None:
             await self._require_project(project_id)
         template = StyleTemplate(project_id=project_id, name=name, **fields)
-        await self._refuse_taken(project_id, template.name)
-        await self.repos.style_templates.insert(template)
-        rivals = await self.repos.style_templates.same_name(project_id, template.name, exclude_id=template.id)
-        if rivals:
-            await self.repos.style_templates.delete(template.id)
-            raise _name_taken(project_id, rivals[0])
+        await insert_named(self.repos.style_templates, template, project_id, _name_taken)
         return template
 
     async def update(self, template_id: str, patch: StyleTemplatePatch) -> StyleTemplate:
@@ -150,20 +147,7 @@ class StyleTemplateService:
             NotFoundError: no such template.
             ConflictError: the new name is taken in the template's scope, ignoring case (code ``duplicate``).
         """
-        changes = patch.changes()
-        if not changes:
-            raise ValidationError("patch", "sets no field", allowed=sorted(StyleTemplatePatch.model_fields))
-        current = await self.repos.style_templates.get(template_id)
-        renamed = "name" in changes and changes["name"] != current.name
-        if renamed:
-            await self._refuse_taken(current.project_id, changes["name"], exclude_id=template_id)
-        updated = await self.repos.style_templates.apply_patch(template_id, patch)
-        if renamed:
-            rivals = await self.repos.style_templates.same_name(current.project_id, updated.name, exclude_id=template_id)
-            if rivals:
-                await self.repos.style_templates.rename_back(template_id, from_name=updated.name, to_name=current.name)
-                raise _name_taken(current.project_id, rivals[0])
-        return updated
+        return await update_named(self.repos.style_templates, template_id, patch, _name_taken)
 
     async def delete(self, template_id: str, *, confirm: bool) -> StyleTemplateDeletion:
         """Delete a template and clear ``style_template_id`` on the clips using it, in one transaction where the
@@ -175,23 +159,10 @@ class StyleTemplateService:
             ConflictError: concurrent changes kept aborting the transaction (retry).
         """
         template = await self.repos.style_templates.get(template_id)
-
-        async def work(session: Any) -> tuple[int, list[str]]:
-            used = await self.repos.clips.count_references("style_template_id", template_id, session=session)
-            if used and not confirm:
-                raise InvalidStateError(
-                    f"style template '{template.name}' ({template_id}) is applied to {used} clip(s); deleting it "
-                    "clears style_template_id on them",
-                    hint="call delete_style_template again with confirm=true to delete it",
-                    code="confirmation-required",
-                )
-            ids = await self.repos.clips.ids_referencing("style_template_id", template_id, session=session)
-            if not await self.repos.style_templates.delete(template_id, session=session):
-                raise NotFoundError("style template", template_id)
-            cleared = await self.repos.clips.clear_reference("style_template_id", template_id, session=session)
-            return cleared, ids
-
-        cleared, ids = await self.repos.database.run_transaction(work)
+        cleared, ids = await delete_referenced(
+            self.repos, self.repos.style_templates, template, "style_template_id", confirm=confirm,
+            used_as="applied to", tool="delete_style_template",
+        )  # fmt: skip
         return StyleTemplateDeletion(id=template_id, project_id=template.project_id, name=template.name,
                                      clips_cleared=cleared, cleared_clip_ids=ids)
 
@@ -242,11 +213,6 @@ class StyleTemplateService:
     async def _require_project(self, project_id: str) -> None:
         if not await self.repos.projects.exists(project_id):
             raise NotFoundError("project", project_id, hint="list_projects shows the project ids")
-
-    async def _refuse_taken(self, project_id: str | None, name: str, *, exclude_id: str | None = None) -> None:
-        taken = await self.repos.style_templates.same_name(project_id, name, exclude_id=exclude_id)
-        if taken:
-            raise _name_taken(project_id, taken[0])
 
     async def _candidates(self, project_id: str) -> str:
         pairs = await self.repos.style_templates.id_name_pairs([project_id, None], limit=HINT_NAMES + 1)

@@ -21,7 +21,6 @@ import anyio
 from mcp import Client
 from pymongo import AsyncMongoClient, monitoring
 
-from mcp_storyboard.config import Settings
 from mcp_storyboard.db.connection import Capabilities, Database
 from mcp_storyboard.db.embedded import EmbeddedServer
 from mcp_storyboard.db.indexes import ensure_indexes

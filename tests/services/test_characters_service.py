@@ -3,47 +3,19 @@ idempotent assignment that never touches prompts."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any
 
 import anyio
 import pytest
 
-from mcp_storyboard.db.connection import Database
-from mcp_storyboard.db.indexes import ensure_indexes
 from mcp_storyboard.errors import ConflictError, InvalidStateError, NotFoundError, ValidationError
 from mcp_storyboard.models.characters import Character, CharacterPatch
-from mcp_storyboard.models.clips import Clip
 from mcp_storyboard.models.facefusion import FaceFusionHistoryEntry, FaceFusionPreferredSettings
-from mcp_storyboard.models.projects import Project
-from mcp_storyboard.models.scenes import Scene
 from mcp_storyboard.services.container import Services
-
-
-@pytest.fixture
-async def services(database: Database) -> AsyncIterator[Services]:
-    await ensure_indexes(database)
-    yield Services.over(database)
-
-
-async def project(services: Services, name: str = "Night Drive") -> str:
-    return (await services.repositories.projects.insert(Project(name=name))).id
-
-
-async def clip(services: Services, project_id: str, name: str = "Shot", **fields: Any) -> Clip:
-    repos = services.repositories
-    scene = await repos.scenes.insert(Scene(project_id=project_id, name=f"Scene of {name}"))
-    return await repos.clips.insert(Clip(project_id=project_id, scene_id=scene.id, name=name, **fields))
-
-
-async def snapshot(services: Services) -> dict[str, list[dict[str, Any]]]:
-    db = services.database
-    names = sorted(await db.db.list_collection_names())
-    return {n: await db.collection(n).find({}, {"_id": 0}).sort("id", 1).to_list(None) for n in names}
+from tests.seed import seed_clip, seed_project, snapshot
 
 
 async def test_create_returns_the_character_and_get_adds_default_facefusion_fields(services: Services) -> None:
-    pid = await project(services)
+    pid = await seed_project(services)
     created = await services.characters.create(
         pid, "  Alice ", description="a knight", reference_images=["https://x.test/a.png"], lora="alice:0.8",
         trigger_words="alc1", style_notes="painterly",
@@ -56,7 +28,7 @@ async def test_create_returns_the_character_and_get_adds_default_facefusion_fiel
 
 
 async def test_create_refuses_a_name_taken_in_the_project_ignoring_case(services: Services) -> None:
-    pid, other = await project(services), await project(services, "Other")
+    pid, other = await seed_project(services), await seed_project(services, "Other")
     first = await services.characters.create(pid, "Alice")
     before = await snapshot(services)
     with pytest.raises(ConflictError) as caught:
@@ -68,7 +40,7 @@ async def test_create_refuses_a_name_taken_in_the_project_ignoring_case(services
 
 
 async def test_names_with_pattern_characters_are_compared_as_plain_text(services: Services) -> None:
-    pid = await project(services)
+    pid = await seed_project(services)
     await services.characters.create(pid, "A.B (x)+")
     assert (await services.characters.create(pid, "AxB (x)+")).name == "AxB (x)+"
     assert (await services.characters.create(pid, "A.B (x)")).name == "A.B (x)"
@@ -82,7 +54,7 @@ async def test_create_in_an_unknown_project_is_refused(services: Services) -> No
 
 
 async def test_concurrent_creates_of_one_name_leave_at_most_one_character(services: Services) -> None:
-    pid = await project(services)
+    pid = await seed_project(services)
     outcomes: list[str] = []
 
     async def create(name: str) -> None:
@@ -100,7 +72,7 @@ async def test_concurrent_creates_of_one_name_leave_at_most_one_character(servic
 
 
 async def test_get_reports_history_count_and_chosen_settings(services: Services) -> None:
-    pid = await project(services)
+    pid = await seed_project(services)
     settings = FaceFusionPreferredSettings(face_selector_mode="many")
     history = [FaceFusionHistoryEntry(operation_type="enhance", input_image_url="/uploads/a.png", success=True)] * 3
     stored = await services.repositories.characters.insert(
@@ -113,10 +85,10 @@ async def test_get_reports_history_count_and_chosen_settings(services: Services)
 
 
 async def test_list_pages_by_name_filters_and_counts_clips(services: Services) -> None:
-    pid = await project(services)
+    pid = await seed_project(services)
     ids = {n: (await services.characters.create(pid, n)).id for n in ("Cleo", "alice", "Bob", "Dora")}
-    await clip(services, pid, character_id=ids["Bob"])
-    await clip(services, pid, "Two", character_id=ids["Bob"])
+    await seed_clip(services, pid, character_id=ids["Bob"])
+    await seed_clip(services, pid, "Two", character_id=ids["Bob"])
     first = await services.characters.list_page(pid, limit=2)
     rest = await services.characters.list_page(pid, limit=2, cursor=first.next_cursor)
     assert [c.name for c in first.items + rest.items] == ["Bob", "Cleo", "Dora", "alice"]  # binary name order
@@ -129,14 +101,14 @@ async def test_list_pages_by_name_filters_and_counts_clips(services: Services) -
 
 
 async def test_update_is_partial_and_null_clears_an_optional_field(services: Services) -> None:
-    pid = await project(services)
+    pid = await seed_project(services)
     created = await services.characters.create(pid, "Alice", description="d", lora="alice", trigger_words="alc1")
     updated = await services.characters.update(created.id, CharacterPatch(lora=None, description="new"))
     assert (updated.name, updated.description, updated.lora, updated.trigger_words) == ("Alice", "new", None, "alc1")
 
 
 async def test_update_refuses_an_empty_patch_and_a_taken_name_but_allows_a_case_change(services: Services) -> None:
-    pid = await project(services)
+    pid = await seed_project(services)
     alice = await services.characters.create(pid, "Alice")
     await services.characters.create(pid, "Bob")
     with pytest.raises(ValidationError, match="patch"):
@@ -148,7 +120,7 @@ async def test_update_refuses_an_empty_patch_and_a_taken_name_but_allows_a_case_
 
 
 async def test_delete_without_references_needs_no_confirmation(services: Services) -> None:
-    pid = await project(services)
+    pid = await seed_project(services)
     created = await services.characters.create(pid, "Alice")
     deletion = await services.characters.delete(created.id, confirm=False)
     assert (deletion.clips_cleared, deletion.name) == (0, "Alice")
@@ -157,10 +129,10 @@ async def test_delete_without_references_needs_no_confirmation(services: Service
 
 
 async def test_delete_of_a_used_character_needs_confirm_and_writes_nothing_without_it(services: Services) -> None:
-    pid = await project(services)
+    pid = await seed_project(services)
     created = await services.characters.create(pid, "Alice")
-    await clip(services, pid, character_id=created.id)
-    await clip(services, pid, "Two", character_id=created.id)
+    await seed_clip(services, pid, character_id=created.id)
+    await seed_clip(services, pid, "Two", character_id=created.id)
     before = await snapshot(services)
     with pytest.raises(InvalidStateError) as caught:
         await services.characters.delete(created.id, confirm=False)
@@ -170,11 +142,11 @@ async def test_delete_of_a_used_character_needs_confirm_and_writes_nothing_witho
 
 
 async def test_delete_with_confirm_clears_the_references_and_nothing_else(services: Services) -> None:
-    pid = await project(services)
+    pid = await seed_project(services)
     alice = await services.characters.create(pid, "Alice")
     bob = await services.characters.create(pid, "Bob")
-    used = [await clip(services, pid, f"S{i}", character_id=alice.id, image_prompt=f"p{i}") for i in range(3)]
-    other = await clip(services, pid, "Other", character_id=bob.id, image_prompt="keep")
+    used = [await seed_clip(services, pid, f"S{i}", character_id=alice.id, image_prompt=f"p{i}") for i in range(3)]
+    other = await seed_clip(services, pid, "Other", character_id=bob.id, image_prompt="keep")
     before = await snapshot(services)
     deletion = await services.characters.delete(alice.id, confirm=True)
     assert deletion.clips_cleared == 3 and sorted(deletion.cleared_clip_ids) == sorted(c.id for c in used)
@@ -196,9 +168,9 @@ async def test_delete_with_confirm_clears_the_references_and_nothing_else(servic
 
 
 async def test_assign_links_a_clip_without_touching_its_prompts_and_is_idempotent(services: Services) -> None:
-    pid = await project(services)
+    pid = await seed_project(services)
     alice = await services.characters.create(pid, "Alice", trigger_words="alc1")
-    shot = await clip(services, pid, image_prompt="castle", video_prompt="pan")
+    shot = await seed_clip(services, pid, image_prompt="castle", video_prompt="pan")
     first = await services.characters.assign(shot.id, alice.id)
     assert (first.character_id, first.character_name, first.previous_character_id, first.changed) == (
         alice.id, "Alice", None, True
@@ -212,9 +184,9 @@ async def test_assign_links_a_clip_without_touching_its_prompts_and_is_idempoten
 
 
 async def test_assign_none_unassigns_and_repeating_it_changes_nothing(services: Services) -> None:
-    pid = await project(services)
+    pid = await seed_project(services)
     alice = await services.characters.create(pid, "Alice")
-    shot = await clip(services, pid, character_id=alice.id)
+    shot = await seed_clip(services, pid, character_id=alice.id)
     removed = await services.characters.assign(shot.id, None)
     assert (removed.character_id, removed.previous_character_id, removed.changed) == (None, alice.id, True)
     assert (await services.characters.assign(shot.id, None)).changed is False
@@ -222,10 +194,10 @@ async def test_assign_none_unassigns_and_repeating_it_changes_nothing(services: 
 
 
 async def test_assign_refuses_a_character_of_another_project_naming_the_candidates(services: Services) -> None:
-    pid, other = await project(services), await project(services, "Other")
+    pid, other = await seed_project(services), await seed_project(services, "Other")
     mine = await services.characters.create(pid, "Alice")
     theirs = await services.characters.create(other, "Zed")
-    shot = await clip(services, pid)
+    shot = await seed_clip(services, pid)
     before = await snapshot(services)
     with pytest.raises(ValidationError) as caught:
         await services.characters.assign(shot.id, theirs.id)
@@ -238,9 +210,9 @@ async def test_assign_refuses_a_character_of_another_project_naming_the_candidat
 
 
 async def test_concurrent_assignments_of_one_character_write_the_clip_once(services: Services) -> None:
-    pid = await project(services)
+    pid = await seed_project(services)
     alice = await services.characters.create(pid, "Alice")
-    shot = await clip(services, pid)
+    shot = await seed_clip(services, pid)
     changed: list[bool] = []
 
     async def assign() -> None:
@@ -253,7 +225,7 @@ async def test_concurrent_assignments_of_one_character_write_the_clip_once(servi
 
 
 async def test_completion_matches_names_and_ids_by_prefix_within_a_project(services: Services) -> None:
-    pid, other = await project(services), await project(services, "Other")
+    pid, other = await seed_project(services), await seed_project(services, "Other")
     alice = await services.characters.create(pid, "Alice")
     await services.characters.create(pid, "Bob")
     await services.characters.create(other, "Alfred")

@@ -2,37 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
 import pytest
 
-from mcp_storyboard.db.connection import Database
-from mcp_storyboard.db.indexes import ensure_indexes
 from mcp_storyboard.errors import ConflictError, InvalidStateError, NotFoundError, ValidationError
 from mcp_storyboard.models.clips import Clip
-from mcp_storyboard.models.projects import Project
 from mcp_storyboard.models.scenes import Scene
 from mcp_storyboard.services.alternates import counter_key
 from mcp_storyboard.services.clip_order import check_exact_set, insert_block
 from mcp_storyboard.services.clip_results import ClipChanges, NewClip
 from mcp_storyboard.services.container import Services
 from mcp_storyboard.services.timeline import SceneNode, timeline_sequence
-
-
-@pytest.fixture
-async def services(database: Database) -> AsyncIterator[Services]:
-    await ensure_indexes(database)
-    yield Services.over(database)
-
-
-async def project(services: Services, name: str = "Night Drive", **fields: Any) -> str:
-    return (await services.repositories.projects.insert(Project(name=name, **fields))).id
-
-
-async def scene(services: Services, project_id: str, name: str = "Verse", **fields: Any) -> Scene:
-    return await services.repositories.scenes.insert(Scene(project_id=project_id, name=name, **fields))
+from tests.seed import seed_project, seed_scene, snapshot
 
 
 async def clip(
@@ -40,12 +23,6 @@ async def clip(
 ) -> Clip:
     new = NewClip(name=name, duration=duration, **fields)
     return await services.clips.create(sc.id, new, timeline_position=position)
-
-
-async def snapshot(services: Services) -> dict[str, list[dict[str, Any]]]:
-    db = services.database
-    names = sorted(await db.db.list_collection_names())
-    return {n: await db.collection(n).find({}, {"_id": 0}).sort("id", 1).to_list(None) for n in names}
 
 
 async def layout(services: Services, scene_id: str) -> list[tuple[str, int, float, float]]:
@@ -83,8 +60,8 @@ def test_timeline_sequence_plays_a_scene_then_its_sub_scenes_and_skips_alternate
 
 # -- create ----------------------------------------------------------------------------------------------------
 async def test_create_clip_appends_at_the_end_of_the_main_timeline_with_the_scenes_project(services: Services) -> None:
-    pid = await project(services)
-    sc = await scene(services, pid)
+    pid = await seed_project(services)
+    sc = await seed_scene(services, pid)
     first = await clip(services, sc, "one")
     second = await clip(services, sc, "two", duration=2.5)
     assert (first.project_id, first.timeline_position, first.duration, first.order) == (pid, 0.0, 5.0, 0)
@@ -94,8 +71,8 @@ async def test_create_clip_appends_at_the_end_of_the_main_timeline_with_the_scen
 
 
 async def test_create_clip_refuses_an_overlap_with_the_colliding_clip_and_a_free_position(services: Services) -> None:
-    pid = await project(services)
-    sc = await scene(services, pid)
+    pid = await seed_project(services)
+    sc = await seed_scene(services, pid)
     intro = await clip(services, sc, "Intro", 0.0, 5.0)
     await clip(services, sc, "Verse", 5.0, 3.0)
     before = await snapshot(services)
@@ -108,16 +85,16 @@ async def test_create_clip_refuses_an_overlap_with_the_colliding_clip_and_a_free
 
 
 async def test_allow_overlap_keeps_the_requested_position(services: Services) -> None:
-    pid = await project(services)
-    sc = await scene(services, pid)
+    pid = await seed_project(services)
+    sc = await seed_scene(services, pid)
     await clip(services, sc, "Intro", 0.0, 5.0)
     forced = await services.clips.create(sc.id, NewClip(name="B"), timeline_position=2.0, allow_overlap=True)
     assert forced.timeline_position == 2.0
 
 
 async def test_touching_clips_do_not_overlap(services: Services) -> None:
-    pid = await project(services)
-    sc = await scene(services, pid)
+    pid = await seed_project(services)
+    sc = await seed_scene(services, pid)
     await clip(services, sc, "a", 0.0, 5.0)
     await clip(services, sc, "c", 10.0, 5.0)
     squeezed = await clip(services, sc, "b", 5.0, 5.0)
@@ -125,8 +102,8 @@ async def test_touching_clips_do_not_overlap(services: Services) -> None:
 
 
 async def test_create_clip_with_an_order_shifts_the_later_clips(services: Services) -> None:
-    pid = await project(services)
-    sc = await scene(services, pid)
+    pid = await seed_project(services)
+    sc = await seed_scene(services, pid)
     for name in ("a", "b", "c"):
         await clip(services, sc, name)
     await services.clips.create(sc.id, NewClip(name="x"), order=1)
@@ -136,8 +113,8 @@ async def test_create_clip_with_an_order_shifts_the_later_clips(services: Servic
 
 
 async def test_create_clip_refuses_bad_input_and_writes_nothing(services: Services) -> None:
-    pid = await project(services)
-    sc = await scene(services, pid)
+    pid = await seed_project(services)
+    sc = await seed_scene(services, pid)
     before = await snapshot(services)
     with pytest.raises(ValidationError, match="content"):
         await services.clips.create(sc.id, NewClip(type="text", content="  "))
@@ -150,8 +127,8 @@ async def test_create_clip_refuses_bad_input_and_writes_nothing(services: Servic
 
 # -- timing ----------------------------------------------------------------------------------------------------
 async def test_set_clip_timing_refuses_an_overlap_with_a_suggestion_and_writes_nothing(services: Services) -> None:
-    pid = await project(services)
-    sc = await scene(services, pid)
+    pid = await seed_project(services)
+    sc = await seed_scene(services, pid)
     a = await clip(services, sc, "a", 0.0, 5.0)
     b = await clip(services, sc, "b", 5.0, 5.0)
     await clip(services, sc, "c", 12.0, 3.0)
@@ -168,8 +145,8 @@ async def test_set_clip_timing_refuses_an_overlap_with_a_suggestion_and_writes_n
 
 
 async def test_alternates_never_collide_and_keep_their_own_timing(services: Services) -> None:
-    pid = await project(services)
-    sc = await scene(services, pid)
+    pid = await seed_project(services)
+    sc = await seed_scene(services, pid)
     a = await clip(services, sc, "a", 0.0, 5.0)
     b = await clip(services, sc, "b", 5.0, 5.0)
     alt = await services.clips.create_alternate(a.id)
@@ -184,8 +161,8 @@ async def test_alternates_never_collide_and_keep_their_own_timing(services: Serv
 
 
 async def test_set_clip_timing_needs_a_value_and_an_existing_clip(services: Services) -> None:
-    pid = await project(services)
-    sc = await scene(services, pid)
+    pid = await seed_project(services)
+    sc = await seed_scene(services, pid)
     a = await clip(services, sc, "a")
     with pytest.raises(ValidationError, match="timeline_position"):
         await services.clips.set_timing(a.id)
@@ -195,8 +172,8 @@ async def test_set_clip_timing_needs_a_value_and_an_existing_clip(services: Serv
 
 @pytest.mark.requires_transactions
 async def test_concurrent_timing_changes_into_one_free_slot_let_at_most_one_win(services: Services) -> None:
-    pid = await project(services)
-    sc = await scene(services, pid)
+    pid = await seed_project(services)
+    sc = await seed_scene(services, pid)
     movers = [await clip(services, sc, f"m{i}", i * 10.0, 5.0) for i in range(5)]
     outcomes: list[str] = []
 
@@ -218,8 +195,8 @@ async def test_concurrent_timing_changes_into_one_free_slot_let_at_most_one_win(
 
 # -- alternates ------------------------------------------------------------------------------------------------
 async def test_alternates_are_numbered_named_copied_and_listed_after_their_family(services: Services) -> None:
-    pid = await project(services)
-    sc = await scene(services, pid)
+    pid = await seed_project(services)
+    sc = await seed_scene(services, pid)
     a = await clip(services, sc, "Intro", 0.0, 4.0, image_prompt="dawn", video_prompt="pan", lyrics="la")
     unnamed = await clip(services, sc, "")
     await services.repositories.clips.update_fields(a.id, {"character_id": "ch1", "style_template_id": "st1"})
@@ -243,8 +220,8 @@ async def test_alternates_are_numbered_named_copied_and_listed_after_their_famil
 
 
 async def test_alternate_numbers_start_above_legacy_ones_and_never_repeat_under_concurrency(services: Services) -> None:
-    pid = await project(services)
-    sc = await scene(services, pid)
+    pid = await seed_project(services)
+    sc = await seed_scene(services, pid)
     a = await clip(services, sc, "a")
     await services.repositories.clips.insert(
         Clip(scene_id=sc.id, project_id=pid, name="a A4", order=1, alternate_of=a.id, alternate_number=4)
@@ -259,8 +236,8 @@ async def test_alternate_numbers_start_above_legacy_ones_and_never_repeat_under_
 
 # -- delete ----------------------------------------------------------------------------------------------------
 async def test_delete_clip_with_alternates_needs_confirm_and_then_takes_them_along(services: Services) -> None:
-    pid = await project(services)
-    sc = await scene(services, pid)
+    pid = await seed_project(services)
+    sc = await seed_scene(services, pid)
     a = await clip(services, sc, "a")
     alt = await services.clips.create_alternate(a.id)
     await clip(services, sc, "b")
@@ -277,8 +254,8 @@ async def test_delete_clip_with_alternates_needs_confirm_and_then_takes_them_alo
 
 
 async def test_deleting_an_alternate_or_a_lone_clip_needs_no_confirm(services: Services) -> None:
-    pid = await project(services)
-    sc = await scene(services, pid)
+    pid = await seed_project(services)
+    sc = await seed_scene(services, pid)
     a = await clip(services, sc, "a")
     alt = await services.clips.create_alternate(a.id)
     await services.clips.delete(alt.id)
@@ -290,8 +267,8 @@ async def test_deleting_an_alternate_or_a_lone_clip_needs_no_confirm(services: S
 
 # -- move and reorder ------------------------------------------------------------------------------------------
 async def test_move_clip_to_another_scene_takes_its_alternates_and_densifies_both(services: Services) -> None:
-    pid = await project(services)
-    s1, s2 = await scene(services, pid, "S1"), await scene(services, pid, "S2", order=1)
+    pid = await seed_project(services)
+    s1, s2 = await seed_scene(services, pid, "S1"), await seed_scene(services, pid, "S2", order=1)
     a = await clip(services, s1, "a", 0.0, 5.0)
     await services.clips.create_alternate(a.id)
     await clip(services, s1, "b", 5.0, 5.0)
@@ -303,8 +280,8 @@ async def test_move_clip_to_another_scene_takes_its_alternates_and_densifies_bot
 
 
 async def test_move_clip_refuses_an_overlap_in_the_target_scene_unless_allowed(services: Services) -> None:
-    pid = await project(services)
-    s1, s2 = await scene(services, pid, "S1"), await scene(services, pid, "S2", order=1)
+    pid = await seed_project(services)
+    s1, s2 = await seed_scene(services, pid, "S1"), await seed_scene(services, pid, "S2", order=1)
     a = await clip(services, s1, "a", 0.0, 5.0)
     x = await clip(services, s2, "x", 0.0, 5.0)
     before = await snapshot(services)
@@ -317,9 +294,9 @@ async def test_move_clip_refuses_an_overlap_in_the_target_scene_unless_allowed(s
 
 
 async def test_move_clip_refuses_a_scene_of_another_project_and_lists_the_right_scenes(services: Services) -> None:
-    pid, other = await project(services), await project(services, "Other")
-    s1 = await scene(services, pid, "Home scene")
-    foreign = await scene(services, other, "Foreign")
+    pid, other = await seed_project(services), await seed_project(services, "Other")
+    s1 = await seed_scene(services, pid, "Home scene")
+    foreign = await seed_scene(services, other, "Foreign")
     a = await clip(services, s1, "a")
     before = await snapshot(services)
     with pytest.raises(InvalidStateError) as err:
@@ -330,8 +307,8 @@ async def test_move_clip_refuses_a_scene_of_another_project_and_lists_the_right_
 
 
 async def test_an_alternate_cannot_leave_its_originals_scene_but_can_change_place(services: Services) -> None:
-    pid = await project(services)
-    s1, s2 = await scene(services, pid, "S1"), await scene(services, pid, "S2", order=1)
+    pid = await seed_project(services)
+    s1, s2 = await seed_scene(services, pid, "S1"), await seed_scene(services, pid, "S2", order=1)
     a = await clip(services, s1, "a")
     alt = await services.clips.create_alternate(a.id)
     with pytest.raises(InvalidStateError, match="alternate"):
@@ -341,9 +318,9 @@ async def test_an_alternate_cannot_leave_its_originals_scene_but_can_change_plac
 
 
 async def test_reorder_clips_needs_exactly_the_scenes_clips_and_applies_dense_orders(services: Services) -> None:
-    pid = await project(services)
-    sc = await scene(services, pid)
-    other = await scene(services, pid, "Other", order=1)
+    pid = await seed_project(services)
+    sc = await seed_scene(services, pid)
+    other = await seed_scene(services, pid, "Other", order=1)
     a, b, c = [await clip(services, sc, n) for n in ("a", "b", "c")]
     stranger = await clip(services, other, "z")
     before = await snapshot(services)
@@ -358,8 +335,8 @@ async def test_reorder_clips_needs_exactly_the_scenes_clips_and_applies_dense_or
 
 # -- update and list -------------------------------------------------------------------------------------------
 async def test_update_clip_changes_only_the_given_fields_and_null_clears(services: Services) -> None:
-    pid = await project(services)
-    sc = await scene(services, pid)
+    pid = await seed_project(services)
+    sc = await seed_scene(services, pid)
     a = await clip(services, sc, "a", image_prompt="dawn", video_prompt="pan", media_url="https://x.test/a.mp4")
     updated = await services.clips.update(a.id, ClipChanges.model_validate({"image_prompt": None, "name": " b "}))
     assert (updated.name, updated.image_prompt, updated.video_prompt) == ("b", None, "pan")
@@ -382,8 +359,8 @@ def test_clip_changes_point_timing_and_order_to_their_own_tools() -> None:
 
 
 async def test_list_clips_pages_in_order_and_filters_alternates(services: Services) -> None:
-    pid = await project(services)
-    sc = await scene(services, pid)
+    pid = await seed_project(services)
+    sc = await seed_scene(services, pid)
     a = await clip(services, sc, "a")
     await services.clips.create_alternate(a.id)
     await clip(services, sc, "b")
@@ -397,8 +374,8 @@ async def test_list_clips_pages_in_order_and_filters_alternates(services: Servic
 
 
 async def test_clip_id_completion_filters_a_scenes_clips_by_id_prefix_or_name(services: Services) -> None:
-    pid = await project(services)
-    sc = await scene(services, pid)
+    pid = await seed_project(services)
+    sc = await seed_scene(services, pid)
     a = await clip(services, sc, "Sunrise")
     b = await clip(services, sc, "Night")
     assert await services.clips.complete_ids("sun", scene_id=sc.id) == [a.id]
@@ -408,8 +385,8 @@ async def test_clip_id_completion_filters_a_scenes_clips_by_id_prefix_or_name(se
 
 # -- analysis --------------------------------------------------------------------------------------------------
 async def test_analyze_timeline_reports_exact_figures_for_a_crafted_scene(services: Services) -> None:
-    pid = await project(services, music_duration=60.0)
-    sc = await scene(services, pid, "Chorus")
+    pid = await seed_project(services, music_duration=60.0)
+    sc = await seed_scene(services, pid, "Chorus")
     c1 = await clip(services, sc, "c1", 1.0, 4.0, image_prompt="sky")  # 1–5, gap 0–1 before it
     c2 = await clip(services, sc, "c2", 5.05, 2.0, type="video")  # gap 0.05: not reported
     c3 = await services.clips.create(
@@ -440,11 +417,11 @@ async def test_analyze_timeline_reports_exact_figures_for_a_crafted_scene(servic
 
 
 async def test_analyze_timeline_places_scenes_on_the_project_timeline(services: Services) -> None:
-    pid = await project(services)
-    s1 = await scene(services, pid, "S1", order=0)
-    sub = await scene(services, pid, "S1.1", parent_scene_id=s1.id)
-    s2 = await scene(services, pid, "S2", order=1)
-    alt = await scene(services, pid, "S1 A1", parent_scene_id=s1.id, is_alternate=True, alternate_number=1)
+    pid = await seed_project(services)
+    s1 = await seed_scene(services, pid, "S1", order=0)
+    sub = await seed_scene(services, pid, "S1.1", parent_scene_id=s1.id)
+    s2 = await seed_scene(services, pid, "S2", order=1)
+    alt = await seed_scene(services, pid, "S1 A1", parent_scene_id=s1.id, is_alternate=True, alternate_number=1)
     await clip(services, s1, "a", 0.0, 10.0, image_prompt="p")
     await clip(services, sub, "b", 0.0, 4.0, image_prompt="p")
     await clip(services, s2, "c", 2.0, 3.0, image_prompt="p", allow_overlap=False)
@@ -465,8 +442,8 @@ async def test_analyze_timeline_places_scenes_on_the_project_timeline(services: 
 
 
 async def test_analyze_timeline_needs_a_known_project_or_scene(services: Services) -> None:
-    pid, other = await project(services), await project(services, "Other")
-    sc = await scene(services, pid)
+    pid, other = await seed_project(services), await seed_project(services, "Other")
+    sc = await seed_scene(services, pid)
     with pytest.raises(ValidationError, match="project_id"):
         await services.clips.analyze()
     with pytest.raises(NotFoundError, match="project 'nope'"):
@@ -477,8 +454,8 @@ async def test_analyze_timeline_needs_a_known_project_or_scene(services: Service
 
 # -- gallery ---------------------------------------------------------------------------------------------------
 async def test_gallery_selects_the_first_entry_refuses_unknown_ids_and_reselects_on_remove(services: Services) -> None:
-    pid = await project(services)
-    sc = await scene(services, pid)
+    pid = await seed_project(services)
+    sc = await seed_scene(services, pid)
     a = await clip(services, sc, "a")
     first = await services.clips.gallery.add(a.id, "image", url="https://x.test/1.png", prompt="p", params={"seed": 1})
     second = await services.clips.gallery.add(a.id, "image", url="https://x.test/2.png")
@@ -499,8 +476,8 @@ async def test_gallery_selects_the_first_entry_refuses_unknown_ids_and_reselects
 
 
 async def test_gallery_media_id_must_exist_and_becomes_a_storyboard_url(services: Services) -> None:
-    pid = await project(services)
-    sc = await scene(services, pid)
+    pid = await seed_project(services)
+    sc = await seed_scene(services, pid)
     a = await clip(services, sc, "a")
     stored = await services.database.media.put(b"\x89PNG", content_type="image/png", project_id=pid)
     clip_video = await services.database.media.put(b"....", content_type="video/mp4", project_id=pid)

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
 from mcp_storyboard.db.connection import Database
-from mcp_storyboard.db.indexes import ensure_indexes
 from mcp_storyboard.errors import InvalidStateError, NotFoundError, ValidationError
 from mcp_storyboard.models import (
     Character,
@@ -26,18 +24,6 @@ from mcp_storyboard.models import (
 from mcp_storyboard.services.alternates import counter_key
 from mcp_storyboard.services.container import Services
 from mcp_storyboard.services.tree import TreeOptions
-
-
-@pytest.fixture
-async def db(database: Database) -> AsyncIterator[Database]:
-    """The backend's database with every index in place."""
-    await ensure_indexes(database)
-    yield database
-
-
-@pytest.fixture
-def services(db: Database) -> Services:
-    return Services.over(db)
 
 
 @dataclass

@@ -2,37 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
 import pytest
 
-from mcp_storyboard.db.connection import Database
-from mcp_storyboard.db.indexes import ensure_indexes
 from mcp_storyboard.errors import InvalidStateError, NotFoundError, ValidationError
 from mcp_storyboard.models.clips import Clip, GeneratedMedia
-from mcp_storyboard.models.projects import Project
 from mcp_storyboard.models.scenes import Scene, ScenePatch
 from mcp_storyboard.services.alternates import counter_key
 from mcp_storyboard.services.container import Services
 from mcp_storyboard.services.scene_rules import MAX_DEPTH
-
-
-@pytest.fixture
-async def services(database: Database) -> AsyncIterator[Services]:
-    await ensure_indexes(database)
-    yield Services.over(database)
-
-
-async def project(services: Services, name: str = "Night Drive") -> str:
-    return (await services.repositories.projects.insert(Project(name=name))).id
-
-
-async def snapshot(services: Services) -> dict[str, list[dict[str, Any]]]:
-    db = services.database
-    names = sorted(await db.db.list_collection_names())
-    return {n: await db.collection(n).find({}, {"_id": 0}).sort("id", 1).to_list(None) for n in names}
+from tests.seed import seed_project, snapshot
 
 
 async def orders(services: Services, project_id: str, parent: str | None = None) -> list[tuple[str, int]]:
@@ -47,7 +28,7 @@ async def add_clip(services: Services, scene: Scene, order: int, position: float
 
 # -- create, nesting ---------------------------------------------------------------------------------------
 async def test_scenes_are_appended_in_dense_order_and_a_position_shifts_the_later_siblings(services: Services) -> None:
-    pid = await project(services)
+    pid = await seed_project(services)
     for name in ("A", "B", "C"):
         await services.scenes.create(pid, name=name)
     inserted = await services.scenes.create(pid, name="X", position=1)
@@ -56,7 +37,7 @@ async def test_scenes_are_appended_in_dense_order_and_a_position_shifts_the_late
 
 
 async def test_concurrent_appends_end_with_dense_orders(services: Services) -> None:
-    pid = await project(services)
+    pid = await seed_project(services)
 
     async def append(i: int) -> None:
         await services.scenes.create(pid, name=f"S{i}")
@@ -68,7 +49,7 @@ async def test_concurrent_appends_end_with_dense_orders(services: Services) -> N
 
 
 async def test_concurrent_inserts_at_the_front_shift_everyone_and_end_dense(services: Services) -> None:
-    pid = await project(services)
+    pid = await seed_project(services)
     for name in ("Old1", "Old2"):
         await services.scenes.create(pid, name=name)
 
@@ -84,7 +65,7 @@ async def test_concurrent_inserts_at_the_front_shift_everyone_and_end_dense(serv
 
 
 async def test_a_position_past_the_end_is_refused_and_nothing_is_written(services: Services) -> None:
-    pid = await project(services)
+    pid = await seed_project(services)
     await services.scenes.create(pid, name="A")
     before = await snapshot(services)
     with pytest.raises(ValidationError, match=r"position.*0\.\.1"):
@@ -93,7 +74,7 @@ async def test_a_position_past_the_end_is_refused_and_nothing_is_written(service
 
 
 async def test_scenes_nest_down_to_depth_five_and_no_deeper(services: Services) -> None:
-    pid = await project(services)
+    pid = await seed_project(services)
     parent = None
     for level in range(1, MAX_DEPTH + 1):
         parent = (await services.scenes.create(pid, name=f"L{level}", parent_scene_id=parent)).id
@@ -106,7 +87,7 @@ async def test_scenes_nest_down_to_depth_five_and_no_deeper(services: Services) 
 
 
 async def test_a_parent_from_another_project_is_refused_with_this_projects_candidates(services: Services) -> None:
-    pid, other = await project(services), await project(services, "Other")
+    pid, other = await seed_project(services), await seed_project(services, "Other")
     here = await services.scenes.create(pid, name="Intro")
     foreign = await services.scenes.create(other, name="Elsewhere")
     with pytest.raises(InvalidStateError) as caught:
@@ -117,7 +98,7 @@ async def test_a_parent_from_another_project_is_refused_with_this_projects_candi
 
 
 async def test_an_alternate_cannot_hold_sub_scenes(services: Services) -> None:
-    pid = await project(services)
+    pid = await seed_project(services)
     alternate = await services.scenes.create_alternate((await services.scenes.create(pid, name="A")).id)
     with pytest.raises(InvalidStateError, match="only main scenes hold sub-scenes"):
         await services.scenes.create(pid, name="Sub", parent_scene_id=alternate.id)
@@ -130,7 +111,7 @@ async def test_creating_in_a_missing_project_is_not_found(services: Services) ->
 
 # -- reads ---------------------------------------------------------------------------------------------------
 async def test_a_scene_is_read_with_its_clips_in_order_its_sub_scenes_and_alternates(services: Services) -> None:
-    pid = await project(services)
+    pid = await seed_project(services)
     scene = await services.scenes.create(pid, name="Verse")
     second = await add_clip(services, scene, 1, 2.0)
     first = await add_clip(services, scene, 0, 0.0)
@@ -142,7 +123,7 @@ async def test_a_scene_is_read_with_its_clips_in_order_its_sub_scenes_and_altern
 
 
 async def test_lists_filter_by_parent_top_level_and_alternates_across_pages(services: Services) -> None:
-    pid = await project(services)
+    pid = await seed_project(services)
     top = [await services.scenes.create(pid, name=f"T{i}") for i in range(3)]
     sub = await services.scenes.create(pid, name="Sub", parent_scene_id=top[0].id)
     alternate = await services.scenes.create_alternate(top[1].id)
@@ -161,7 +142,7 @@ async def test_lists_filter_by_parent_top_level_and_alternates_across_pages(serv
 
 # -- update ----------------------------------------------------------------------------------------------------
 async def test_an_update_changes_only_the_given_fields_and_refuses_order(services: Services) -> None:
-    pid = await project(services)
+    pid = await seed_project(services)
     scene = await services.scenes.create(pid, name="A", description="keep", lyrics="la")
     updated = await services.scenes.update(scene.id, ScenePatch(name="B", lyrics=""))
     assert (updated.name, updated.description, updated.lyrics) == ("B", "keep", "")
@@ -175,7 +156,7 @@ async def test_an_update_changes_only_the_given_fields_and_refuses_order(service
 
 # -- delete ----------------------------------------------------------------------------------------------------
 async def test_deleting_a_leaf_scene_needs_no_confirmation_and_re_densifies_its_siblings(services: Services) -> None:
-    pid = await project(services)
+    pid = await seed_project(services)
     scenes = [await services.scenes.create(pid, name=n) for n in "ABC"]
     deletion = await services.scenes.delete(scenes[0].id)
     assert (deletion.deleted_scene_ids, deletion.deleted_clip_count) == ([scenes[0].id], 0)
@@ -183,7 +164,7 @@ async def test_deleting_a_leaf_scene_needs_no_confirmation_and_re_densifies_its_
 
 
 async def test_a_cascading_delete_without_confirm_says_what_would_go_and_changes_nothing(services: Services) -> None:
-    pid = await project(services)
+    pid = await seed_project(services)
     scene = await services.scenes.create(pid, name="A")
     await services.scenes.create(pid, name="Sub", parent_scene_id=scene.id)
     await services.scenes.create_alternate(scene.id)
@@ -197,7 +178,7 @@ async def test_a_cascading_delete_without_confirm_says_what_would_go_and_changes
 
 
 async def test_a_confirmed_delete_takes_sub_scenes_alternates_clips_and_counters(services: Services) -> None:
-    pid = await project(services)
+    pid = await seed_project(services)
     keep = await services.scenes.create(pid, name="Keep")
     scene = await services.scenes.create(pid, name="A", position=0)
     sub = await services.scenes.create(pid, name="Sub", parent_scene_id=scene.id)
@@ -218,7 +199,7 @@ async def test_a_confirmed_delete_takes_sub_scenes_alternates_clips_and_counters
 
 # -- reorder ---------------------------------------------------------------------------------------------------
 async def test_reorder_applies_a_full_sibling_list_as_dense_orders(services: Services) -> None:
-    pid = await project(services)
+    pid = await seed_project(services)
     a, b, c = [await services.scenes.create(pid, name=n) for n in "ABC"]
     result = await services.scenes.reorder(pid, [c.id, a.id, b.id])
     assert [(s.name, s.order) for s in result.scenes] == [("C", 0), ("A", 1), ("B", 2)]
@@ -226,7 +207,7 @@ async def test_reorder_applies_a_full_sibling_list_as_dense_orders(services: Ser
 
 
 async def test_reorder_of_sub_scenes_needs_their_parent(services: Services) -> None:
-    pid = await project(services)
+    pid = await seed_project(services)
     parent = await services.scenes.create(pid, name="P")
     x, y = [await services.scenes.create(pid, name=n, parent_scene_id=parent.id) for n in "XY"]
     await services.scenes.reorder(pid, [y.id, x.id], parent_scene_id=parent.id)
@@ -237,9 +218,9 @@ async def test_reorder_of_sub_scenes_needs_their_parent(services: Services) -> N
 
 @pytest.mark.parametrize("case", ["missing", "extra", "foreign", "repeated", "alternate"])
 async def test_reorder_with_a_wrong_list_is_refused_and_nothing_is_written(services: Services, case: str) -> None:
-    pid = await project(services)
+    pid = await seed_project(services)
     a, b = [await services.scenes.create(pid, name=n) for n in "AB"]
-    foreign = await services.scenes.create(await project(services, "Other"), name="F")
+    foreign = await services.scenes.create(await seed_project(services, "Other"), name="F")
     alternate = await services.scenes.create_alternate(a.id)
     ids = {"missing": [b.id], "extra": [b.id, a.id, "ghost"], "foreign": [b.id, a.id, foreign.id],
            "repeated": [b.id, a.id, a.id], "alternate": [b.id, a.id, alternate.id]}[case]
@@ -253,7 +234,7 @@ async def test_reorder_with_a_wrong_list_is_refused_and_nothing_is_written(servi
 
 # -- move ------------------------------------------------------------------------------------------------------
 async def test_moving_under_a_new_parent_re_densifies_both_sibling_lists(services: Services) -> None:
-    pid = await project(services)
+    pid = await seed_project(services)
     a, _, c = [await services.scenes.create(pid, name=n) for n in "ABC"]
     await services.scenes.create(pid, name="X", parent_scene_id=c.id)
     moved = await services.scenes.move(a.id, parent_scene_id=c.id, position=0)
@@ -267,7 +248,7 @@ async def test_moving_under_a_new_parent_re_densifies_both_sibling_lists(service
 
 
 async def test_a_move_within_the_same_parent_only_changes_positions(services: Services) -> None:
-    pid = await project(services)
+    pid = await seed_project(services)
     a = (await services.scenes.create(pid, name="A"))
     for n in "BC":
         await services.scenes.create(pid, name=n)
@@ -276,7 +257,7 @@ async def test_a_move_within_the_same_parent_only_changes_positions(services: Se
 
 
 async def test_moving_a_scene_under_its_own_descendant_is_refused(services: Services) -> None:
-    pid = await project(services)
+    pid = await seed_project(services)
     a = await services.scenes.create(pid, name="A")
     child = await services.scenes.create(pid, name="Child", parent_scene_id=a.id)
     before = await snapshot(services)
@@ -288,7 +269,7 @@ async def test_moving_a_scene_under_its_own_descendant_is_refused(services: Serv
 
 
 async def test_moving_a_subtree_deeper_than_five_levels_is_refused(services: Services) -> None:
-    pid = await project(services)
+    pid = await seed_project(services)
     deep = None
     for level in range(1, 4):
         deep = (await services.scenes.create(pid, name=f"L{level}", parent_scene_id=deep)).id
@@ -300,7 +281,7 @@ async def test_moving_a_subtree_deeper_than_five_levels_is_refused(services: Ser
 
 
 async def test_an_alternate_cannot_be_moved_on_its_own(services: Services) -> None:
-    pid = await project(services)
+    pid = await seed_project(services)
     original = await services.scenes.create(pid, name="A")
     alternate = await services.scenes.create_alternate(original.id)
     with pytest.raises(InvalidStateError, match=f"(?i)move scene {original.id} instead") as caught:
@@ -309,7 +290,7 @@ async def test_an_alternate_cannot_be_moved_on_its_own(services: Services) -> No
 
 
 async def test_a_move_with_nothing_to_do_or_contradicting_targets_is_refused(services: Services) -> None:
-    pid = await project(services)
+    pid = await seed_project(services)
     a, b = [await services.scenes.create(pid, name=n) for n in "AB"]
     with pytest.raises(ValidationError, match="nothing to move"):
         await services.scenes.move(a.id)
@@ -319,7 +300,7 @@ async def test_a_move_with_nothing_to_do_or_contradicting_targets_is_refused(ser
 
 # -- alternates ------------------------------------------------------------------------------------------------
 async def test_alternates_are_numbered_and_an_alternate_of_an_alternate_joins_the_original(services: Services) -> None:
-    pid = await project(services)
+    pid = await seed_project(services)
     original = await services.scenes.create(pid, name="Chorus", description="d", lyrics="l")
     first = await services.scenes.create_alternate(original.id)
     second = await services.scenes.create_alternate(first.id)
@@ -333,7 +314,7 @@ async def test_alternates_are_numbered_and_an_alternate_of_an_alternate_joins_th
 
 
 async def test_concurrent_alternates_never_share_a_number(services: Services) -> None:
-    pid = await project(services)
+    pid = await seed_project(services)
     original = await services.scenes.create(pid, name="Chorus")
     made: list[Scene] = []
 
@@ -348,7 +329,7 @@ async def test_concurrent_alternates_never_share_a_number(services: Services) ->
 
 
 async def test_numbering_continues_above_alternates_that_predate_the_counter(services: Services) -> None:
-    pid = await project(services)
+    pid = await seed_project(services)
     original = await services.scenes.create(pid, name="Chorus")
     legacy = Scene(project_id=pid, name="Chorus A7", parent_scene_id=original.id, is_alternate=True, alternate_number=7)
     await services.repositories.scenes.insert(legacy)
@@ -356,7 +337,7 @@ async def test_numbering_continues_above_alternates_that_predate_the_counter(ser
 
 
 async def test_copy_clips_copies_main_clips_with_new_ids_same_timing_and_an_empty_gallery(services: Services) -> None:
-    pid = await project(services)
+    pid = await seed_project(services)
     scene = await services.scenes.create(pid, name="Verse")
     media = GeneratedMedia(url="https://example.com/a.png")
     main = await add_clip(services, scene, 0, 1.5, image_prompt="p", generated_images=[media],
@@ -374,14 +355,14 @@ async def test_copy_clips_copies_main_clips_with_new_ids_same_timing_and_an_empt
 
 
 async def test_without_copy_clips_the_alternate_starts_empty(services: Services) -> None:
-    pid = await project(services)
+    pid = await seed_project(services)
     scene = await services.scenes.create(pid, name="Verse")
     await add_clip(services, scene, 0, 0.0)
     assert (await services.scenes.create_alternate(scene.id)).clips == []
 
 
 async def test_promoting_swaps_roles_and_takes_the_sub_scenes_and_promoting_back_restores(services: Services) -> None:
-    pid = await project(services)
+    pid = await seed_project(services)
     await services.scenes.create(pid, name="Before")
     original = await services.scenes.create(pid, name="Chorus")
     await services.scenes.create(pid, name="After")
@@ -410,7 +391,7 @@ async def test_promoting_swaps_roles_and_takes_the_sub_scenes_and_promoting_back
 
 
 async def test_promoting_a_nested_alternate_keeps_it_under_the_same_parent(services: Services) -> None:
-    pid = await project(services)
+    pid = await seed_project(services)
     parent = await services.scenes.create(pid, name="P")
     child = await services.scenes.create(pid, name="Child", parent_scene_id=parent.id)
     alternate = await services.scenes.create_alternate(child.id)
@@ -420,7 +401,7 @@ async def test_promoting_a_nested_alternate_keeps_it_under_the_same_parent(servi
 
 
 async def test_promoting_a_main_scene_is_refused_naming_its_alternates(services: Services) -> None:
-    pid = await project(services)
+    pid = await seed_project(services)
     original = await services.scenes.create(pid, name="A")
     alternate = await services.scenes.create_alternate(original.id)
     with pytest.raises(InvalidStateError) as caught:
@@ -430,7 +411,7 @@ async def test_promoting_a_main_scene_is_refused_naming_its_alternates(services:
 
 
 async def test_scene_ids_complete_within_a_project(services: Services) -> None:
-    pid, other = await project(services), await project(services, "Other")
+    pid, other = await seed_project(services), await seed_project(services, "Other")
     mine = await services.scenes.create(pid, name="A")
     theirs = await services.scenes.create(other, name="B")
     assert await services.scenes.complete_ids("", project_id=pid) == [mine.id]

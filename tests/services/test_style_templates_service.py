@@ -3,52 +3,20 @@ use_count under concurrency, deletes that clear references, and composed prompts
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
 import pytest
 
-from mcp_storyboard.db.connection import Database
-from mcp_storyboard.db.indexes import ensure_indexes
 from mcp_storyboard.errors import ConflictError, InvalidStateError, NotFoundError, ValidationError
 from mcp_storyboard.models.characters import Character
-from mcp_storyboard.models.clips import Clip
-from mcp_storyboard.models.projects import Project
-from mcp_storyboard.models.scenes import Scene
-from mcp_storyboard.models.style_templates import StyleTemplate, StyleTemplatePatch
+from mcp_storyboard.models.style_templates import StyleTemplatePatch
 from mcp_storyboard.services.container import Services
-
-
-@pytest.fixture
-async def services(database: Database) -> AsyncIterator[Services]:
-    await ensure_indexes(database)
-    yield Services.over(database)
-
-
-async def project(services: Services, name: str = "Night Drive") -> str:
-    return (await services.repositories.projects.insert(Project(name=name))).id
-
-
-async def clip(services: Services, project_id: str, name: str = "Shot", **fields: Any) -> Clip:
-    repos = services.repositories
-    scene = await repos.scenes.insert(Scene(project_id=project_id, name=f"Scene of {name}"))
-    return await repos.clips.insert(Clip(project_id=project_id, scene_id=scene.id, name=name, **fields))
-
-
-async def template(services: Services, project_id: str | None, name: str, use_count: int = 0, **fields: Any) -> str:
-    stored = StyleTemplate(project_id=project_id, name=name, use_count=use_count, **fields)
-    return (await services.repositories.style_templates.insert(stored)).id
-
-
-async def snapshot(services: Services) -> dict[str, list[dict[str, Any]]]:
-    db = services.database
-    names = sorted(await db.db.list_collection_names())
-    return {n: await db.collection(n).find({}, {"_id": 0}).sort("id", 1).to_list(None) for n in names}
+from tests.seed import seed_clip, seed_project, seed_template, snapshot
 
 
 async def test_create_makes_project_and_library_templates_with_names_unique_per_scope(services: Services) -> None:
-    pid = await project(services)
+    pid = await seed_project(services)
     own = await services.style_templates.create(pid, "Noir", prompt_additions="film noir", style_strength=0.5)
     library = await services.style_templates.create(None, "noir")
     assert (own.project_id, own.style_strength, own.use_count, library.project_id) == (pid, 0.5, 0, None)
@@ -63,13 +31,13 @@ async def test_create_makes_project_and_library_templates_with_names_unique_per_
 
 
 async def test_list_orders_by_use_count_and_filters_by_scope(services: Services) -> None:
-    pid, other = await project(services), await project(services, "Other")
+    pid, other = await seed_project(services), await seed_project(services, "Other")
     ids = {
-        "p-low": await template(services, pid, "p-low", 1),
-        "lib-high": await template(services, None, "lib-high", 9),
-        "p-high": await template(services, pid, "p-high", 5),
-        "lib-low": await template(services, None, "lib-low", 0),
-        "foreign": await template(services, other, "foreign", 100),
+        "p-low": await seed_template(services, pid, "p-low", 1),
+        "lib-high": await seed_template(services, None, "lib-high", 9),
+        "p-high": await seed_template(services, pid, "p-high", 5),
+        "lib-low": await seed_template(services, None, "lib-low", 0),
+        "foreign": await seed_template(services, other, "foreign", 100),
     }
 
     async def names(project_id: str | None, scope: Any = "all", **kw: Any) -> list[str]:
@@ -89,9 +57,9 @@ async def test_list_orders_by_use_count_and_filters_by_scope(services: Services)
 
 
 async def test_update_is_partial_and_refuses_an_empty_patch_or_a_taken_name(services: Services) -> None:
-    pid = await project(services)
-    tid = await template(services, pid, "Noir", negative_prompt="blurry")
-    await template(services, pid, "Pastel")
+    pid = await seed_project(services)
+    tid = await seed_template(services, pid, "Noir", negative_prompt="blurry")
+    await seed_template(services, pid, "Pastel")
     updated = await services.style_templates.update(tid, StyleTemplatePatch(style_strength=0.25))
     assert (updated.name, updated.negative_prompt, updated.style_strength) == ("Noir", "blurry", 0.25)
     with pytest.raises(ValidationError, match="patch"):
@@ -102,9 +70,9 @@ async def test_update_is_partial_and_refuses_an_empty_patch_or_a_taken_name(serv
 
 
 async def test_apply_sets_the_clip_template_counts_once_and_keeps_prompts(services: Services) -> None:
-    pid = await project(services)
-    tid = await template(services, None, "Library")
-    shot = await clip(services, pid, image_prompt="castle")
+    pid = await seed_project(services)
+    tid = await seed_template(services, None, "Library")
+    shot = await seed_clip(services, pid, image_prompt="castle")
     first = await services.style_templates.apply(shot.id, tid)
     assert (first.applied, first.use_count, first.previous_style_template_id) == (True, 1, None)
     again = await services.style_templates.apply(shot.id, tid)
@@ -114,9 +82,9 @@ async def test_apply_sets_the_clip_template_counts_once_and_keeps_prompts(servic
 
 
 async def test_switching_templates_and_back_counts_each_application(services: Services) -> None:
-    pid = await project(services)
-    a, b = await template(services, pid, "A"), await template(services, pid, "B")
-    shot = await clip(services, pid)
+    pid = await seed_project(services)
+    a, b = await seed_template(services, pid, "A"), await seed_template(services, pid, "B")
+    shot = await seed_clip(services, pid)
     await services.style_templates.apply(shot.id, a)
     switched = await services.style_templates.apply(shot.id, b)
     assert switched.previous_style_template_id == a
@@ -124,10 +92,10 @@ async def test_switching_templates_and_back_counts_each_application(services: Se
 
 
 async def test_apply_refuses_a_template_of_another_project_and_unknown_ids(services: Services) -> None:
-    pid, other = await project(services), await project(services, "Other")
-    mine = await template(services, pid, "Mine")
-    foreign = await template(services, other, "Foreign")
-    shot = await clip(services, pid)
+    pid, other = await seed_project(services), await seed_project(services, "Other")
+    mine = await seed_template(services, pid, "Mine")
+    foreign = await seed_template(services, other, "Foreign")
+    shot = await seed_clip(services, pid)
     before = await snapshot(services)
     with pytest.raises(ValidationError) as caught:
         await services.style_templates.apply(shot.id, foreign)
@@ -140,9 +108,9 @@ async def test_apply_refuses_a_template_of_another_project_and_unknown_ids(servi
 
 
 async def test_concurrent_applies_increment_use_count_exactly(services: Services) -> None:
-    pid = await project(services)
-    tid = await template(services, None, "Shared")
-    shots = [await clip(services, pid, f"S{i}") for i in range(8)]
+    pid = await seed_project(services)
+    tid = await seed_template(services, None, "Shared")
+    shots = [await seed_clip(services, pid, f"S{i}") for i in range(8)]
     repeated = shots[0]
 
     async with anyio.create_task_group() as group:
@@ -155,10 +123,10 @@ async def test_concurrent_applies_increment_use_count_exactly(services: Services
 
 
 async def test_delete_needs_confirm_when_used_and_then_clears_only_the_references(services: Services) -> None:
-    pid = await project(services)
-    tid, keep = await template(services, pid, "Gone"), await template(services, pid, "Kept")
-    used = await clip(services, pid, style_template_id=tid, image_prompt="x")
-    other = await clip(services, pid, "Other", style_template_id=keep)
+    pid = await seed_project(services)
+    tid, keep = await seed_template(services, pid, "Gone"), await seed_template(services, pid, "Kept")
+    used = await seed_clip(services, pid, style_template_id=tid, image_prompt="x")
+    other = await seed_clip(services, pid, "Other", style_template_id=keep)
     before = await snapshot(services)
     with pytest.raises(InvalidStateError) as caught:
         await services.style_templates.delete(tid, confirm=False)
@@ -170,18 +138,18 @@ async def test_delete_needs_confirm_when_used_and_then_clears_only_the_reference
     assert (cleared.style_template_id, cleared.image_prompt) == (None, "x")
     assert (await services.repositories.clips.get(other.id)).style_template_id == keep
     assert [t["id"] for t in (await snapshot(services))["style_templates"]] == [keep]
-    unused = await template(services, None, "Unused")
+    unused = await seed_template(services, None, "Unused")
     assert (await services.style_templates.delete(unused, confirm=False)).clips_cleared == 0
 
 
 async def test_compose_reads_the_clip_character_and_template_and_writes_nothing(services: Services) -> None:
-    pid = await project(services)
+    pid = await seed_project(services)
     hero = await services.repositories.characters.insert(
         Character(project_id=pid, name="Alice", description="a knight", trigger_words="alc1", lora="alice")
     )
-    tid = await template(services, None, "Noir", prompt_additions="film noir", negative_prompt="blurry, text",
+    tid = await seed_template(services, None, "Noir", prompt_additions="film noir", negative_prompt="blurry, text",
                          style_strength=0.8)
-    shot = await clip(services, pid, image_prompt="castle", character_id=hero.id, style_template_id=tid)
+    shot = await seed_clip(services, pid, image_prompt="castle", character_id=hero.id, style_template_id=tid)
     before = await snapshot(services)
     composed = await services.style_templates.compose(shot.id, base_negative="text, watermark")
     assert composed.image.positive == "alc1 Alice, a knight. castle, (film noir:0.8) <lora:alice:1.0>"
@@ -192,8 +160,8 @@ async def test_compose_reads_the_clip_character_and_template_and_writes_nothing(
 
 
 async def test_compose_leaves_out_a_reference_that_no_longer_exists(services: Services) -> None:
-    pid = await project(services)
-    shot = await clip(services, pid, image_prompt="castle", character_id="gone-c", style_template_id="gone-t")
+    pid = await seed_project(services)
+    shot = await seed_clip(services, pid, image_prompt="castle", character_id="gone-c", style_template_id="gone-t")
     composed = await services.style_templates.compose(shot.id)
     assert composed.image.positive == "castle" and composed.character_id is None
     assert len(composed.notes) == 2
@@ -202,9 +170,9 @@ async def test_compose_leaves_out_a_reference_that_no_longer_exists(services: Se
 
 
 async def test_completion_offers_the_projects_and_library_templates(services: Services) -> None:
-    pid, other = await project(services), await project(services, "Other")
-    own = await template(services, pid, "Noir", 1)
-    lib = await template(services, None, "Neon", 5)
-    await template(services, other, "Nope")
+    pid, other = await seed_project(services), await seed_project(services, "Other")
+    own = await seed_template(services, pid, "Noir", 1)
+    lib = await seed_template(services, None, "Neon", 5)
+    await seed_template(services, other, "Nope")
     assert await services.style_templates.complete(pid, "n", limit=10) == [(lib, "Neon"), (own, "Noir")]
     assert len(await services.style_templates.complete(None, "N", limit=10)) == 3

@@ -21,6 +21,7 @@ from mcp_storyboard.server.build import build_server
 from mcp_storyboard.server.taxonomy import TOOLSETS
 from mcp_storyboard.services.container import Services
 from tests.conftest import open_test_database
+from tests.seed import snapshot
 
 LEGS = (("memory", "auto"), ("embedded-pymongo", "legacy"))
 
@@ -51,11 +52,16 @@ class ToolClient:
         assert result.is_error, f"{name} should have failed but returned {result.structured_content}"
         return _text(result)
 
+    async def refused(self, name: str, /, **arguments: Any) -> str:
+        """Call a tool that must fail and write nothing; returns the error text the model sees."""
+        before = await self.snapshot()
+        text = await self.error(name, **arguments)
+        assert await self.snapshot() == before, f"{name} wrote something before failing"
+        return text
+
     async def snapshot(self) -> dict[str, list[dict[str, Any]]]:
         """Every document of every collection (to prove a failed call wrote nothing)."""
-        db = self.services.database
-        names = sorted(await db.db.list_collection_names())
-        return {n: await db.collection(n).find({}, {"_id": 0}).sort("id", 1).to_list(None) for n in names}
+        return await snapshot(self.services)
 
 
 def _text(result: Any) -> str:

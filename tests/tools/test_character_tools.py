@@ -10,50 +10,22 @@ import pytest
 from mcp.client.subscriptions import ResourceUpdated
 from mcp.types import PromptReference, ResourceTemplateReference
 
-from mcp_storyboard.models import Clip, Project, Scene
-from tests.tools.conftest import ToolClient, ToolFailed, _text
+from tests.seed import seed_clip, seed_project
+from tests.tools.conftest import ToolClient
 
 INJECTION = {"$ne": None}
 
 
-# ToolClient.call(name, **arguments) cannot pass an argument called `name`; these take the arguments as a dict.
-async def call(tools: ToolClient, tool: str, **arguments: Any) -> dict[str, Any]:
-    result = await tools.client.call_tool(tool, arguments)
-    if result.is_error:
-        raise ToolFailed(f"{tool} failed: {_text(result)}")
-    assert result.structured_content is not None
-    return dict(result.structured_content)
-
-
-async def refused(tools: ToolClient, tool: str, **arguments: Any) -> str:
-    """The error text of a call that must fail and write nothing."""
-    before = await tools.snapshot()
-    result = await tools.client.call_tool(tool, arguments)
-    assert result.is_error, f"{tool} should have failed but returned {str(result.structured_content)[:300]}"
-    assert await tools.snapshot() == before, f"{tool} wrote something before failing"
-    return _text(result)
-
-
-async def project(tools: ToolClient, name: str = "Night Drive") -> str:
-    return (await tools.services.repositories.projects.insert(Project(name=name))).id
-
-
-async def clip(tools: ToolClient, project_id: str, name: str = "Shot", **fields: Any) -> Clip:
-    repos = tools.services.repositories
-    scene = await repos.scenes.insert(Scene(project_id=project_id, name=f"Scene of {name}"))
-    return await repos.clips.insert(Clip(project_id=project_id, scene_id=scene.id, name=name, **fields))
-
-
 async def test_create_then_get_returns_the_character_with_its_facefusion_fields(tools: ToolClient) -> None:
-    pid = await project(tools)
-    created = await call(
-        tools, "create_character", project_id=pid, name=" Alice ", description="a knight",
+    pid = await seed_project(tools.services)
+    created = await tools.call(
+        "create_character", project_id=pid, name=" Alice ", description="a knight",
         reference_images=["https://x.test/a.png", "storyboard://media/m1"], lora="alice:0.8", trigger_words="alc1",
         style_notes="painterly",
     )  # fmt: skip
     assert (created["name"], created["lora"], created["clip_count"]) == ("Alice", "alice:0.8", 0)
     assert "facefusion_history_count" not in created
-    got = await call(tools, "get_character", character_id=created["id"])
+    got = await tools.call("get_character", character_id=created["id"])
     assert got["facefusion_history_count"] == 0 and got["facefusion_settings_customised"] is False
     assert got["facefusion_preferred_settings"]["enhancement_model"] == "gfpgan_1.4"
     assert got["facefusion_output_gallery"]["age_variants"] == {}
@@ -61,86 +33,86 @@ async def test_create_then_get_returns_the_character_with_its_facefusion_fields(
 
 
 async def test_create_character_refuses_a_duplicate_name_naming_the_field(tools: ToolClient) -> None:
-    pid = await project(tools)
-    first = await call(tools, "create_character", project_id=pid, name="Alice")
-    text = await refused(tools, "create_character", project_id=pid, name="aLiCe")
+    pid = await seed_project(tools.services)
+    first = await tools.call("create_character", project_id=pid, name="Alice")
+    text = await tools.refused("create_character", project_id=pid, name="aLiCe")
     assert text.startswith("[duplicate] name 'Alice' is taken") and first["id"] in text
 
 
 async def test_list_characters_is_by_name_filtered_and_paged(tools: ToolClient) -> None:
-    pid = await project(tools)
+    pid = await seed_project(tools.services)
     for name in ("Cleo", "Bob", "Ada"):
-        await call(tools, "create_character", project_id=pid, name=name)
-    first = await call(tools, "list_characters", project_id=pid, limit=2)
-    rest = await call(tools, "list_characters", project_id=pid, limit=2, cursor=first["next_cursor"])
+        await tools.call("create_character", project_id=pid, name=name)
+    first = await tools.call("list_characters", project_id=pid, limit=2)
+    rest = await tools.call("list_characters", project_id=pid, limit=2, cursor=first["next_cursor"])
     assert [c["name"] for c in first["items"] + rest["items"]] == ["Ada", "Bob", "Cleo"]
     assert rest["next_cursor"] is None and "facefusion_history_count" not in first["items"][0]
-    found = await call(tools, "list_characters", project_id=pid, name_contains="LE")
+    found = await tools.call("list_characters", project_id=pid, name_contains="LE")
     assert [c["name"] for c in found["items"]] == ["Cleo"]
 
 
 async def test_update_character_patches_and_null_clears(tools: ToolClient) -> None:
-    pid = await project(tools)
-    created = await call(tools, "create_character", project_id=pid, name="Alice", lora="alice", style_notes="ink")
-    updated = await call(tools, "update_character", character_id=created["id"],
+    pid = await seed_project(tools.services)
+    created = await tools.call("create_character", project_id=pid, name="Alice", lora="alice", style_notes="ink")
+    updated = await tools.call("update_character", character_id=created["id"],
                          patch={"lora": None, "description": "taller"})
     assert (updated["lora"], updated["description"], updated["style_notes"]) == (None, "taller", "ink")
 
 
 async def test_update_character_refuses_empty_null_name_facefusion_fields_and_a_taken_name(tools: ToolClient) -> None:
-    pid = await project(tools)
-    cid = (await call(tools, "create_character", project_id=pid, name="Alice"))["id"]
-    await call(tools, "create_character", project_id=pid, name="Bob")
-    assert (await refused(tools, "update_character", character_id=cid, patch={})).startswith(
+    pid = await seed_project(tools.services)
+    cid = (await tools.call("create_character", project_id=pid, name="Alice"))["id"]
+    await tools.call("create_character", project_id=pid, name="Bob")
+    assert (await tools.refused("update_character", character_id=cid, patch={})).startswith(
         "[invalid-argument] patch:"
     )
-    assert "patch.name" in await refused(tools, "update_character", character_id=cid, patch={"name": None})
-    assert "patch.facefusion_preferred_settings" in await refused(
-        tools, "update_character", character_id=cid, patch={"facefusion_preferred_settings": None}
+    assert "patch.name" in await tools.refused("update_character", character_id=cid, patch={"name": None})
+    assert "patch.facefusion_preferred_settings" in await tools.refused(
+        "update_character", character_id=cid, patch={"facefusion_preferred_settings": None}
     )
-    assert (await refused(tools, "update_character", character_id=cid, patch={"name": "BOB"})).startswith(
+    assert (await tools.refused("update_character", character_id=cid, patch={"name": "BOB"})).startswith(
         "[duplicate] name 'Bob'"
     )
 
 
 async def test_assign_character_is_idempotent_and_never_edits_prompts(tools: ToolClient) -> None:
-    pid = await project(tools)
-    cid = (await call(tools, "create_character", project_id=pid, name="Alice", trigger_words="alc1"))["id"]
-    shot = await clip(tools, pid, image_prompt="castle", video_prompt="pan")
-    first = await call(tools, "assign_character", clip_id=shot.id, character_id=cid)
-    second = await call(tools, "assign_character", clip_id=shot.id, character_id=cid)
+    pid = await seed_project(tools.services)
+    cid = (await tools.call("create_character", project_id=pid, name="Alice", trigger_words="alc1"))["id"]
+    shot = await seed_clip(tools.services, pid, image_prompt="castle", video_prompt="pan")
+    first = await tools.call("assign_character", clip_id=shot.id, character_id=cid)
+    second = await tools.call("assign_character", clip_id=shot.id, character_id=cid)
     assert (first["changed"], second["changed"], second["character_name"]) == (True, False, "Alice")
     stored = await tools.services.repositories.clips.get(shot.id)
     assert (stored.character_id, stored.image_prompt, stored.video_prompt) == (cid, "castle", "pan")
-    assert (await call(tools, "get_character", character_id=cid))["clip_count"] == 1
-    removed = await call(tools, "assign_character", clip_id=shot.id, character_id=None)
+    assert (await tools.call("get_character", character_id=cid))["clip_count"] == 1
+    removed = await tools.call("assign_character", clip_id=shot.id, character_id=None)
     assert (removed["character_id"], removed["previous_character_id"]) == (None, cid)
     assert (await tools.services.repositories.clips.get(shot.id)).character_id is None
 
 
 async def test_assign_character_refuses_a_character_of_another_project(tools: ToolClient) -> None:
-    pid, other = await project(tools), await project(tools, "Other")
-    mine = (await call(tools, "create_character", project_id=pid, name="Alice"))["id"]
-    theirs = (await call(tools, "create_character", project_id=other, name="Zed"))["id"]
-    shot = await clip(tools, pid)
-    text = await refused(tools, "assign_character", clip_id=shot.id, character_id=theirs)
+    pid, other = await seed_project(tools.services), await seed_project(tools.services, "Other")
+    mine = (await tools.call("create_character", project_id=pid, name="Alice"))["id"]
+    theirs = (await tools.call("create_character", project_id=other, name="Zed"))["id"]
+    shot = await seed_clip(tools.services, pid)
+    text = await tools.refused("assign_character", clip_id=shot.id, character_id=theirs)
     assert text.startswith("[invalid-argument] character_id: character 'Zed' belongs to project")
     assert f"Alice ({mine})" in text
 
 
 async def test_delete_character_needs_confirm_when_used_then_clears_only_references(tools: ToolClient) -> None:
-    pid = await project(tools)
-    cid = (await call(tools, "create_character", project_id=pid, name="Alice"))["id"]
-    shots = [await clip(tools, pid, f"S{i}", character_id=cid, image_prompt="keep") for i in range(2)]
-    text = await refused(tools, "delete_character", character_id=cid)
+    pid = await seed_project(tools.services)
+    cid = (await tools.call("create_character", project_id=pid, name="Alice"))["id"]
+    shots = [await seed_clip(tools.services, pid, f"S{i}", character_id=cid, image_prompt="keep") for i in range(2)]
+    text = await tools.refused("delete_character", character_id=cid)
     assert text.startswith("[confirmation-required]") and "2 clip(s)" in text and "confirm=true" in text
-    assert "confirm" in await refused(tools, "delete_character", character_id=cid, confirm="yes")
-    deletion = await call(tools, "delete_character", character_id=cid, confirm=True)
+    assert "confirm" in await tools.refused("delete_character", character_id=cid, confirm="yes")
+    deletion = await tools.call("delete_character", character_id=cid, confirm=True)
     assert deletion["clips_cleared"] == 2 and sorted(deletion["cleared_clip_ids"]) == sorted(s.id for s in shots)
     for shot in shots:
         stored = await tools.services.repositories.clips.get(shot.id)
         assert (stored.character_id, stored.image_prompt) == (None, "keep")
-    assert (await refused(tools, "get_character", character_id=cid)).startswith(f"[not-found] character '{cid}'")
+    assert (await tools.refused("get_character", character_id=cid)).startswith(f"[not-found] character '{cid}'")
 
 
 BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
@@ -178,9 +150,9 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
 async def test_bad_inputs_are_refused_naming_the_field_and_write_nothing(
     tools: ToolClient, tool: str, arguments: dict[str, Any], field: str
 ) -> None:
-    pid = await project(tools)
+    pid = await seed_project(tools.services)
     arguments = {k: (pid if v == "P" else v) for k, v in arguments.items()}
-    text = await refused(tools, tool, **arguments)
+    text = await tools.refused(tool, **arguments)
     assert text.startswith("[invalid-argument]") and field in text, text
 
 
@@ -199,16 +171,16 @@ async def test_bad_inputs_are_refused_naming_the_field_and_write_nothing(
 async def test_unknown_ids_are_refused_as_not_found(
     tools: ToolClient, tool: str, arguments: dict[str, Any], expected: str
 ) -> None:
-    shot = await clip(tools, await project(tools))
+    shot = await seed_clip(tools.services, await seed_project(tools.services))
     arguments = {k: (shot.id if v == "K" else v) for k, v in arguments.items()}
-    assert (await refused(tools, tool, **arguments)).startswith(expected)
+    assert (await tools.refused(tool, **arguments)).startswith(expected)
 
 
 async def test_character_names_and_ids_complete_within_the_project(tools: ToolClient) -> None:
-    pid, other = await project(tools), await project(tools, "Other")
-    alice = (await call(tools, "create_character", project_id=pid, name="Alice"))["id"]
-    await call(tools, "create_character", project_id=pid, name="Bob")
-    await call(tools, "create_character", project_id=other, name="Alfred")
+    pid, other = await seed_project(tools.services), await seed_project(tools.services, "Other")
+    alice = (await tools.call("create_character", project_id=pid, name="Alice"))["id"]
+    await tools.call("create_character", project_id=pid, name="Bob")
+    await tools.call("create_character", project_id=other, name="Alfred")
     names = await tools.client.complete(PromptReference(name="review_continuity"),
                                         {"name": "character_name", "value": "al"}, {"project_id": pid})
     assert names.completion.values == ["Alice"]
@@ -223,12 +195,12 @@ async def test_character_names_and_ids_complete_within_the_project(tools: ToolCl
 async def test_assigning_notifies_the_clip_and_project_resources(tools: ToolClient) -> None:
     if tools.mode == "legacy":
         pytest.skip("SDK 2.3 serves resource subscriptions to 2026-era clients only")
-    pid = await project(tools)
-    cid = (await call(tools, "create_character", project_id=pid, name="Alice"))["id"]
-    shot = await clip(tools, pid)
+    pid = await seed_project(tools.services)
+    cid = (await tools.call("create_character", project_id=pid, name="Alice"))["id"]
+    shot = await seed_clip(tools.services, pid)
     uris = [f"storyboard://clips/{shot.id}", f"storyboard://projects/{pid}"]
     async with tools.client.listen(resource_subscriptions=uris) as subscription:
-        await call(tools, "assign_character", clip_id=shot.id, character_id=cid)
+        await tools.call("assign_character", clip_id=shot.id, character_id=cid)
         with anyio.fail_after(5):
             events = [await subscription.__anext__() for _ in uris]
     assert sorted(events, key=str) == sorted((ResourceUpdated(uri=u) for u in uris), key=str)

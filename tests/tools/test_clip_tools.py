@@ -8,33 +8,17 @@ import anyio
 import pytest
 from mcp.types import PromptReference
 
-from mcp_storyboard.models.projects import Project
 from mcp_storyboard.models.scenes import Scene
-from tests.tools.conftest import ToolClient, ToolFailed, _text
+from tests.seed import seed_project, seed_scene
+from tests.tools.conftest import ToolClient, _text
 
 INJECTION = {"$ne": None}
 
 
-async def call(tools: ToolClient, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
-    """Like ``tools.call`` but with the arguments as a dict (create_clip has an argument called ``name``)."""
-    result = await tools.client.call_tool(tool, arguments)
-    if result.is_error:
-        raise ToolFailed(f"{tool} failed: {_text(result)}")
-    assert result.structured_content is not None
-    return dict(result.structured_content)
-
-
-async def error(tools: ToolClient, tool: str, arguments: dict[str, Any]) -> str:
-    result = await tools.client.call_tool(tool, arguments)
-    assert result.is_error, f"{tool} should have failed but returned {result.structured_content}"
-    return _text(result)
-
-
 async def scene(tools: ToolClient, name: str = "Verse", project_id: str | None = None, **fields: Any) -> Scene:
-    repos = tools.services.repositories
     if project_id is None:
-        project_id = (await repos.projects.insert(Project(name="Night Drive"))).id
-    return await repos.scenes.insert(Scene(project_id=project_id, name=name, **fields))
+        project_id = await seed_project(tools.services)
+    return await seed_scene(tools.services, project_id, name, **fields)
 
 
 async def clip(
@@ -43,14 +27,14 @@ async def clip(
     args: dict[str, Any] = {"scene_id": sc.id, "name": name, "duration": duration, **fields}
     if position is not None:
         args["timeline_position"] = position
-    return await call(tools, "create_clip", args)
+    return await tools.call("create_clip", **args)
 
 
-async def refused(tools: ToolClient, tool: str, cases: list[tuple[dict[str, Any], str]]) -> None:
+async def refused_cases(tools: ToolClient, tool: str, cases: list[tuple[dict[str, Any], str]]) -> None:
     """Every case fails with a message containing its fragment, and nothing is written."""
     before = await tools.snapshot()
     for arguments, fragment in cases:
-        text = await error(tools, tool, arguments)
+        text = await tools.error(tool, **arguments)
         assert fragment in text, f"{tool}({arguments}) answered {text!r}"
     assert await tools.snapshot() == before
 
@@ -70,20 +54,16 @@ async def test_create_clip_refuses_an_overlap_naming_the_clip_and_a_free_positio
     sc = await scene(tools)
     intro = await clip(tools, sc, "Intro", 0.0, 5.0)
     await clip(tools, sc, "Verse", 5.0, 3.0)
-    before = await tools.snapshot()
-    text = await error(
-        tools, "create_clip", {"scene_id": sc.id, "name": "Bridge", "timeline_position": 2.0, "duration": 2.0}
-    )
+    text = await tools.refused("create_clip", scene_id=sc.id, name="Bridge", timeline_position=2.0, duration=2.0)
     assert text.startswith("[clip-overlap] timeline_position:")
     assert f"'Intro' ({intro['id']})" in text and "timeline_position 8" in text
-    assert await tools.snapshot() == before
     forced = await tools.call("create_clip", scene_id=sc.id, timeline_position=2.0, allow_overlap=True)
     assert forced["timeline_position"] == 2.0
 
 
 async def test_create_clip_refuses_bad_input_naming_the_field(tools: ToolClient) -> None:
     sc = await scene(tools)
-    await refused(
+    await refused_cases(
         tools,
         "create_clip",
         [
@@ -108,7 +88,7 @@ async def test_create_clip_refuses_bad_input_naming_the_field(tools: ToolClient)
 
 
 async def test_get_clip_refuses_bad_ids(tools: ToolClient) -> None:
-    await refused(
+    await refused_cases(
         tools,
         "get_clip",
         [
@@ -131,7 +111,7 @@ async def test_list_clips_pages_in_order_and_filters_alternates(tools: ToolClien
     assert [c["name"] for c in first["items"] + rest["items"]] == ["a", "a A1", "b"]
     main = await tools.call("list_clips", scene_id=sc.id, include_alternates=False)
     assert [c["name"] for c in main["items"]] == ["a", "b"] and main["next_cursor"] is None
-    await refused(
+    await refused_cases(
         tools,
         "list_clips",
         [
@@ -151,7 +131,7 @@ async def test_update_clip_changes_only_the_given_fields_and_null_clears(tools: 
     a = await clip(tools, sc, "a", image_prompt="dawn", video_prompt="pan")
     updated = await tools.call("update_clip", clip_id=a["id"], changes={"image_prompt": None, "lyrics": "la la"})
     assert (updated["image_prompt"], updated["video_prompt"], updated["lyrics"]) == (None, "pan", "la la")
-    await refused(
+    await refused_cases(
         tools,
         "update_clip",
         [
@@ -173,7 +153,7 @@ async def test_delete_clip_with_alternates_needs_confirm_then_takes_them_along(t
     a = await clip(tools, sc, "a")
     alt = await tools.call("create_alternate_clip", clip_id=a["id"])
     b = await clip(tools, sc, "b")
-    await refused(
+    await refused_cases(
         tools,
         "delete_clip",
         [
@@ -199,7 +179,7 @@ async def test_create_alternate_clip_numbers_and_lists_the_family(tools: ToolCli
     assert (alt1["timeline_position"], alt1["image_prompt"], alt1["generated_images"]) == (0.0, "dawn", [])
     family = await tools.call("list_clip_alternates", clip_id=alt2["id"])
     assert family["original"]["id"] == a["id"] and [c["name"] for c in family["alternates"]] == ["Intro A1", "Intro A2"]
-    await refused(
+    await refused_cases(
         tools,
         "create_alternate_clip",
         [
@@ -208,7 +188,7 @@ async def test_create_alternate_clip_numbers_and_lists_the_family(tools: ToolCli
             ({"clip_id": "nope"}, "[not-found] clip 'nope'"),
         ],
     )
-    await refused(
+    await refused_cases(
         tools,
         "list_clip_alternates",
         [
@@ -261,7 +241,7 @@ async def test_concurrent_set_clip_timing_calls_into_one_free_slot_let_at_most_o
 async def test_set_clip_timing_refuses_bad_input(tools: ToolClient) -> None:
     sc = await scene(tools)
     a = await clip(tools, sc, "a")
-    await refused(
+    await refused_cases(
         tools,
         "set_clip_timing",
         [
@@ -286,7 +266,7 @@ async def test_move_clip_between_scenes_of_one_project_only(tools: ToolClient) -
     a = await clip(tools, s1, "a", 0.0, 5.0)
     alt = await tools.call("create_alternate_clip", clip_id=a["id"])
     x = await clip(tools, s2, "x", 0.0, 5.0)
-    await refused(
+    await refused_cases(
         tools,
         "move_clip",
         [
@@ -318,7 +298,7 @@ async def test_reorder_clips_takes_exactly_the_scenes_clips(tools: ToolClient) -
     other = await scene(tools, "Other", project_id=sc.project_id, order=1)
     a, b, c = [await clip(tools, sc, n) for n in ("a", "b", "c")]
     z = await clip(tools, other, "z")
-    await refused(
+    await refused_cases(
         tools,
         "reorder_clips",
         [
@@ -374,7 +354,7 @@ async def test_analyze_timeline_reports_exact_figures(tools: ToolClient) -> None
     assert (report["total_duration"], report["clip_count"], report["has_issues"]) == (9.0, 3, True)
     only = await tools.call("analyze_timeline", scene_id=second.id)
     assert (only["total_duration"], only["has_issues"], len(only["scenes"])) == (3.0, False, 1)
-    await refused(
+    await refused_cases(
         tools,
         "analyze_timeline",
         [
@@ -407,7 +387,7 @@ async def test_clip_media_first_is_selected_unknown_ids_are_refused_and_removal_
     two = second["images"][1]["id"]
     assert (first["selected_image_id"], second["selected_image_id"], second["selected_video_id"]) == (one, one, None)
     assert first["images"][0]["params"] == {"seed": 7, "sampler": "euler"}
-    await refused(
+    await refused_cases(
         tools,
         "select_clip_media",
         [
@@ -422,7 +402,7 @@ async def test_clip_media_first_is_selected_unknown_ids_are_refused_and_removal_
     assert selected["selected_image_id"] == two
     after = await tools.call("remove_clip_media", clip_id=a["id"], kind="image", media_entry_id=two)
     assert (after["selected_image_id"], [m["id"] for m in after["images"]]) == (one, [one])
-    await refused(
+    await refused_cases(
         tools,
         "remove_clip_media",
         [
@@ -432,7 +412,7 @@ async def test_clip_media_first_is_selected_unknown_ids_are_refused_and_removal_
             ({"clip_id": a["id"], "kind": "image", "media_entry_id": "nope"}, "[not-found] gallery image 'nope'"),
         ],
     )
-    await refused(
+    await refused_cases(
         tools,
         "add_clip_media",
         [

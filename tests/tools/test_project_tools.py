@@ -10,37 +10,14 @@ from mcp.client.subscriptions import ResourceUpdated
 from mcp.types import PromptReference, ResourceTemplateReference
 
 from mcp_storyboard.models import Clip, Scene, StyleTemplate
-from tests.tools.conftest import ToolClient, ToolFailed, _text
+from tests.tools.conftest import ToolClient
 
 INJECTION = {"$ne": None}
 TOOLS = ("create_project", "get_project", "list_projects", "update_project", "delete_project", "get_project_tree")
 
 
-# ToolClient.call(name, **arguments) cannot pass an argument called `name`; these take the arguments as a dict.
-async def call(tools: ToolClient, tool: str, **arguments: Any) -> dict[str, Any]:
-    result = await tools.client.call_tool(tool, arguments)
-    if result.is_error:
-        raise ToolFailed(f"{tool} failed: {_text(result)}")
-    assert result.structured_content is not None
-    return dict(result.structured_content)
-
-
-async def error(tools: ToolClient, tool: str, **arguments: Any) -> str:
-    result = await tools.client.call_tool(tool, arguments)
-    assert result.is_error, f"{tool} should have failed but returned {str(result.structured_content)[:300]}"
-    return _text(result)
-
-
-async def refused(tools: ToolClient, tool: str, **arguments: Any) -> str:
-    """The error text of a call that must fail and write nothing."""
-    before = await tools.snapshot()
-    text = await error(tools, tool, **arguments)
-    assert await tools.snapshot() == before, f"{tool} wrote something before failing"
-    return text
-
-
 async def project_with_contents(tools: ToolClient, name: str = "Night Drive") -> tuple[str, Scene]:
-    project = await call(tools, "create_project", name=name)
+    project = await tools.call("create_project", name=name)
     repos = tools.services.repositories
     scene = await repos.scenes.insert(Scene(project_id=project["id"], name="Intro"))
     await repos.clips.insert(
@@ -50,28 +27,28 @@ async def project_with_contents(tools: ToolClient, name: str = "Night Drive") ->
 
 
 async def test_create_then_get_returns_the_project(tools: ToolClient) -> None:
-    created = await call(tools, "create_project", name="  Night Drive ", description="neon", music_duration=180.5)
+    created = await tools.call("create_project", name="  Night Drive ", description="neon", music_duration=180.5)
     assert (created["name"], created["description"], created["music_duration"]) == ("Night Drive", "neon", 180.5)
-    assert await call(tools, "get_project", project_id=created["id"]) == created
+    assert await tools.call("get_project", project_id=created["id"]) == created
 
 
 async def test_list_projects_is_newest_first_searchable_and_paged(tools: ToolClient) -> None:
     for name in ("Alpha", "Beta night", "Gamma Night", "Delta"):
-        await call(tools, "create_project", name=name)
-    first = await call(tools, "list_projects", limit=3)
-    rest = await call(tools, "list_projects", limit=3, cursor=first["next_cursor"])
+        await tools.call("create_project", name=name)
+    first = await tools.call("list_projects", limit=3)
+    rest = await tools.call("list_projects", limit=3, cursor=first["next_cursor"])
     assert len(first["items"]) == 3 and len(rest["items"]) == 1 and rest["next_cursor"] is None
     names = {p["name"] for p in first["items"] + rest["items"]}
     assert names == {"Alpha", "Beta night", "Gamma Night", "Delta"}
-    found = await call(tools, "list_projects", name_contains="NIGHT")
+    found = await tools.call("list_projects", name_contains="NIGHT")
     assert sorted(p["name"] for p in found["items"]) == ["Beta night", "Gamma Night"]
-    assert (await call(tools, "list_projects", name_contains="^.*$"))["items"] == []
+    assert (await tools.call("list_projects", name_contains="^.*$"))["items"] == []
 
 
 async def test_update_project_patches_and_null_clears_an_optional_field(tools: ToolClient) -> None:
-    created = await call(tools, "create_project", name="P", thumbnail_url="https://x.test/t.png", music_duration=10)
-    updated = await call(
-        tools, "update_project", project_id=created["id"], patch={"description": "new", "thumbnail_url": None}
+    created = await tools.call("create_project", name="P", thumbnail_url="https://x.test/t.png", music_duration=10)
+    updated = await tools.call(
+        "update_project", project_id=created["id"], patch={"description": "new", "thumbnail_url": None}
     )
     assert (updated["name"], updated["description"], updated["thumbnail_url"], updated["music_duration"]) == (
         "P",
@@ -82,21 +59,21 @@ async def test_update_project_patches_and_null_clears_an_optional_field(tools: T
 
 
 async def test_update_project_refuses_an_empty_patch_a_null_name_and_unknown_fields(tools: ToolClient) -> None:
-    pid = (await call(tools, "create_project", name="P"))["id"]
-    assert (await refused(tools, "update_project", project_id=pid, patch={})).startswith("[invalid-argument] patch:")
-    assert "patch.name" in await refused(tools, "update_project", project_id=pid, patch={"name": None})
-    assert "patch.owner_id" in await refused(tools, "update_project", project_id=pid, patch={"owner_id": "me"})
-    assert "[not-found] project 'ghost'" in await refused(
-        tools, "update_project", project_id="ghost", patch={"name": "X"}
+    pid = (await tools.call("create_project", name="P"))["id"]
+    assert (await tools.refused("update_project", project_id=pid, patch={})).startswith("[invalid-argument] patch:")
+    assert "patch.name" in await tools.refused("update_project", project_id=pid, patch={"name": None})
+    assert "patch.owner_id" in await tools.refused("update_project", project_id=pid, patch={"owner_id": "me"})
+    assert "[not-found] project 'ghost'" in await tools.refused(
+        "update_project", project_id="ghost", patch={"name": "X"}
     )
 
 
 async def test_delete_project_needs_confirm_and_says_what_it_would_delete(tools: ToolClient) -> None:
     pid, _ = await project_with_contents(tools)
-    text = await refused(tools, "delete_project", project_id=pid)
+    text = await tools.refused("delete_project", project_id=pid)
     assert text.startswith("[confirmation-required]")
     assert "1 scene, 1 clip, 0 characters, 0 style templates, 0 media files" in text and "confirm=true" in text
-    assert "confirm" in await refused(tools, "delete_project", project_id=pid, confirm="yes")
+    assert "confirm" in await tools.refused("delete_project", project_id=pid, confirm="yes")
 
 
 async def test_delete_project_with_confirm_removes_it_and_everything_under_it(tools: ToolClient) -> None:
@@ -104,19 +81,19 @@ async def test_delete_project_with_confirm_removes_it_and_everything_under_it(to
     other, _ = await project_with_contents(tools, "Other")
     library = await tools.services.repositories.style_templates.insert(StyleTemplate(name="Library"))
     await tools.services.database.media.put(b"x", content_type="image/png", project_id=pid)
-    result = await call(tools, "delete_project", project_id=pid, confirm=True)
+    result = await tools.call("delete_project", project_id=pid, confirm=True)
     assert result["deleted"]["scenes"] == 1 and result["deleted"]["clips"] == 1 and result["deleted"]["media"] == 1
-    assert "[not-found]" in await error(tools, "get_project", project_id=pid)
+    assert "[not-found]" in await tools.error("get_project", project_id=pid)
     left = await tools.snapshot()
     assert all(d.get("project_id") != pid for docs in left.values() for d in docs)
     assert [d["id"] for d in left["style_templates"]] == [library.id]
-    assert (await call(tools, "get_project_tree", project_id=other))["clip_count"] == 1
+    assert (await tools.call("get_project_tree", project_id=other))["clip_count"] == 1
 
 
 async def test_get_project_tree_nests_scenes_and_summarises_clips(tools: ToolClient) -> None:
     pid, intro = await project_with_contents(tools)
     await tools.services.repositories.scenes.insert(Scene(project_id=pid, name="Close", parent_scene_id=intro.id))
-    tree = await call(tools, "get_project_tree", project_id=pid)
+    tree = await tools.call("get_project_tree", project_id=pid)
     node = tree["scenes"][0]
     assert (node["name"], node["offset"], node["duration"], node["sub_scenes"][0]["name"]) == (
         "Intro",
@@ -125,13 +102,13 @@ async def test_get_project_tree_nests_scenes_and_summarises_clips(tools: ToolCli
         "Close",
     )
     assert node["clips"][0]["has_image_prompt"] is True and "has_video_prompt" not in node["clips"][0]
-    only = await call(tools, "get_project_tree", project_id=pid, scene_id=intro.id, include_clips=False)
+    only = await tools.call("get_project_tree", project_id=pid, scene_id=intro.id, include_clips=False)
     assert only["root_scene_id"] == intro.id and only["scenes"][0]["clips"] == []
     assert only["scenes"][0]["clips_omitted"] == 1
 
 
 async def test_a_huge_tree_is_refused_with_the_ways_to_narrow_it(tools: ToolClient) -> None:
-    pid = (await call(tools, "create_project", name="Epic"))["id"]
+    pid = (await tools.call("create_project", name="Epic"))["id"]
     repos = tools.services.repositories
     scenes = [Scene(project_id=pid, name=f"S{i}", order=i) for i in range(20)]
     await repos.scenes.insert_many(scenes)
@@ -140,22 +117,22 @@ async def test_a_huge_tree_is_refused_with_the_ways_to_narrow_it(tools: ToolClie
              image_prompt="x", video_prompt="y", character_id=f"character-{j:032d}")
         for s in scenes for j in range(60)
     ])  # fmt: skip
-    text = await error(tools, "get_project_tree", project_id=pid)
+    text = await tools.error("get_project_tree", project_id=pid)
     assert text.startswith("[too-large]")
     assert "max_clips_per_scene=" in text and "include_clips=false" in text and "scene_id=" in text
     fit = int(text.split("max_clips_per_scene=")[1].split(",")[0])
-    tree = await call(tools, "get_project_tree", project_id=pid, max_clips_per_scene=fit)
+    tree = await tools.call("get_project_tree", project_id=pid, max_clips_per_scene=fit)
     assert tree["clip_count"] == 1200 and tree["scenes"][0]["clips_omitted"] == 60 - fit
 
 
 @pytest.mark.parametrize("tool", ["get_project", "get_project_tree", "delete_project"])
 async def test_unknown_and_malformed_project_ids_are_refused(tools: ToolClient, tool: str) -> None:
-    await call(tools, "create_project", name="Existing")
+    await tools.call("create_project", name="Existing")
     extra = {"confirm": True} if tool == "delete_project" else {}
-    text = await refused(tools, tool, project_id="ghost", **extra)
+    text = await tools.refused(tool, project_id="ghost", **extra)
     assert text.startswith("[not-found] project 'ghost' does not exist") and "Existing" in text
     for bad in (INJECTION, 42, "", "a/b", "$where", "x" * 65):
-        text = await refused(tools, tool, project_id=bad)
+        text = await tools.refused(tool, project_id=bad)
         assert text.startswith("[invalid-argument] project_id:"), text
 
 
@@ -178,20 +155,20 @@ async def test_bad_create_and_list_arguments_name_the_field(tools: ToolClient) -
         ("update_project", {"project_id": "p", "patch": "name=x"}, "patch"),
     ]
     for tool, arguments, field in cases:
-        text = await refused(tools, tool, **arguments)
+        text = await tools.refused(tool, **arguments)
         assert field in text and text.startswith("[invalid-argument]"), (tool, arguments, text)
 
 
 async def test_create_project_refuses_a_soundtrack_that_is_not_in_the_media_store(tools: ToolClient) -> None:
-    text = await refused(tools, "create_project", name="P", music_media_id="nope")
+    text = await tools.refused("create_project", name="P", music_media_id="nope")
     assert text.startswith("[not-found] media 'nope'")
     media = await tools.services.database.media.put(b"ID3", content_type="audio/mpeg")
-    assert (await call(tools, "create_project", name="P", music_media_id=media.id))["music_media_id"] == media.id
+    assert (await tools.call("create_project", name="P", music_media_id=media.id))["music_media_id"] == media.id
 
 
 async def test_project_ids_complete_for_prompts_and_resource_templates(tools: ToolClient) -> None:
-    project = await call(tools, "create_project", name="Night Drive")
-    await call(tools, "create_project", name="Sunrise")
+    project = await tools.call("create_project", name="Night Drive")
+    await tools.call("create_project", name="Sunrise")
     by_name = await tools.client.complete(
         PromptReference(name="review_continuity"), {"name": "project_id", "value": "night"}
     )
@@ -206,10 +183,10 @@ async def test_project_ids_complete_for_prompts_and_resource_templates(tools: To
 async def test_writes_notify_the_project_resources(tools: ToolClient) -> None:
     if tools.mode == "legacy":
         pytest.skip("SDK 2.3 serves resource subscriptions to 2026-era clients only")
-    pid = (await call(tools, "create_project", name="P"))["id"]
+    pid = (await tools.call("create_project", name="P"))["id"]
     uris = [f"storyboard://projects/{pid}", f"storyboard://projects/{pid}/storyboard.md", "storyboard://projects"]
     async with tools.client.listen(resource_subscriptions=uris) as subscription:
-        await call(tools, "update_project", project_id=pid, patch={"name": "Q"})
+        await tools.call("update_project", project_id=pid, patch={"name": "Q"})
         with anyio.fail_after(5):
             events = [await subscription.__anext__() for _ in uris]
     assert sorted(events, key=str) == sorted((ResourceUpdated(uri=u) for u in uris), key=str)

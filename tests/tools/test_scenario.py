@@ -21,7 +21,7 @@ async def test_an_assistant_builds_a_music_video_storyboard_end_to_end(tools: To
     noir = await tools.call("create_style_template", project_id=pid, name="Neon noir", prompt_additions="neon, rain, film grain",
                             negative_prompt="blurry, lowres", style_strength=0.7)
 
-    street = await tools.call("create_clip", scene_id=intro["id"], name="Street", image_prompt="a wet street at night",
+    await tools.call("create_clip", scene_id=intro["id"], name="Street", image_prompt="a wet street at night",
                               timeline_position=0, duration=4)
     # The next clip asks for a slot that overlaps the first: refused with the clip in the way and a free position.
     conflict = await tools.error("create_clip", scene_id=intro["id"], name="Ava walks", image_prompt="Ava walks",

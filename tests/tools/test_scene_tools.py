@@ -9,29 +9,10 @@ import pytest
 from mcp.types import PromptReference, ResourceTemplateReference
 
 from mcp_storyboard.models.clips import Clip
-from mcp_storyboard.models.projects import Project
-from tests.tools.conftest import ToolClient, ToolFailed, _text
+from tests.seed import seed_project
+from tests.tools.conftest import ToolClient
 
 INJECTION = {"$ne": None}
-
-
-# ToolClient.call(name, **arguments) cannot pass an argument called `name`; these take the arguments as a dict.
-async def call(tools: ToolClient, tool: str, **arguments: Any) -> dict[str, Any]:
-    result = await tools.client.call_tool(tool, arguments)
-    if result.is_error:
-        raise ToolFailed(f"{tool} failed: {_text(result)}")
-    assert result.structured_content is not None
-    return dict(result.structured_content)
-
-
-async def error(tools: ToolClient, tool: str, **arguments: Any) -> str:
-    result = await tools.client.call_tool(tool, arguments)
-    assert result.is_error, f"{tool} should have failed but returned {result.structured_content}"
-    return _text(result)
-
-
-async def new_project(tools: ToolClient, name: str = "Night Drive") -> str:
-    return (await tools.services.repositories.projects.insert(Project(name=name))).id
 
 
 async def add_clip(tools: ToolClient, scene: dict[str, Any], order: int, position: float) -> Clip:
@@ -41,143 +22,135 @@ async def add_clip(tools: ToolClient, scene: dict[str, Any], order: int, positio
 
 
 async def names_in_order(tools: ToolClient, project_id: str, **filters: Any) -> list[tuple[str, int]]:
-    page = await call(tools, "list_scenes", project_id=project_id, **filters)
+    page = await tools.call("list_scenes", project_id=project_id, **filters)
     return [(s["name"], s["order"]) for s in page["items"]]
 
 
 async def test_create_scene_appends_nests_and_inserts_at_a_position(tools: ToolClient) -> None:
-    pid = await new_project(tools)
-    intro = await call(tools, "create_scene", project_id=pid, name="Intro", lyrics="la la")
-    outro = await call(tools, "create_scene", project_id=pid, name="Outro")
-    middle = await call(tools, "create_scene", project_id=pid, name="Middle", position=1)
-    sub = await call(tools, "create_scene", project_id=pid, name="Close-up", parent_scene_id=intro["id"])
+    pid = await seed_project(tools.services)
+    intro = await tools.call("create_scene", project_id=pid, name="Intro", lyrics="la la")
+    outro = await tools.call("create_scene", project_id=pid, name="Outro")
+    middle = await tools.call("create_scene", project_id=pid, name="Middle", position=1)
+    sub = await tools.call("create_scene", project_id=pid, name="Close-up", parent_scene_id=intro["id"])
     assert (intro["order"], outro["order"], middle["order"], sub["order"]) == (0, 1, 1, 0)
     assert await names_in_order(tools, pid, top_level=True) == [("Intro", 0), ("Middle", 1), ("Outro", 2)]
     assert sub["parent_scene_id"] == intro["id"] and intro["lyrics"] == "la la"
 
 
 async def test_get_scene_returns_its_clips_in_order_with_sub_scene_and_alternate_ids(tools: ToolClient) -> None:
-    pid = await new_project(tools)
-    scene = await call(tools, "create_scene", project_id=pid, name="Verse")
+    pid = await seed_project(tools.services)
+    scene = await tools.call("create_scene", project_id=pid, name="Verse")
     late, early = await add_clip(tools, scene, 1, 3.0), await add_clip(tools, scene, 0, 0.0)
-    sub = await call(tools, "create_scene", project_id=pid, name="Detail", parent_scene_id=scene["id"])
-    alternate = await call(tools, "create_alternate_scene", scene_id=scene["id"])
-    read = await call(tools, "get_scene", scene_id=scene["id"])
+    sub = await tools.call("create_scene", project_id=pid, name="Detail", parent_scene_id=scene["id"])
+    alternate = await tools.call("create_alternate_scene", scene_id=scene["id"])
+    read = await tools.call("get_scene", scene_id=scene["id"])
     assert [c["id"] for c in read["clips"]] == [early.id, late.id]
     assert (read["sub_scene_ids"], read["alternate_ids"]) == ([sub["id"]], [alternate["id"]])
 
 
 async def test_list_scenes_pages_with_a_cursor_and_hides_alternates_unless_asked(tools: ToolClient) -> None:
-    pid = await new_project(tools)
-    first = await call(tools, "create_scene", project_id=pid, name="S0")
+    pid = await seed_project(tools.services)
+    first = await tools.call("create_scene", project_id=pid, name="S0")
     for i in range(1, 3):
-        await call(tools, "create_scene", project_id=pid, name=f"S{i}")
-    alternate = await call(tools, "create_alternate_scene", scene_id=first["id"])
-    page = await call(tools, "list_scenes", project_id=pid, limit=2)
-    rest = await call(tools, "list_scenes", project_id=pid, limit=2, cursor=page["next_cursor"])
+        await tools.call("create_scene", project_id=pid, name=f"S{i}")
+    alternate = await tools.call("create_alternate_scene", scene_id=first["id"])
+    page = await tools.call("list_scenes", project_id=pid, limit=2)
+    rest = await tools.call("list_scenes", project_id=pid, limit=2, cursor=page["next_cursor"])
     assert [s["name"] for s in page["items"] + rest["items"]] == ["S0", "S1", "S2"]
-    everything = await call(tools, "list_scenes", project_id=pid, include_alternates=True)
+    everything = await tools.call("list_scenes", project_id=pid, include_alternates=True)
     assert alternate["id"] in [s["id"] for s in everything["items"]]
 
 
 async def test_update_scene_changes_only_the_given_fields(tools: ToolClient) -> None:
-    pid = await new_project(tools)
-    scene = await call(tools, "create_scene", project_id=pid, name="A", description="keep", lyrics="old")
-    updated = await call(tools, "update_scene", scene_id=scene["id"], lyrics="")
+    pid = await seed_project(tools.services)
+    scene = await tools.call("create_scene", project_id=pid, name="A", description="keep", lyrics="old")
+    updated = await tools.call("update_scene", scene_id=scene["id"], lyrics="")
     assert (updated["name"], updated["description"], updated["lyrics"]) == ("A", "keep", "")
-    message = await error(tools, "update_scene", scene_id=scene["id"])
+    message = await tools.error("update_scene", scene_id=scene["id"])
     assert message.startswith("[invalid-argument]") and "nothing to change" in message
 
 
 async def test_delete_scene_asks_for_confirmation_before_a_cascade_and_then_takes_everything(tools: ToolClient) -> None:
-    pid = await new_project(tools)
-    scene = await call(tools, "create_scene", project_id=pid, name="A")
-    await call(tools, "create_scene", project_id=pid, name="B")
-    await call(tools, "create_scene", project_id=pid, name="Sub", parent_scene_id=scene["id"])
+    pid = await seed_project(tools.services)
+    scene = await tools.call("create_scene", project_id=pid, name="A")
+    await tools.call("create_scene", project_id=pid, name="B")
+    await tools.call("create_scene", project_id=pid, name="Sub", parent_scene_id=scene["id"])
     await add_clip(tools, scene, 0, 0.0)
-    before = await tools.snapshot()
-    message = await error(tools, "delete_scene", scene_id=scene["id"])
+    message = await tools.refused("delete_scene", scene_id=scene["id"])
     assert message.startswith("[confirmation-required]")
     assert "1 sub-scene(s), 0 alternate(s) and 1 clip(s)" in message and "confirm: true" in message
-    assert await tools.snapshot() == before
-    deletion = await call(tools, "delete_scene", scene_id=scene["id"], confirm=True)
+    deletion = await tools.call("delete_scene", scene_id=scene["id"], confirm=True)
     assert len(deletion["deleted_scene_ids"]) == 2 and deletion["deleted_clip_count"] == 1
     assert await names_in_order(tools, pid) == [("B", 0)]
     assert (await tools.snapshot())["clips"] == []
 
 
 async def test_reorder_scenes_sets_dense_orders_and_refuses_a_foreign_id(tools: ToolClient) -> None:
-    pid = await new_project(tools)
-    a, b, c = [await call(tools, "create_scene", project_id=pid, name=n) for n in "ABC"]
-    result = await call(tools, "reorder_scenes", project_id=pid, scene_ids=[c["id"], a["id"], b["id"]])
+    pid = await seed_project(tools.services)
+    a, b, c = [await tools.call("create_scene", project_id=pid, name=n) for n in "ABC"]
+    result = await tools.call("reorder_scenes", project_id=pid, scene_ids=[c["id"], a["id"], b["id"]])
     assert [(s["name"], s["order"]) for s in result["scenes"]] == [("C", 0), ("A", 1), ("B", 2)]
-    foreign = await call(tools, "create_scene", project_id=await new_project(tools, "Other"), name="F")
-    before = await tools.snapshot()
-    message = await error(tools, "reorder_scenes", project_id=pid, scene_ids=[a["id"], b["id"], foreign["id"]])
+    foreign = await tools.call("create_scene", project_id=await seed_project(tools.services, "Other"), name="F")
+    message = await tools.refused("reorder_scenes", project_id=pid, scene_ids=[a["id"], b["id"], foreign["id"]])
     assert message.startswith("[invalid-argument] scene_ids:")
     assert f"missing: {c['id']}" in message and foreign["id"] in message
-    assert await tools.snapshot() == before
 
 
 async def test_move_scene_re_parents_and_refuses_a_cycle_without_writing(tools: ToolClient) -> None:
-    pid = await new_project(tools)
-    a, b = [await call(tools, "create_scene", project_id=pid, name=n) for n in "AB"]
-    child = await call(tools, "create_scene", project_id=pid, name="Child", parent_scene_id=a["id"])
-    moved = await call(tools, "move_scene", scene_id=b["id"], parent_scene_id=a["id"], position=0)
+    pid = await seed_project(tools.services)
+    a, b = [await tools.call("create_scene", project_id=pid, name=n) for n in "AB"]
+    child = await tools.call("create_scene", project_id=pid, name="Child", parent_scene_id=a["id"])
+    moved = await tools.call("move_scene", scene_id=b["id"], parent_scene_id=a["id"], position=0)
     assert (moved["parent_scene_id"], moved["order"]) == (a["id"], 0)
     assert await names_in_order(tools, pid, parent_scene_id=a["id"]) == [("B", 0), ("Child", 1)]
-    before = await tools.snapshot()
-    message = await error(tools, "move_scene", scene_id=a["id"], parent_scene_id=child["id"])
+    message = await tools.refused("move_scene", scene_id=a["id"], parent_scene_id=child["id"])
     assert message.startswith("[invalid-parent]") and "cycle" in message
-    assert await tools.snapshot() == before
-    back = await call(tools, "move_scene", scene_id=b["id"], top_level=True)
+    back = await tools.call("move_scene", scene_id=b["id"], top_level=True)
     assert (back["parent_scene_id"], back["order"]) == (None, 1)
 
 
 async def test_create_scene_nests_five_levels_deep_and_refuses_a_sixth(tools: ToolClient) -> None:
-    pid = await new_project(tools)
+    pid = await seed_project(tools.services)
     parent = None
     for level in range(1, 6):
-        parent = (await call(tools, "create_scene", project_id=pid, name=f"L{level}", parent_scene_id=parent))["id"]
-    before = await tools.snapshot()
-    message = await error(tools, "create_scene", project_id=pid, name="L6", parent_scene_id=parent)
+        parent = (await tools.call("create_scene", project_id=pid, name=f"L{level}", parent_scene_id=parent))["id"]
+    message = await tools.refused("create_scene", project_id=pid, name="L6", parent_scene_id=parent)
     assert message.startswith("[invalid-parent]") and "over the limit of 5" in message
-    assert await tools.snapshot() == before
 
 
 async def test_alternates_copy_clips_list_as_a_family_and_promote_back_and_forth(tools: ToolClient) -> None:
-    pid = await new_project(tools)
-    original = await call(tools, "create_scene", project_id=pid, name="Chorus", description="rain")
+    pid = await seed_project(tools.services)
+    original = await tools.call("create_scene", project_id=pid, name="Chorus", description="rain")
     clip = await add_clip(tools, original, 0, 1.25)
-    alternate = await call(tools, "create_alternate_scene", scene_id=original["id"], copy_clips=True)
+    alternate = await tools.call("create_alternate_scene", scene_id=original["id"], copy_clips=True)
     assert (alternate["name"], alternate["alternate_number"], alternate["is_alternate"]) == ("Chorus A1", 1, True)
     assert [(c["timeline_position"], c["video_prompt"]) for c in alternate["clips"]] == [(1.25, "slow pan")]
     assert alternate["clips"][0]["id"] != clip.id
-    again = await call(tools, "create_alternate_scene", scene_id=alternate["id"])
+    again = await tools.call("create_alternate_scene", scene_id=alternate["id"])
     assert (again["name"], again["parent_scene_id"]) == ("Chorus A2", original["id"])
-    family = await call(tools, "list_alternates", scene_id=again["id"])
+    family = await tools.call("list_alternates", scene_id=again["id"])
     assert family["original"]["id"] == original["id"]
     assert [a["name"] for a in family["alternates"]] == ["Chorus A1", "Chorus A2"]
 
-    promoted = await call(tools, "promote_alternate", scene_id=alternate["id"])
+    promoted = await tools.call("promote_alternate", scene_id=alternate["id"])
     assert (promoted["scene"]["id"], promoted["scene"]["order"], promoted["scene"]["is_alternate"]) == (
         alternate["id"], 0, False)
     assert {a["id"] for a in promoted["alternates"]} == {original["id"], again["id"]}
     assert await names_in_order(tools, pid) == [("Chorus A1", 0)]
-    restored = await call(tools, "promote_alternate", scene_id=original["id"])
+    restored = await tools.call("promote_alternate", scene_id=original["id"])
     assert restored["scene"]["id"] == original["id"]
     assert await names_in_order(tools, pid) == [("Chorus", 0)]
-    message = await error(tools, "promote_alternate", scene_id=original["id"])
+    message = await tools.error("promote_alternate", scene_id=original["id"])
     assert message.startswith("[alternate-not-found]")
 
 
 async def test_concurrent_create_alternate_scene_calls_get_distinct_numbers(tools: ToolClient) -> None:
-    pid = await new_project(tools)
-    original = await call(tools, "create_scene", project_id=pid, name="Bridge")
+    pid = await seed_project(tools.services)
+    original = await tools.call("create_scene", project_id=pid, name="Bridge")
     names: list[str] = []
 
     async def make() -> None:
-        names.append((await call(tools, "create_alternate_scene", scene_id=original["id"]))["name"])
+        names.append((await tools.call("create_alternate_scene", scene_id=original["id"]))["name"])
 
     async with anyio.create_task_group() as tg:
         for _ in range(5):
@@ -186,9 +159,9 @@ async def test_concurrent_create_alternate_scene_calls_get_distinct_numbers(tool
 
 
 async def test_scene_ids_complete_within_the_chosen_project(tools: ToolClient) -> None:
-    pid, other = await new_project(tools), await new_project(tools, "Other")
-    mine = await call(tools, "create_scene", project_id=pid, name="A")
-    await call(tools, "create_scene", project_id=other, name="B")
+    pid, other = await seed_project(tools.services), await seed_project(tools.services, "Other")
+    mine = await tools.call("create_scene", project_id=pid, name="A")
+    await tools.call("create_scene", project_id=other, name="B")
     result = await tools.client.complete(
         PromptReference(name="review_continuity"), {"name": "scene_id", "value": ""},
         context_arguments={"project_id": pid},
@@ -265,16 +238,14 @@ def _fill(value: Any, ids: dict[str, str]) -> Any:
 async def test_bad_input_gives_a_coded_error_naming_the_field_and_writes_nothing(
     tools: ToolClient, name: str, arguments: dict[str, Any], expected: str
 ) -> None:
-    pid = await new_project(tools)
-    scene = await call(tools, "create_scene", project_id=pid, name="Only")
-    alternate = await call(tools, "create_alternate_scene", scene_id=scene["id"])
+    pid = await seed_project(tools.services)
+    scene = await tools.call("create_scene", project_id=pid, name="Only")
+    alternate = await tools.call("create_alternate_scene", scene_id=scene["id"])
     ids = {"pid": pid, "sid": scene["id"], "alt": alternate["id"]}
-    before = await tools.snapshot()
-    message = await error(tools, name, **{k: _fill(v, ids) for k, v in arguments.items()})
+    message = await tools.refused(name, **{k: _fill(v, ids) for k, v in arguments.items()})
     assert message.startswith("[")
     assert expected in message
     assert "Traceback" not in message and "$ne" not in message
-    assert await tools.snapshot() == before
 
 
 async def test_annotations_follow_the_operation_kinds(tools: ToolClient) -> None:

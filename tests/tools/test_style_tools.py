@@ -9,148 +9,117 @@ import anyio
 import pytest
 from mcp.types import PromptReference, ResourceTemplateReference
 
-from mcp_storyboard.models import Character, Clip, Project, Scene, StyleTemplate
-from tests.tools.conftest import ToolClient, ToolFailed, _text
+from mcp_storyboard.models import Character
+from tests.seed import seed_clip, seed_project, seed_template
+from tests.tools.conftest import ToolClient
 
 INJECTION = {"$ne": None}
 
 
-async def call(tools: ToolClient, tool: str, **arguments: Any) -> dict[str, Any]:
-    result = await tools.client.call_tool(tool, arguments)
-    if result.is_error:
-        raise ToolFailed(f"{tool} failed: {_text(result)}")
-    assert result.structured_content is not None
-    return dict(result.structured_content)
-
-
-async def refused(tools: ToolClient, tool: str, **arguments: Any) -> str:
-    """The error text of a call that must fail and write nothing."""
-    before = await tools.snapshot()
-    result = await tools.client.call_tool(tool, arguments)
-    assert result.is_error, f"{tool} should have failed but returned {str(result.structured_content)[:300]}"
-    assert await tools.snapshot() == before, f"{tool} wrote something before failing"
-    return _text(result)
-
-
-async def project(tools: ToolClient, name: str = "Night Drive") -> str:
-    return (await tools.services.repositories.projects.insert(Project(name=name))).id
-
-
-async def clip(tools: ToolClient, project_id: str, name: str = "Shot", **fields: Any) -> Clip:
-    repos = tools.services.repositories
-    scene = await repos.scenes.insert(Scene(project_id=project_id, name=f"Scene of {name}"))
-    return await repos.clips.insert(Clip(project_id=project_id, scene_id=scene.id, name=name, **fields))
-
-
-async def template(tools: ToolClient, project_id: str | None, name: str, use_count: int = 0, **fields: Any) -> str:
-    stored = StyleTemplate(project_id=project_id, name=name, use_count=use_count, **fields)
-    return (await tools.services.repositories.style_templates.insert(stored)).id
-
-
 async def test_create_project_and_library_templates_then_get_them(tools: ToolClient) -> None:
-    pid = await project(tools)
-    own = await call(tools, "create_style_template", project_id=pid, name="Noir", prompt_additions="film noir",
+    pid = await seed_project(tools.services)
+    own = await tools.call("create_style_template", project_id=pid, name="Noir", prompt_additions="film noir",
                      negative_prompt="blurry", style_strength=0.7)
-    library = await call(tools, "create_style_template", name="Noir")
+    library = await tools.call("create_style_template", name="Noir")
     assert (own["project_id"], own["style_strength"], own["use_count"], library["project_id"]) == (pid, 0.7, 0, None)
-    assert await call(tools, "get_style_template", template_id=own["id"]) == own
-    text = await refused(tools, "create_style_template", name="NOIR")
+    assert await tools.call("get_style_template", template_id=own["id"]) == own
+    text = await tools.refused("create_style_template", name="NOIR")
     assert text.startswith("[duplicate] name 'Noir' is taken: the template library") and library["id"] in text
 
 
 async def test_list_style_templates_is_most_used_first_with_scope_filters(tools: ToolClient) -> None:
-    pid, other = await project(tools), await project(tools, "Other")
-    await template(tools, pid, "p-low", 1)
-    await template(tools, None, "lib-high", 9)
-    await template(tools, pid, "p-high", 5)
-    await template(tools, None, "lib-low", 0)
-    await template(tools, other, "foreign", 50)
+    pid, other = await seed_project(tools.services), await seed_project(tools.services, "Other")
+    await seed_template(tools.services, pid, "p-low", 1)
+    await seed_template(tools.services, None, "lib-high", 9)
+    await seed_template(tools.services, pid, "p-high", 5)
+    await seed_template(tools.services, None, "lib-low", 0)
+    await seed_template(tools.services, other, "foreign", 50)
 
     async def names(**arguments: Any) -> list[str]:
-        return [t["name"] for t in (await call(tools, "list_style_templates", **arguments))["items"]]
+        return [t["name"] for t in (await tools.call("list_style_templates", **arguments))["items"]]
 
     assert await names(project_id=pid) == ["lib-high", "p-high", "p-low", "lib-low"]
     assert await names(project_id=pid, scope="project") == ["p-high", "p-low"]
     assert await names(project_id=pid, scope="library") == await names() == ["lib-high", "lib-low"]
-    first = await call(tools, "list_style_templates", project_id=pid, limit=3)
-    rest = await call(tools, "list_style_templates", project_id=pid, limit=3, cursor=first["next_cursor"])
+    first = await tools.call("list_style_templates", project_id=pid, limit=3)
+    rest = await tools.call("list_style_templates", project_id=pid, limit=3, cursor=first["next_cursor"])
     assert [t["name"] for t in rest["items"]] == ["lib-low"] and rest["next_cursor"] is None
-    assert (await refused(tools, "list_style_templates", scope="project")).startswith(
+    assert (await tools.refused("list_style_templates", scope="project")).startswith(
         "[invalid-argument] project_id: is required when scope is project"
     )
 
 
 async def test_update_style_template_patches_and_refuses_an_empty_patch(tools: ToolClient) -> None:
-    pid = await project(tools)
-    tid = await template(tools, pid, "Noir", negative_prompt="blurry")
-    updated = await call(tools, "update_style_template", template_id=tid, patch={"style_strength": 0.3})
+    pid = await seed_project(tools.services)
+    tid = await seed_template(tools.services, pid, "Noir", negative_prompt="blurry")
+    updated = await tools.call("update_style_template", template_id=tid, patch={"style_strength": 0.3})
     assert (updated["style_strength"], updated["negative_prompt"]) == (0.3, "blurry")
-    assert (await refused(tools, "update_style_template", template_id=tid, patch={})).startswith(
+    assert (await tools.refused("update_style_template", template_id=tid, patch={})).startswith(
         "[invalid-argument] patch:"
     )
 
 
 async def test_apply_style_template_counts_once_per_clip_and_is_idempotent(tools: ToolClient) -> None:
-    pid = await project(tools)
-    tid = await template(tools, None, "Library")
-    shot = await clip(tools, pid, image_prompt="castle")
-    first = await call(tools, "apply_style_template", clip_id=shot.id, template_id=tid)
-    again = await call(tools, "apply_style_template", clip_id=shot.id, template_id=tid)
+    pid = await seed_project(tools.services)
+    tid = await seed_template(tools.services, None, "Library")
+    shot = await seed_clip(tools.services, pid, image_prompt="castle")
+    first = await tools.call("apply_style_template", clip_id=shot.id, template_id=tid)
+    again = await tools.call("apply_style_template", clip_id=shot.id, template_id=tid)
     assert (first["applied"], first["use_count"], again["applied"], again["use_count"]) == (True, 1, False, 1)
     stored = await tools.services.repositories.clips.get(shot.id)
     assert (stored.style_template_id, stored.image_prompt) == (tid, "castle")
 
 
 async def test_concurrent_apply_calls_increment_use_count_exactly(tools: ToolClient) -> None:
-    pid = await project(tools)
-    tid = await template(tools, pid, "Shared")
-    shots = [await clip(tools, pid, f"S{i}") for i in range(6)]
+    pid = await seed_project(tools.services)
+    tid = await seed_template(tools.services, pid, "Shared")
+    shots = [await seed_clip(tools.services, pid, f"S{i}") for i in range(6)]
     applied: list[bool] = []
 
     async def apply(clip_id: str) -> None:
-        applied.append((await call(tools, "apply_style_template", clip_id=clip_id, template_id=tid))["applied"])
+        applied.append((await tools.call("apply_style_template", clip_id=clip_id, template_id=tid))["applied"])
 
     async with anyio.create_task_group() as group:
         for shot in shots + shots[:2]:
             group.start_soon(apply, shot.id)
-    assert (await call(tools, "get_style_template", template_id=tid))["use_count"] == 6
+    assert (await tools.call("get_style_template", template_id=tid))["use_count"] == 6
     assert sorted(applied) == [False, False] + [True] * 6
 
 
 async def test_apply_style_template_refuses_another_projects_template(tools: ToolClient) -> None:
-    pid, other = await project(tools), await project(tools, "Other")
-    mine = await template(tools, pid, "Mine")
-    foreign = await template(tools, other, "Foreign")
-    shot = await clip(tools, pid)
-    text = await refused(tools, "apply_style_template", clip_id=shot.id, template_id=foreign)
+    pid, other = await seed_project(tools.services), await seed_project(tools.services, "Other")
+    mine = await seed_template(tools.services, pid, "Mine")
+    foreign = await seed_template(tools.services, other, "Foreign")
+    shot = await seed_clip(tools.services, pid)
+    text = await tools.refused("apply_style_template", clip_id=shot.id, template_id=foreign)
     assert text.startswith("[invalid-argument] template_id: style template 'Foreign' belongs to project")
     assert f"Mine ({mine})" in text
 
 
 async def test_delete_style_template_needs_confirm_when_used_then_clears_references(tools: ToolClient) -> None:
-    pid = await project(tools)
-    tid = await template(tools, pid, "Gone")
-    shot = await clip(tools, pid, style_template_id=tid)
-    text = await refused(tools, "delete_style_template", template_id=tid)
+    pid = await seed_project(tools.services)
+    tid = await seed_template(tools.services, pid, "Gone")
+    shot = await seed_clip(tools.services, pid, style_template_id=tid)
+    text = await tools.refused("delete_style_template", template_id=tid)
     assert text.startswith("[confirmation-required]") and "1 clip(s)" in text
-    deletion = await call(tools, "delete_style_template", template_id=tid, confirm=True)
+    deletion = await tools.call("delete_style_template", template_id=tid, confirm=True)
     assert (deletion["clips_cleared"], deletion["cleared_clip_ids"]) == (1, [shot.id])
     assert (await tools.services.repositories.clips.get(shot.id)).style_template_id is None
 
 
 async def test_compose_clip_prompt_returns_exact_prompts_parts_and_loras(tools: ToolClient) -> None:
-    pid = await project(tools)
+    pid = await seed_project(tools.services)
     hero = await tools.services.repositories.characters.insert(Character(
         project_id=pid, name="Alice", description="a knight", trigger_words="alc1", style_notes="painterly",
         lora="alice_v2:0.8",
     ))  # fmt: skip
-    tid = await template(tools, pid, "Noir", prompt_additions="film noir", negative_prompt="blurry, text",
+    tid = await seed_template(tools.services, pid, "Noir", prompt_additions="film noir", negative_prompt="blurry, text",
                          style_strength=0.5)
-    shot = await clip(tools, pid, image_prompt="castle at dawn", video_prompt="slow push in")
-    await call(tools, "assign_character", clip_id=shot.id, character_id=hero.id)
-    await call(tools, "apply_style_template", clip_id=shot.id, template_id=tid)
+    shot = await seed_clip(tools.services, pid, image_prompt="castle at dawn", video_prompt="slow push in")
+    await tools.call("assign_character", clip_id=shot.id, character_id=hero.id)
+    await tools.call("apply_style_template", clip_id=shot.id, template_id=tid)
     before = await tools.snapshot()
-    composed = await call(tools, "compose_clip_prompt", clip_id=shot.id, base_negative_prompt="Text, watermark")
+    composed = await tools.call("compose_clip_prompt", clip_id=shot.id, base_negative_prompt="Text, watermark")
     prefix = "alc1 Alice, a knight. Style: painterly."
     assert composed["image"]["positive"] == f"{prefix} castle at dawn, (film noir:0.5) <lora:alice_v2:0.8>"
     assert composed["video"]["positive"] == f"{prefix} slow push in, (film noir:0.5) <lora:alice_v2:0.8>"
@@ -199,12 +168,12 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
 async def test_bad_inputs_are_refused_naming_the_field_and_write_nothing(
     tools: ToolClient, tool: str, arguments: dict[str, Any], field: str
 ) -> None:
-    pid = await project(tools)
-    tid = await template(tools, pid, "Existing")
-    shot = await clip(tools, pid)
+    pid = await seed_project(tools.services)
+    tid = await seed_template(tools.services, pid, "Existing")
+    shot = await seed_clip(tools.services, pid)
     known = {"P": pid, "T": tid, "K": shot.id}
     arguments = {k: known.get(v, v) if isinstance(v, str) else v for k, v in arguments.items()}
-    text = await refused(tools, tool, **arguments)
+    text = await tools.refused(tool, **arguments)
     assert text.startswith("[invalid-argument]") and field in text, text
 
 
@@ -224,16 +193,16 @@ async def test_bad_inputs_are_refused_naming_the_field_and_write_nothing(
 async def test_unknown_ids_are_refused_as_not_found(
     tools: ToolClient, tool: str, arguments: dict[str, Any], expected: str
 ) -> None:
-    shot = await clip(tools, await project(tools))
+    shot = await seed_clip(tools.services, await seed_project(tools.services))
     arguments = {k: (shot.id if v == "K" else v) for k, v in arguments.items()}
-    assert (await refused(tools, tool, **arguments)).startswith(expected)
+    assert (await tools.refused(tool, **arguments)).startswith(expected)
 
 
 async def test_template_names_and_ids_complete_for_a_project_and_the_library(tools: ToolClient) -> None:
-    pid, other = await project(tools), await project(tools, "Other")
-    own = await template(tools, pid, "Noir", 1)
-    lib = await template(tools, None, "Neon", 3)
-    await template(tools, other, "Nope")
+    pid, other = await seed_project(tools.services), await seed_project(tools.services, "Other")
+    own = await seed_template(tools.services, pid, "Noir", 1)
+    lib = await seed_template(tools.services, None, "Neon", 3)
+    await seed_template(tools.services, other, "Nope")
     names = await tools.client.complete(PromptReference(name="write_clip_prompts"),
                                         {"name": "template_name", "value": "n"}, {"project_id": pid})
     assert names.completion.values == ["Neon", "Noir"]
