@@ -16,7 +16,12 @@ import anyio
 
 from mcp_storyboard.config import DRIVERS, Settings
 from mcp_storyboard.db.connection import Database, connect
-from mcp_storyboard.db.indexes import ALL_INDEXES, IndexSpec, ensure_indexes, missing_indexes
+from mcp_storyboard.db.indexes import (
+    ALL_INDEXES,
+    IndexSpec,
+    ensure_indexes,
+    missing_indexes,
+)
 from mcp_storyboard.db.migrations import apply_migrations, pending_migrations
 from mcp_storyboard.errors import StoryboardError
 

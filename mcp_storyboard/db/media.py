@@ -17,7 +17,13 @@ from pydantic import Field, JsonValue
 
 from mcp_storyboard.db.pagination import fetch_page
 from mcp_storyboard.errors import NotFoundError, ValidationError
-from mcp_storyboard.models.common import Page, StoryboardModel, UtcDatetime, new_id, utc_now
+from mcp_storyboard.models.common import (
+    Page,
+    StoryboardModel,
+    UtcDatetime,
+    new_id,
+    utc_now,
+)
 
 MEDIA_BUCKET = "media"
 MEDIA_URI_PREFIX = "storyboard://media/"
@@ -189,7 +195,11 @@ class MemoryMediaStore:
         return info, self._files[media_id].data
 
     async def list(self, *, project_id=None, limit=None, cursor=None) -> Page[MediaInfo]:  # type: ignore[no-untyped-def]
-        from mcp_storyboard.db.pagination import clamp_limit, decode_cursor, encode_cursor
+        from mcp_storyboard.db.pagination import (
+            clamp_limit,
+            decode_cursor,
+            encode_cursor,
+        )
 
         infos = [f.info for f in self._files.values() if project_id is None or f.info.project_id == project_id]
         infos.sort(key=lambda i: (-_ts(i.created_at), i.id))

@@ -16,7 +16,14 @@ from mcp_storyboard.models.catalog import (
 )
 from mcp_storyboard.models.characters import Character, CharacterPatch
 from mcp_storyboard.models.clips import Clip, ClipPatch, ClipType, GeneratedMedia
-from mcp_storyboard.models.common import Document, Page, Patch, StoryboardModel, UtcDatetime, Uuid
+from mcp_storyboard.models.common import (
+    Document,
+    Page,
+    Patch,
+    StoryboardModel,
+    UtcDatetime,
+    Uuid,
+)
 from mcp_storyboard.models.facefusion import (
     EnhancementModel,
     FaceDetectorModel,

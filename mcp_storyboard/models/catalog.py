@@ -11,7 +11,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, AliasChoices, Field, JsonValue
 
-from mcp_storyboard.models.common import StoryboardModel
+from mcp_storyboard.models.common import StoryboardModel, keep
 from mcp_storyboard.models.values import (
     CollectionPatch,
     Fraction,
@@ -106,23 +106,23 @@ class DatabaseModel(Timestamped):
 class DatabaseModelPatch(CollectionPatch):
     """Fields of a catalog model a caller may change (the id is the key and does not change)."""
 
-    name: Name = Field(default=None)
+    name: Name = keep()
     """New display name, 1–200 characters."""
-    type: ModelType = Field(default=None)
+    type: ModelType = keep()
     """New model type."""
-    base_model: BaseModelName = Field(default=None)
+    base_model: BaseModelName = keep()
     """New base model (normalised)."""
-    path: str = Field(default=None, min_length=1, max_length=1024)
+    path: str = keep(min_length=1, max_length=1024)
     """New path."""
-    description: CatalogDescription = Field(default=None)
+    description: CatalogDescription = keep()
     """New description."""
     trigger_words: TriggerWords | None = None
     """New trigger words; null clears them."""
-    is_active: bool = Field(default=None)
+    is_active: bool = keep()
     """Offer the model for generation or not."""
-    is_nsfw: bool = Field(default=None)
+    is_nsfw: bool = keep()
     """New NSFW flag."""
-    tags: Tags = Field(default=None)
+    tags: Tags = keep()
     """New tags (replace the list)."""
     civitai_id: int | None = Field(default=None, ge=1)
     """New CivitAI id; null unlinks."""
@@ -175,9 +175,9 @@ class InferenceConfiguration(Timestamped):
 class InferenceConfigurationPatch(CollectionPatch):
     """Fields of an inference configuration a caller may change (the key does not change)."""
 
-    parameters: InferenceParameters = Field(default=None)
+    parameters: InferenceParameters = keep()
     """New sampling parameters (replace the stored ones)."""
-    description: str = Field(default=None, max_length=2000)
+    description: str = keep(max_length=2000)
     """New description, at most 2000 characters."""
 
 
@@ -214,19 +214,19 @@ class CivitAIModel(Timestamped):
 class CivitAIModelPatch(CollectionPatch):
     """Fields of a CivitAI entry a refresh may change (the id is the key)."""
 
-    name: str = Field(default=None, min_length=1, max_length=500)
+    name: str = keep(min_length=1, max_length=500)
     """New name."""
-    type: str = Field(default=None, min_length=1, max_length=100)
+    type: str = keep(min_length=1, max_length=100)
     """New type."""
-    description: CatalogDescription = Field(default=None)
+    description: CatalogDescription = keep()
     """New description."""
-    tags: Tags = Field(default=None)
+    tags: Tags = keep()
     """New tags."""
-    nsfw: bool = Field(default=None)
+    nsfw: bool = keep()
     """New NSFW flag."""
-    stats: dict[str, JsonValue] = Field(default=None)
+    stats: dict[str, JsonValue] = keep()
     """New stats."""
-    model_versions: list[dict[str, JsonValue]] = Field(default=None)
+    model_versions: list[dict[str, JsonValue]] = keep()
     """New versions."""
-    creator: dict[str, JsonValue] = Field(default=None)
+    creator: dict[str, JsonValue] = keep()
     """New creator."""

@@ -6,7 +6,7 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import BeforeValidator, Field
 
-from mcp_storyboard.models.common import Document, Uuid
+from mcp_storyboard.models.common import Document, Uuid, keep
 from mcp_storyboard.models.facefusion import (
     FaceFusionHistoryEntry,
     FaceFusionOutputGallery,
@@ -68,11 +68,11 @@ class Character(Document):
 class CharacterPatch(CollectionPatch):
     """Fields of a character a caller may change; history and gallery grow only through FaceFusion operations."""
 
-    name: Name = Field(default=None)
+    name: Name = keep()
     """New name, 1–200 characters."""
-    description: Description = Field(default=None)
+    description: Description = keep()
     """New description, at most 2000 characters."""
-    reference_images: ReferenceImages = Field(default=None)
+    reference_images: ReferenceImages = keep()
     """New reference image URLs (replace the list)."""
     lora: Lora | None = None
     """New LoRA identifier; null clears it."""

@@ -7,8 +7,22 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, AliasChoices, Field, model_validator
 
-from mcp_storyboard.models.common import Document, StoryboardModel, UtcDatetime, Uuid, new_id, utc_now
-from mcp_storyboard.models.values import CollectionPatch, JsonScalar, Lyrics, MediaUrl, Prompt
+from mcp_storyboard.models.common import (
+    Document,
+    StoryboardModel,
+    UtcDatetime,
+    Uuid,
+    keep,
+    new_id,
+    utc_now,
+)
+from mcp_storyboard.models.values import (
+    CollectionPatch,
+    JsonScalar,
+    Lyrics,
+    MediaUrl,
+    Prompt,
+)
 
 ClipType = Literal["image", "video", "text"]
 """What a clip shows."""
@@ -151,19 +165,19 @@ class ClipPatch(CollectionPatch):
     exists), and alternate links change only by creating or promoting alternates.
     """
 
-    type: ClipType = Field(default=None)
+    type: ClipType = keep()
     """New clip type: image, video or text."""
-    name: str = Field(default=None, max_length=200)
+    name: str = keep(max_length=200)
     """New name, at most 200 characters."""
-    order: int = Field(default=None, ge=0)
+    order: int = keep(ge=0)
     """New display order (≥0)."""
-    timeline_position: TimelinePosition = Field(default=None)
+    timeline_position: TimelinePosition = keep()
     """New start in seconds, 0–10,000, rounded to 2 decimals."""
-    duration: ClipDuration = Field(default=None)
+    duration: ClipDuration = keep()
     """New length in seconds, more than 0 and at most 10,000."""
-    content: str = Field(default=None, max_length=10_000)
+    content: str = keep(max_length=10_000)
     """New text content, at most 10,000 characters."""
-    lyrics: Lyrics = Field(default=None)
+    lyrics: Lyrics = keep()
     """New lyrics, at most 5000 characters."""
     media_url: MediaUrl | None = None
     """New media URL; null removes it."""

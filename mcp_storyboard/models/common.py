@@ -61,6 +61,13 @@ class Patch(StoryboardModel):
         return self.model_dump(exclude_unset=True, mode="python")
 
 
+def keep(**constraints: Any) -> Any:
+    """Default of a patch field whose document field is required (``name: Name = keep()``): leaving it out
+    keeps the stored value and an explicit null is refused. Typed ``Any`` because the ``None`` default is never
+    read: ``Patch.changes()`` returns only the fields a caller set."""
+    return Field(default=None, **constraints)
+
+
 M = TypeVar("M", bound=BaseModel)
 
 

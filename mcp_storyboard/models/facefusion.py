@@ -20,14 +20,22 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from mcp_storyboard.models.common import Document, StoryboardModel, UtcDatetime, Uuid, new_id, utc_now
+from mcp_storyboard.models.common import (
+    Document,
+    StoryboardModel,
+    UtcDatetime,
+    Uuid,
+    keep,
+    new_id,
+    utc_now,
+)
 from mcp_storyboard.models.facefusion_params import (
     PARAMETER_MODELS,
     AgeAdjustParameters,
     DetectParameters,
     EditParameters,
-    EnhanceParameters,
     EnhancementModel,
+    EnhanceParameters,
     FaceDetectorModel,
     FaceDetectorSize,
     FaceEditorValues,
@@ -44,7 +52,13 @@ from mcp_storyboard.models.facefusion_params import (
     describe_errors,
     validate_parameters,
 )
-from mcp_storyboard.models.values import CollectionPatch, Description, MediaUrl, Message, Name
+from mcp_storyboard.models.values import (
+    CollectionPatch,
+    Description,
+    MediaUrl,
+    Message,
+    Name,
+)
 
 __all__ = [
     "PARAMETER_MODELS", "AgeAdjustParameters", "DetectParameters", "EditParameters", "EnhanceParameters",
@@ -177,9 +191,9 @@ class FaceFusionJob(Document):
 class FaceFusionJobPatch(CollectionPatch):
     """Fields of a job a caller may change; status, progress and leases move only through queue operations."""
 
-    priority: int = Field(default=None, ge=-100, le=100)
+    priority: int = keep(ge=-100, le=100)
     """New priority, −100…100."""
-    max_attempts: int = Field(default=None, ge=1, le=10)
+    max_attempts: int = keep(ge=1, le=10)
     """New attempt limit, 1–10."""
 
 
@@ -235,15 +249,15 @@ class FaceFusionPresetPatch(CollectionPatch):
     against the stored operation type with ``validate_parameters``.
     """
 
-    name: Name = Field(default=None)
+    name: Name = keep()
     """New name, 1–200 characters."""
     description: Description | None = None
     """New description; null clears it."""
-    operation_type: PresetOperationType = Field(default=None)
+    operation_type: PresetOperationType = keep()
     """New operation type (send the matching ``parameters`` with it)."""
-    parameters: dict[str, JsonValue] = Field(default=None)
+    parameters: dict[str, JsonValue] = keep()
     """New parameters (replace the stored ones)."""
-    is_public: bool = Field(default=None)
+    is_public: bool = keep()
     """New visibility."""
 
     @field_validator("parameters")

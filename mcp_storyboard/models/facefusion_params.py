@@ -12,7 +12,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, TypeVar, cast
 
-from pydantic import AfterValidator, AliasChoices, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from mcp_storyboard.models.common import StoryboardModel
 from mcp_storyboard.models.values import Fraction, MediaUrl
@@ -72,6 +79,10 @@ def _check_detector_size(model: str, size: str) -> None:
     if model in _SQUARE_640_ONLY and size != "640x640":
         raise ValueError(f"face_detector_model {model!r} only supports face_detector_size '640x640', not {size!r}")
 
+
+
+def _box_mask() -> list[FaceMaskType]:
+    return ["box"]
 
 class FaceEditorValues(StoryboardModel):
     """The 14 optional ``face_editor_*`` values (expression and head pose), each −100…100."""
@@ -153,7 +164,7 @@ class MaskParameters(_Parameters):
     """Parameters of a ``mask`` operation (FaceFusion ``--face-mask-*`` options)."""
 
     face_mask_types: MaskTypes = Field(
-        default_factory=lambda: ["box"], validation_alias=AliasChoices("face_mask_types", "mask_types")
+        default_factory=_box_mask, validation_alias=AliasChoices("face_mask_types", "mask_types")
     )
     """Mask types to combine (the original app called this ``mask_types``)."""
     face_selector_mode: FaceSelectorMode = "one"
@@ -224,7 +235,7 @@ class FaceFusionPreferredSettings(FaceEditorValues):
     """Enhancer blend, 0.0–1.0."""
     age_adjustment_blend: Fraction = 1.0
     """Age adjustment blend, 0.0–1.0."""
-    face_mask_types: MaskTypes = Field(default_factory=lambda: ["box"])
+    face_mask_types: MaskTypes = Field(default_factory=_box_mask)
     """Mask types to combine."""
     face_selector_mode: FaceSelectorMode = "one"
     """Which faces to process: one, many or all."""

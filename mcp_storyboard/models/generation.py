@@ -5,9 +5,22 @@ from __future__ import annotations
 from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, Field, JsonValue, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    Field,
+    JsonValue,
+    StringConstraints,
+    model_validator,
+)
 
-from mcp_storyboard.models.common import Document, StoryboardModel, UtcDatetime, Uuid, utc_now
+from mcp_storyboard.models.common import (
+    Document,
+    StoryboardModel,
+    UtcDatetime,
+    Uuid,
+    keep,
+    utc_now,
+)
 from mcp_storyboard.models.values import CollectionPatch, MediaUrl, Message, Name
 
 BatchStatus = Literal["queued", "processing", "completed", "failed", "cancelled", "partial"]
@@ -125,7 +138,7 @@ class GenerationBatchPatch(CollectionPatch):
 
     comfyui_server_id: Uuid | None = None
     """Pin the batch to a server; null lets any server take it."""
-    max_attempts: int = Field(default=None, ge=1, le=10)
+    max_attempts: int = keep(ge=1, le=10)
     """New attempt limit, 1–10."""
 
 
@@ -151,9 +164,9 @@ class ComfyUIServer(Document):
 class ComfyUIServerPatch(CollectionPatch):
     """Fields of a server a caller may change; status, last_check and capabilities come from health checks."""
 
-    name: Name = Field(default=None)
+    name: Name = keep()
     """New name, 1–200 characters."""
-    url: ServerUrl = Field(default=None)
+    url: ServerUrl = keep()
     """New base URL (normalised)."""
-    is_active: bool = Field(default=None)
+    is_active: bool = keep()
     """Enable or disable the server."""

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from mcp_storyboard.models.common import Document, Uuid
+from mcp_storyboard.models.common import Document, Uuid, keep
 from mcp_storyboard.models.values import CollectionPatch, Description, MediaUrl, Name
 
 
@@ -35,9 +35,9 @@ class Project(Document):
 class ProjectPatch(CollectionPatch):
     """Fields of a project a caller may change (``owner_id`` is ownership and is not among them)."""
 
-    name: Name = Field(default=None)
+    name: Name = keep()
     """New project name, 1–200 characters."""
-    description: Description = Field(default=None)
+    description: Description = keep()
     """New description, at most 2000 characters."""
     thumbnail_url: MediaUrl | None = None
     """New thumbnail; null removes it."""

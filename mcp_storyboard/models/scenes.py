@@ -10,7 +10,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from mcp_storyboard.models.common import Document, Uuid
+from mcp_storyboard.models.common import Document, Uuid, keep
 from mcp_storyboard.models.values import CollectionPatch, Description, Lyrics, Name
 
 
@@ -49,11 +49,11 @@ class ScenePatch(CollectionPatch):
     checks, promotion), not through a patch.
     """
 
-    name: Name = Field(default=None)
+    name: Name = keep()
     """New scene name, 1–200 characters."""
-    description: Description = Field(default=None)
+    description: Description = keep()
     """New description, at most 2000 characters."""
-    order: int = Field(default=None, ge=0)
+    order: int = keep(ge=0)
     """New display order (≥0)."""
-    lyrics: Lyrics = Field(default=None)
+    lyrics: Lyrics = keep()
     """New lyrics, at most 5000 characters."""

@@ -6,7 +6,7 @@ from typing import Annotated, ClassVar
 
 from pydantic import Field
 
-from mcp_storyboard.models.common import Document, Uuid
+from mcp_storyboard.models.common import Document, Uuid, keep
 from mcp_storyboard.models.values import CollectionPatch, Description, Name
 
 StyleStrength = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -37,13 +37,13 @@ class StyleTemplate(Document):
 class StyleTemplatePatch(CollectionPatch):
     """Fields of a style template a caller may change."""
 
-    name: Name = Field(default=None)
+    name: Name = keep()
     """New name, 1-200 characters."""
-    description: Description = Field(default=None)
+    description: Description = keep()
     """New description, at most 2000 characters."""
-    prompt_additions: str = Field(default=None, max_length=5000)
+    prompt_additions: str = keep(max_length=5000)
     """New prompt additions."""
-    negative_prompt: str = Field(default=None, max_length=5000)
+    negative_prompt: str = keep(max_length=5000)
     """New negative prompt."""
-    style_strength: StyleStrength = Field(default=None)
+    style_strength: StyleStrength = keep()
     """New strength (0.0-1.0)."""

@@ -6,7 +6,7 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import BeforeValidator, Field, StringConstraints, model_validator
 
-from mcp_storyboard.models.common import Document
+from mcp_storyboard.models.common import Document, keep
 from mcp_storyboard.models.values import CollectionPatch
 
 
@@ -61,13 +61,13 @@ class User(Document):
 class UserPatch(CollectionPatch):
     """Fields of a user a caller (the account service) may change."""
 
-    username: Username = Field(default=None)
+    username: Username = keep()
     """New username."""
-    email: Email = Field(default=None)
+    email: Email = keep()
     """New e-mail address."""
-    hashed_password: HashedPassword = Field(default=None)
+    hashed_password: HashedPassword = keep()
     """New password hash."""
-    is_active: bool = Field(default=None)
+    is_active: bool = keep()
     """Enable or disable the account."""
-    is_admin: bool = Field(default=None)
+    is_admin: bool = keep()
     """Grant or revoke admin rights."""

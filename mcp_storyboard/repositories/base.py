@@ -11,11 +11,10 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, ClassVar, Generic
 
-from typing_extensions import TypeVar
-
 from pydantic import BaseModel
 from pymongo import ReturnDocument, UpdateOne
 from pymongo.errors import DuplicateKeyError
+from typing_extensions import TypeVar
 
 from mcp_storyboard.db.connection import Database
 from mcp_storyboard.db.pagination import SortSpec, fetch_page

@@ -10,7 +10,11 @@ from pydantic import JsonValue
 
 from mcp_storyboard.errors import DuplicateKeyConflict, ValidationError
 from mcp_storyboard.models.common import Page, utc_now
-from mcp_storyboard.models.generation import ComfyUIServer, ServerStatus, normalize_server_url
+from mcp_storyboard.models.generation import (
+    ComfyUIServer,
+    ServerStatus,
+    normalize_server_url,
+)
 from mcp_storyboard.repositories.base import NO_ID, Repository, Session, _s
 
 # A handful of servers: sorted by name in memory after the {is_active: 1} index filters them; id makes it total.

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 from mcp_storyboard.models.catalog import DatabaseModel, ModelType, normalize_base_model
 from mcp_storyboard.models.common import Page
 from mcp_storyboard.repositories.base import Repository, Session

@@ -12,7 +12,11 @@ from mcp_storyboard.errors import ValidationError
 from mcp_storyboard.models.common import Page, utc_now
 from mcp_storyboard.models.facefusion import FaceFusionJob, JobStatus
 from mcp_storyboard.repositories.base import Session
-from mcp_storyboard.repositories.queue import NEWEST_FIRST, RELEASED, LeasedQueueRepository
+from mcp_storyboard.repositories.queue import (
+    NEWEST_FIRST,
+    RELEASED,
+    LeasedQueueRepository,
+)
 
 # The schema's queue index {status: 1, priority: -1, created_at: 1}.
 QUEUE_ORDER = (("priority", -1), ("created_at", 1), ("id", 1))

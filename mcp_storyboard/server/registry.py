@@ -31,7 +31,13 @@ from mcp.types import ToolAnnotations
 from pydantic import BaseModel
 
 from mcp_storyboard.server.completions import CompleterSpec, CompletionRegistry
-from mcp_storyboard.server.taxonomy import OPERATIONS, TOOLSETS, Operation, Toolset, annotations_for
+from mcp_storyboard.server.taxonomy import (
+    OPERATIONS,
+    TOOLSETS,
+    Operation,
+    Toolset,
+    annotations_for,
+)
 
 if TYPE_CHECKING:
     from mcp_storyboard.services.container import Services

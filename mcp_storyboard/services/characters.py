@@ -17,7 +17,10 @@ from pydantic import Field
 from mcp_storyboard.errors import ConflictError, NotFoundError, ValidationError
 from mcp_storyboard.models.characters import Character, CharacterPatch
 from mcp_storyboard.models.common import StoryboardModel, UtcDatetime
-from mcp_storyboard.models.facefusion import FaceFusionOutputGallery, FaceFusionPreferredSettings
+from mcp_storyboard.models.facefusion import (
+    FaceFusionOutputGallery,
+    FaceFusionPreferredSettings,
+)
 from mcp_storyboard.services.references import delete_referenced
 from mcp_storyboard.services.unique_names import insert_named, update_named
 

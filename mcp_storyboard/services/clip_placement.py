@@ -12,7 +12,12 @@ from typing import TYPE_CHECKING
 from mcp_storyboard.errors import InvalidStateError, ValidationError
 from mcp_storyboard.models.clips import Clip
 from mcp_storyboard.models.scenes import Scene
-from mcp_storyboard.services.clip_order import check_exact_set, family_block, insert_block, order_changes
+from mcp_storyboard.services.clip_order import (
+    check_exact_set,
+    family_block,
+    insert_block,
+    order_changes,
+)
 from mcp_storyboard.services.clip_results import ClipMoved, ClipOrder
 from mcp_storyboard.services.clip_serial import Session, in_scene_transaction
 from mcp_storyboard.services.clip_timeline import check_free_slot, check_timeline_end

@@ -8,7 +8,7 @@ from pydantic import Field, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
 from mcp_storyboard.models.clips import Clip, ClipDuration, ClipType, GeneratedMedia
-from mcp_storyboard.models.common import Page, StoryboardModel
+from mcp_storyboard.models.common import Page, StoryboardModel, keep
 from mcp_storyboard.models.values import CollectionPatch, Lyrics, MediaUrl, Prompt
 
 ClipName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
@@ -51,13 +51,13 @@ class ClipChanges(CollectionPatch):
     """The fields of a clip to change. Leave a field out to keep it; null clears the optional ones (prompts and
     URLs). Timing, order, scene, character and style template change through their own tools."""
 
-    name: ClipName = Field(default=None)
+    name: ClipName = keep()
     """New name, at most 200 characters (empty allowed)."""
-    type: ClipType = Field(default=None)
+    type: ClipType = keep()
     """New type: image, video or text (a text clip needs non-empty content)."""
-    content: ClipContent = Field(default=None)
+    content: ClipContent = keep()
     """New text content (shown by text clips), at most 10,000 characters."""
-    lyrics: Lyrics = Field(default=None)
+    lyrics: Lyrics = keep()
     """New lyrics, at most 5000 characters."""
     image_prompt: Prompt | None = None
     """New image prompt, at most 10,000 characters; null clears it."""

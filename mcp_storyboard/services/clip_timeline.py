@@ -8,6 +8,7 @@ a ``[clip-overlap]`` error with a suggested free position, and scenes with their
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Literal
 
 from mcp_storyboard.errors import ConflictError, ValidationError
 from mcp_storyboard.models.clips import TIMELINE_MAX_SECONDS, Clip
@@ -102,13 +103,14 @@ def check_free_slot(candidate: Slot, main_clips: Sequence[Clip], *, scene: Scene
     )
 
 
+_PROMPT_OF: dict[str, Literal["image_prompt", "video_prompt"]] = {"image": "image_prompt", "video": "video_prompt"}
+
+
 def _missing_prompt(clip: Clip) -> MissingPrompt | None:
-    wanted = {"image": "image_prompt", "video": "video_prompt"}.get(clip.type)
+    wanted: Literal["image_prompt", "video_prompt"] | None = _PROMPT_OF.get(clip.type)
     if wanted is None or (getattr(clip, wanted) or "").strip():
         return None
-    return MissingPrompt(
-        clip_id=clip.id, name=clip.name, type=clip.type, missing=wanted, alternate_of=clip.alternate_of
-    )  # type: ignore[arg-type]
+    return MissingPrompt(clip_id=clip.id, name=clip.name, type=clip.type, missing=wanted, alternate_of=clip.alternate_of)
 
 
 def _overlap_report(overlap: Overlap, main: Sequence[Slot], by_id: Mapping[str, Slot]) -> OverlapReport:

@@ -18,7 +18,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mcp_storyboard.errors import ConflictError, InvalidStateError, NotFoundError, ValidationError
+from mcp_storyboard.errors import (
+    ConflictError,
+    InvalidStateError,
+    NotFoundError,
+    ValidationError,
+)
 from mcp_storyboard.models.clips import Clip, ClipPatch
 from mcp_storyboard.models.projects import Project
 from mcp_storyboard.models.scenes import Scene
@@ -35,8 +40,18 @@ from mcp_storyboard.services.clip_results import (
     TimelineAnalysis,
 )
 from mcp_storyboard.services.clip_serial import Session, in_scene_transaction
-from mcp_storyboard.services.clip_timeline import analyse, check_free_slot, check_timeline_end, slot_of
-from mcp_storyboard.services.timeline import GAP_THRESHOLD_SECONDS, SceneNode, timeline_end, timeline_sequence
+from mcp_storyboard.services.clip_timeline import (
+    analyse,
+    check_free_slot,
+    check_timeline_end,
+    slot_of,
+)
+from mcp_storyboard.services.timeline import (
+    GAP_THRESHOLD_SECONDS,
+    SceneNode,
+    timeline_end,
+    timeline_sequence,
+)
 
 if TYPE_CHECKING:
     from mcp_storyboard.services.container import Repositories

@@ -33,7 +33,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import product
 
-
 from mcp_storyboard.models.characters import Character
 from mcp_storyboard.models.clips import Clip
 from mcp_storyboard.models.style_templates import StyleTemplate

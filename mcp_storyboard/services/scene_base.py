@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
-
 from mcp_storyboard.errors import NotFoundError
 from mcp_storyboard.models.scenes import Scene
 from mcp_storyboard.repositories.base import Session

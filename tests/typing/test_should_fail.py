@@ -36,3 +36,10 @@ def test_mypy_rejects_the_snippet(snippet: Path) -> None:
 @pytest.mark.parametrize("snippet", PASS, ids=lambda p: p.stem)
 def test_mypy_accepts_the_control(snippet: Path) -> None:
     assert _errors_in(snippet) == []
+
+
+@pytest.mark.slow
+def test_the_package_type_checks_clean() -> None:
+    proc = subprocess.run([sys.executable, "-m", "mypy", "--no-error-summary", "mcp_storyboard"],
+                          capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout[-3000:]

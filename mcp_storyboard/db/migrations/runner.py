@@ -10,7 +10,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from mcp_storyboard.db.connection import Database
-from mcp_storyboard.db.migrations import m0001_characters_facefusion, m0002_clip_gallery_objects
+from mcp_storyboard.db.migrations import (
+    m0001_characters_facefusion,
+    m0002_clip_gallery_objects,
+)
 from mcp_storyboard.models.common import utc_now
 
 MIGRATIONS_COLLECTION = "schema_migrations"

@@ -12,7 +12,13 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from mcp_storyboard.models.characters import CharacterPatch, Lora, ReferenceImages, TriggerWords
+from mcp_storyboard.models.characters import (
+    CharacterPatch,
+    Lora,
+    ReferenceImages,
+    TriggerWords,
+)
+from mcp_storyboard.models.common import keep
 from mcp_storyboard.models.values import CollectionPatch, Description, Name
 from mcp_storyboard.server.completions import MAX_COMPLETIONS, CompletionRegistry
 from mcp_storyboard.server.notify import notify_changed
@@ -43,11 +49,11 @@ class CharacterChanges(CollectionPatch):
     """The fields of a character to change; fields left out keep their values. FaceFusion settings, history and
     gallery change only through the FaceFusion tools."""
 
-    name: Name = Field(default=None)
+    name: Name = keep()
     """New name, 1–200 characters, unique in the project ignoring case."""
-    description: Description = Field(default=None)
+    description: Description = keep()
     """New description, at most 2000 characters."""
-    reference_images: ReferenceImages = Field(default=None)
+    reference_images: ReferenceImages = keep()
     """New reference image URLs (replace the whole list; at most 100)."""
     lora: Lora | None = None
     """New LoRA (``name`` or ``name:weight``, at most 200 characters); null removes it."""

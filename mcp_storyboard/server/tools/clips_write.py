@@ -24,7 +24,12 @@ from mcp_storyboard.server.tools._clip_args import (
     clip_uris,
     scene_uris,
 )
-from mcp_storyboard.services.clip_results import ClipChanges, ClipDeleted, ClipOrder, NewClip
+from mcp_storyboard.services.clip_results import (
+    ClipChanges,
+    ClipDeleted,
+    ClipOrder,
+    NewClip,
+)
 
 TOOLSET: Toolset = "storyboard"
 tool = ToolRegistry(TOOLSET)

@@ -11,7 +11,11 @@ from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from mcp_storyboard.models.common import Page
-from mcp_storyboard.models.style_templates import StyleStrength, StyleTemplate, StyleTemplatePatch
+from mcp_storyboard.models.style_templates import (
+    StyleStrength,
+    StyleTemplate,
+    StyleTemplatePatch,
+)
 from mcp_storyboard.models.values import Description, Name
 from mcp_storyboard.server.completions import MAX_COMPLETIONS, CompletionRegistry
 from mcp_storyboard.server.notify import notify_changed
@@ -19,7 +23,10 @@ from mcp_storyboard.server.registry import ToolRegistry, get_services
 from mcp_storyboard.server.resources import clip_uri, project_uris, style_template_uri
 from mcp_storyboard.server.taxonomy import Toolset
 from mcp_storyboard.services.prompt_models import ComposedClipPrompt
-from mcp_storyboard.services.style_templates import StyleApplication, StyleTemplateDeletion
+from mcp_storyboard.services.style_templates import (
+    StyleApplication,
+    StyleTemplateDeletion,
+)
 
 TOOLSET: Toolset = "styles"
 tool = ToolRegistry(TOOLSET)
