@@ -13,8 +13,10 @@ from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from mcp.server import CacheHint
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.tools import Tool
+from mcp_types.methods import CacheableMethod
 
 from mcp_storyboard.server.completions import CompleterSpec, install_completions
 from mcp_storyboard.server.errors import guard
@@ -38,6 +40,13 @@ Installer = Callable[[MCPServer[Any]], None]
 DEFAULT_INSTALLERS: tuple[Installer, ...] = (register_resources,)
 
 SERVER_NAME = "mcp-storyboard"
+LIST_TTL_MS = 10 * 60 * 1000
+STATIC_LIST_HINTS: dict[CacheableMethod, CacheHint] = {
+    method: CacheHint(ttl_ms=LIST_TTL_MS, scope="public")
+    for method in ("tools/list", "prompts/list", "resources/templates/list", "server/discover")
+}
+"""These lists are fixed for a server's configuration (the 2026 spec asks that they not vary per connection), so
+2026-era clients may cache them; reads and the static resource list stay uncached."""
 
 
 
@@ -111,6 +120,7 @@ def build_server(
         instructions=instructions,
         tools=tools,
         lifespan=lifespan,
+        cache_hints=STATIC_LIST_HINTS,
     )
     server.middleware.extend([bind_services, prompt_guard(server), tool_call_guard({t.name: t for t in tools})])
     for install in installers:

@@ -7,7 +7,6 @@ dataclass, so these tests need no database.
 from __future__ import annotations
 
 import sys
-
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field

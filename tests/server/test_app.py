@@ -16,7 +16,12 @@ from mcp_storyboard import __version__
 from mcp_storyboard.config import Settings
 from mcp_storyboard.errors import ConfigError
 from mcp_storyboard.server import app
-from mcp_storyboard.server.registry import Declarations, ToolRegistry, collect, get_services
+from mcp_storyboard.server.registry import (
+    Declarations,
+    ToolRegistry,
+    collect,
+    get_services,
+)
 
 from .conftest import EXAMPLE, StubServices, example_server, services_factory
 

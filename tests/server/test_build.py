@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
 import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
@@ -165,3 +167,17 @@ async def test_server_identity_and_instructions_reach_the_client(connect: Connec
     assert info is not None and (info.name, info.version) == ("mcp-storyboard", "9.9.9")
     assert instructions == "Start with get_thing."
     assert completions is not None
+
+
+async def test_static_lists_tell_2026_clients_they_may_be_cached() -> None:
+    from mcp import Client
+
+    from mcp_storyboard.server.build import LIST_TTL_MS, build_server
+
+    @asynccontextmanager
+    async def nothing() -> AsyncIterator[None]:
+        yield None
+
+    async with Client(build_server(nothing, specs=[], completers=[], prompts=[])) as client:
+        listed = await client.list_tools(cache_mode="bypass")
+    assert (listed.ttl_ms, listed.cache_scope) == (LIST_TTL_MS, "public")

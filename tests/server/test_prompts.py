@@ -11,7 +11,12 @@ from mcp.shared.exceptions import MCPError
 from mcp.types import INVALID_PARAMS
 
 from mcp_storyboard.server import prompts
-from mcp_storyboard.server.prompts import SOURCE_DIR, load_prompts, parse_prompt, prompts_dir
+from mcp_storyboard.server.prompts import (
+    SOURCE_DIR,
+    load_prompts,
+    parse_prompt,
+    prompts_dir,
+)
 
 from .conftest import example_server
 

@@ -12,7 +12,13 @@ from mcp.server.mcpserver import Context
 from pydantic import BaseModel
 
 from mcp_storyboard.server import registry
-from mcp_storyboard.server.registry import ToolRegistry, ToolSpec, collect, discover, select_specs
+from mcp_storyboard.server.registry import (
+    ToolRegistry,
+    ToolSpec,
+    collect,
+    discover,
+    select_specs,
+)
 
 from .conftest import EXAMPLE
 

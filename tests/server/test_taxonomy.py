@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from mcp_storyboard.errors import ConfigError
-from mcp_storyboard.server.taxonomy import DEFAULT_TOOLSETS, OPERATIONS, TOOLSETS, annotations_for, parse_toolsets
+from mcp_storyboard.server.taxonomy import (
+    DEFAULT_TOOLSETS,
+    OPERATIONS,
+    TOOLSETS,
+    annotations_for,
+    parse_toolsets,
+)
 
 
 @pytest.mark.parametrize(
