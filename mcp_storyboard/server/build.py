@@ -126,7 +126,8 @@ def build_server(
     for install in installers:
         install(server)
     for prompt in load_prompts() if prompts is None else prompts:
-        server.add_prompt(to_mcp_prompt(prompt))
+        if not (read_only and prompt.writes):  # a read-only server offers no prompt that needs write tools
+            server.add_prompt(to_mcp_prompt(prompt))
     install_completions(server, completers)
     return server
 

@@ -50,6 +50,8 @@ class PromptSpec(BaseModel):
     title: str = Field(min_length=1)
     description: str = Field(min_length=1)
     arguments: tuple[PromptArgumentSpec, ...] = ()
+    writes: bool = False
+    """The prompt has the assistant call write tools; a read-only server does not offer it."""
     body: str = Field(min_length=1)
 
     def render(self, values: Mapping[str, str]) -> str:

@@ -181,3 +181,18 @@ async def test_static_lists_tell_2026_clients_they_may_be_cached() -> None:
     async with Client(build_server(nothing, specs=[], completers=[], prompts=[])) as client:
         listed = await client.list_tools(cache_mode="bypass")
     assert (listed.ttl_ms, listed.cache_scope) == (LIST_TTL_MS, "public")
+
+
+async def test_a_read_only_server_offers_no_prompt_that_needs_write_tools() -> None:
+    from mcp_storyboard.server.build import build_server
+
+    @asynccontextmanager
+    async def nothing() -> AsyncIterator[None]:
+        yield None
+
+    async with Client(build_server(nothing, specs=[], completers=[], read_only=True)) as client:
+        read_only = {p.name for p in (await client.list_prompts()).prompts}
+    async with Client(build_server(nothing, specs=[], completers=[])) as client:
+        full = {p.name for p in (await client.list_prompts()).prompts}
+    assert full == {"plan_storyboard", "write_clip_prompts", "review_continuity"}
+    assert read_only == {"review_continuity"}
