@@ -55,6 +55,7 @@ from mcp_storyboard.models.facefusion_params import (
 from mcp_storyboard.models.values import (
     CollectionPatch,
     Description,
+    Leased,
     MediaUrl,
     Message,
     Name,
@@ -148,7 +149,7 @@ class FaceFusionOutputGallery(StoryboardModel):
         return {str(age): url for age, url in sorted(variants.items())}
 
 
-class FaceFusionJob(Document):
+class FaceFusionJob(Document, Leased):
     """A queued FaceFusion job (``facefusion_jobs``); workers claim it in (status, −priority, created_at) order.
 
     Additions to the schema: ``attempts``, ``max_attempts``, ``lease_owner``, ``lease_expires_at``.
@@ -178,14 +179,6 @@ class FaceFusionJob(Document):
     """When processing (last) started."""
     completed_at: UtcDatetime | None = None
     """When it completed, failed or was cancelled."""
-    attempts: int = Field(default=0, ge=0)
-    """Addition: how many times a worker has claimed it."""
-    max_attempts: int = Field(default=3, ge=1, le=10)
-    """Addition: claims allowed before the job fails for good, 1–10."""
-    lease_owner: str | None = Field(default=None, max_length=200)
-    """Addition: the worker holding the job while it is processing."""
-    lease_expires_at: UtcDatetime | None = None
-    """Addition: when the lease lapses unless renewed by a heartbeat; then another worker may take the job."""
 
 
 class FaceFusionJobPatch(CollectionPatch):

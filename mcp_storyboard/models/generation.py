@@ -21,7 +21,13 @@ from mcp_storyboard.models.common import (
     keep,
     utc_now,
 )
-from mcp_storyboard.models.values import CollectionPatch, MediaUrl, Message, Name
+from mcp_storyboard.models.values import (
+    CollectionPatch,
+    Leased,
+    MediaUrl,
+    Message,
+    Name,
+)
 
 BatchStatus = Literal["queued", "processing", "completed", "failed", "cancelled", "partial"]
 """Life cycle of a batch; a finished batch is completed, partial (some items failed) or failed (all failed)."""
@@ -92,7 +98,7 @@ class BatchResult(StoryboardModel):
         return data
 
 
-class GenerationBatch(Document):
+class GenerationBatch(Document, Leased):
     """A batch of generations (``generation_batches``), queued and claimed by workers.
 
     Additions to the schema: ``attempts``, ``max_attempts``, ``lease_owner``, ``lease_expires_at``, and
@@ -123,14 +129,6 @@ class GenerationBatch(Document):
     """Per-item outcomes."""
     error_message: Message | None = None
     """Why the batch failed."""
-    attempts: int = Field(default=0, ge=0)
-    """Addition: how many times a worker has claimed it."""
-    max_attempts: int = Field(default=3, ge=1, le=10)
-    """Addition: claims allowed before the batch fails for good, 1–10."""
-    lease_owner: str | None = Field(default=None, max_length=200)
-    """Addition: the worker holding the batch while it is processing."""
-    lease_expires_at: UtcDatetime | None = None
-    """Addition: when the lease lapses unless renewed; then another worker may take the batch."""
 
 
 class GenerationBatchPatch(CollectionPatch):

@@ -98,3 +98,16 @@ class CollectionPatch(Patch):
     """
 
     model_config = ConfigDict(json_schema_extra=_drop_null_defaults)
+
+
+class Leased(StoryboardModel):
+    """Queue bookkeeping shared by FaceFusion jobs and generation batches (additions to the schema)."""
+
+    attempts: int = Field(default=0, ge=0)
+    """Addition: how many times a worker has claimed it."""
+    max_attempts: int = Field(default=3, ge=1, le=10)
+    """Addition: claims allowed before it fails for good, 1–10."""
+    lease_owner: str | None = Field(default=None, max_length=200)
+    """Addition: the worker holding it while it is processing."""
+    lease_expires_at: UtcDatetime | None = None
+    """Addition: when the lease lapses unless renewed by a heartbeat; then another worker may take it."""
