@@ -49,6 +49,8 @@ class Repository(Generic[D, K]):
     kind: ClassVar[str]
     """Human name used in errors ("scene", "clip", ...)."""
     key: ClassVar[str] = "id"
+    unique_fields: ClassVar[tuple[str, ...]] = ()
+    """Unique-indexed fields a patch may change (besides the key); named when an update collides on one."""
 
     def __init__(self, database: Database) -> None:
         self.database = database
@@ -149,8 +151,24 @@ class Repository(Generic[D, K]):
         return self.from_document(raw)
 
     async def update_fields(self, key: K, fields: Mapping[str, Any], *, session: Session = None) -> D:
-        """``$set`` the given top-level fields (already validated by a model) on one document."""
-        return await self._update({self.key: key}, {"$set": dict(fields)} if fields else {}, session=session)
+        """``$set`` the given top-level fields (already validated by a model) on one document.
+
+        Raises:
+            NotFoundError: no such document.
+            DuplicateKeyConflict: a changed unique field belongs to another document (naming that field).
+        """
+        try:
+            return await self._update({self.key: key}, {"$set": dict(fields)} if fields else {}, session=session)
+        except DuplicateKeyConflict as exc:
+            if exc.field != self.key or self.key in fields:
+                raise
+            # mongomock-motor names the first unique index (the key) for any unique violation by an update: the
+            # updated document matches itself. The key did not change, so name the field that is really taken.
+            for field in self.unique_fields:
+                taken = {field: fields.get(field), self.key: {"$ne": key}}
+                if field in fields and await self.collection.find_one(taken, {"_id": 1}, **_s(session)):
+                    raise DuplicateKeyConflict(self.name, field, fields[field]) from None
+            raise
 
     async def apply_patch(self, key: K, patch: Patch, *, session: Session = None) -> D:
         """Write the fields a caller set on ``patch`` (explicit None clears)."""

@@ -8,7 +8,7 @@ from typing import Any, get_args
 
 from pydantic import JsonValue
 
-from mcp_storyboard.errors import DuplicateKeyConflict, ValidationError
+from mcp_storyboard.errors import ValidationError
 from mcp_storyboard.models.common import Page, utc_now
 from mcp_storyboard.models.generation import (
     ComfyUIServer,
@@ -26,6 +26,7 @@ class ComfyUIServerRepository(Repository[ComfyUIServer]):
 
     document = ComfyUIServer
     kind = "ComfyUI server"
+    unique_fields = ("url",)
 
     async def find_by_url(self, url: str, *, session: Session = None) -> ComfyUIServer | None:
         """The server at ``url`` in any spelling of it ("HTTP://Box:80/" finds "http://box").
@@ -71,18 +72,3 @@ class ComfyUIServerRepository(Repository[ComfyUIServer]):
             fields["capabilities"] = dict(capabilities)
         return await self._update({"id": server_id}, {"$set": fields}, session=session)
 
-    async def update_fields(self, key: str, fields: Mapping[str, Any], *, session: Session = None) -> ComfyUIServer:
-        """``$set`` the given fields (already validated by a model); ``apply_patch`` comes through here.
-
-        Raises:
-            NotFoundError: no such server.
-            DuplicateKeyConflict: another server has the new URL (naming ``url``).
-        """
-        try:
-            return await super().update_fields(key, fields, session=session)
-        except DuplicateKeyConflict as exc:
-            # mongomock-motor names the first unique index ("id") for any unique violation by an update (the
-            # updated document matches itself); an update never changes the id, so the URL is what is taken.
-            if exc.field == "id" and "url" in fields:
-                raise DuplicateKeyConflict(self.name, "url", fields["url"]) from None
-            raise

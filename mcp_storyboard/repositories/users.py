@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-from mcp_storyboard.errors import DuplicateKeyConflict
 from mcp_storyboard.models.common import Page
 from mcp_storyboard.models.users import User
 from mcp_storyboard.repositories.base import NO_ID, Repository, Session, _s
@@ -24,6 +20,7 @@ class UserRepository(Repository[User]):
 
     document = User
     kind = "user"
+    unique_fields = ("username", "email")
 
     async def find_by_username(self, username: str, *, session: Session = None) -> User | None:
         """The user with this username, in any case ("Alice " finds "alice")."""
@@ -34,25 +31,6 @@ class UserRepository(Repository[User]):
         """The user with this e-mail address, in any case."""
         raw = await self.collection.find_one({"email": _normalised(email)}, NO_ID, **_s(session))
         return None if raw is None else self.from_document(raw)
-
-    async def update_fields(self, key: str, fields: Mapping[str, Any], *, session: Session = None) -> User:
-        """``$set`` the given fields (already validated by a model); ``apply_patch`` comes through here.
-
-        Raises:
-            NotFoundError: no such user.
-            DuplicateKeyConflict: the new username or email belongs to another user (naming that field).
-        """
-        try:
-            return await super().update_fields(key, fields, session=session)
-        except DuplicateKeyConflict as exc:
-            if exc.field != "id":
-                raise
-            # mongomock-motor names the first unique index ("id") for any unique violation by an update: the
-            # updated document matches itself. An update never changes the id, so name the field really taken.
-            for field in ("username", "email"):
-                if field in fields and await self.collection.find_one({field: fields[field], "id": {"$ne": key}}, {"_id": 1}):
-                    raise DuplicateKeyConflict(self.name, field, fields[field]) from None
-            raise
 
     async def page(self, *, limit: int | None = None, cursor: str | None = None) -> Page[User]:
         """Users by username."""
