@@ -94,6 +94,15 @@ class Repository(Generic[D, K]):
     async def exists(self, key: K, *, session: Session = None) -> bool:
         return await self.collection.find_one({self.key: key}, {"_id": 1}, **_s(session)) is not None
 
+    async def touch(self, key: K, *, session: Session = None) -> bool:
+        """Set ``updated_at`` to now on one document; False when there is none.
+
+        Inside a transaction this is the write that makes a create under this document conflict with its delete
+        (a no-op write would not: the server skips it), see ``services/parents.py``.
+        """
+        result = await self.collection.update_one({self.key: key}, {"$set": {"updated_at": utc_now()}}, **_s(session))
+        return bool(result.matched_count)
+
     async def _find_all(self, query: Mapping[str, Any], sort: SortSpec, *, session: Session = None) -> list[D]:
         cursor = self.collection.find(dict(query), NO_ID, **_s(session)).sort(list(sort))
         return [self.from_document(raw) for raw in await cursor.to_list(None)]
