@@ -1,5 +1,5 @@
-"""Every index: the schema's 35 (DATABASE_SCHEMA.md, "Complete Index Listing") plus the few our own queries
-need, each with the reason. Created idempotently at start-up and by ``mcp-storyboard init-db``.
+"""Every index: the schema's 35 plus the few our own queries need, each with the reason. Created idempotently at
+start-up and by ``mcp-storyboard init-db``. ``docs/indexes.md`` lists the same indexes (a test holds them equal).
 """
 
 from __future__ import annotations
