@@ -1,7 +1,9 @@
 """Process plumbing for the embedded server: liveness, pid-reuse guards, termination, client registrations.
 
-POSIX only (``/proc`` where present, signals, flock in the caller); kept apart from the start/stop decisions
-in :mod:`mcp_storyboard.db.embedded`.
+Processes are inspected through psutil on every platform (command lines and create times), so a pid recorded in a
+stale file and since reused by an unrelated program is never taken for our server, with or without ``/proc``.
+POSIX only otherwise (signals, flock); kept apart from the start/stop decisions in
+:mod:`mcp_storyboard.db.embedded`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
+
 from mcp_storyboard.errors import ConfigError
 
 try:
@@ -33,11 +37,8 @@ POLL_SECONDS = 0.1
 STOP_GRACE_SECONDS = 10.0
 RESIGNAL_SECONDS = 0.5
 KILL_WAIT_SECONDS = 5.0
-
-
-def proc_dir(pid: int) -> Path | None:
-    proc = Path("/proc")
-    return proc / str(pid) if (proc / "self").exists() else None
+# Create times are derived from the boot time, which two readers may see a second apart; a reused pid starts later.
+_SAME_START_SECONDS = 1.0
 
 
 def process_alive(pid: int) -> bool:
@@ -45,54 +46,43 @@ def process_alive(pid: int) -> bool:
     if pid <= 0:
         return False
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
         return False
-    except PermissionError:
-        pass  # exists, owned by someone else
-    stat = proc_stat(pid)
-    return stat is None or stat[0] != "Z"
+    except psutil.AccessDenied:
+        return True  # exists, owned by someone else
 
 
-def proc_stat(pid: int) -> list[str] | None:
-    """Fields of /proc/<pid>/stat from the state (field 3) on; None where there is no /proc."""
-    directory = proc_dir(pid)
-    if directory is None:
-        return None
+def process_create_time(pid: int) -> float | None:
+    """When ``pid`` started (seconds since the epoch); None when it is gone or hidden from us."""
     try:
-        text = (directory / "stat").read_text()
-    except OSError:
-        return ["X"]  # vanished between the kill(0) and here
-    return text.rsplit(")", 1)[-1].split()
+        return psutil.Process(pid).create_time()
+    except psutil.Error:
+        return None
 
 
-def process_start_ticks(pid: int) -> int | None:
-    stat = proc_stat(pid)
-    return int(stat[19]) if stat is not None and len(stat) > 19 else None
+def _command_line(pid: int) -> list[str] | None:
+    try:
+        return psutil.Process(pid).cmdline()
+    except psutil.Error:  # gone, a zombie, or another user's process we may not inspect: not ours either way
+        return None
 
 
 def is_server_for(pid: int, storage: Path) -> bool:
-    """True when ``pid`` is alive and (where /proc tells) is a server on ``storage``, not a reused pid."""
+    """True when ``pid`` is alive and its command line names ``storage``: our server, not a reused pid."""
     if not process_alive(pid):
         return False
-    directory = proc_dir(pid)
-    if directory is None:
-        return True
-    try:
-        args = (directory / "cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return False
-    return os.fsencode(storage) in args
+    args = _command_line(pid)
+    return args is not None and os.fsdecode(storage) in args
 
 
 def processes_using(storage: Path) -> list[int]:
-    """Pids whose command line names ``storage`` (empty where there is no /proc)."""
-    if proc_dir(os.getpid()) is None:
-        return []
+    """Pids of other processes whose command line names ``storage``."""
+    target = os.fsdecode(storage)
     pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and int(entry.name) != os.getpid() and is_server_for(int(entry.name), storage):
-            pids.append(int(entry.name))
+    for proc in psutil.process_iter(["cmdline"]):
+        if proc.pid != os.getpid() and target in (proc.info["cmdline"] or ()):
+            pids.append(proc.pid)
     return pids
 
 
@@ -146,7 +136,7 @@ def register_client(clients: Path) -> Path:
     """A file naming this EmbeddedServer (one per instance, so two in one process don't release each other)."""
     pid = os.getpid()
     path = clients / f"{pid}-{secrets.token_hex(4)}"
-    write_atomically(path, json.dumps({"pid": pid, "start_ticks": process_start_ticks(pid)}) + "\n")
+    write_atomically(path, json.dumps({"pid": pid, "create_time": process_create_time(pid)}) + "\n")
     return path
 
 
@@ -167,13 +157,15 @@ def client_alive(path: Path) -> bool:
     try:
         raw = json.loads(path.read_text())
         pid = int(raw["pid"])
-        ticks = raw.get("start_ticks")
+        recorded = raw.get("create_time")
+        recorded = None if recorded is None else float(recorded)
     except (OSError, ValueError, KeyError, TypeError):
         return False
     if not process_alive(pid):
         return False
-    # Same pid but a different start time: the client died and its pid was reused.
-    return ticks is None or process_start_ticks(pid) in (None, ticks)
+    # Same pid but a later start: the client died and its pid was reused.
+    started = process_create_time(pid)
+    return recorded is None or started is None or abs(started - recorded) < _SAME_START_SECONDS
 
 
 def write_atomically(path: Path, text: str) -> None:
