@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Literal, get_args
 from urllib.parse import urlsplit
@@ -37,6 +37,13 @@ class Settings:
     data_dir: Path = field(default_factory=default_data_dir)
     media_max_bytes: int = DEFAULT_MEDIA_MAX_BYTES
     server_timeout_ms: int = 5000
+
+    def __repr__(self) -> str:
+        # The URI may carry a password, and every printed form of the settings (str, f-strings, logs, the repr of
+        # a model holding them) goes through here: show it redacted. Defined here, so @dataclass keeps it.
+        shown = {f.name: getattr(self, f.name) for f in fields(self) if f.repr}
+        shown["mongodb_uri"] = None if self.mongodb_uri is None else redact_uri(self.mongodb_uri)
+        return f"{type(self).__name__}({', '.join(f'{name}={value!r}' for name, value in shown.items())})"
 
     def __post_init__(self) -> None:
         validate_uri(self.mongodb_uri)
@@ -97,14 +104,14 @@ class Settings:
 
 
 def redact_uri(uri: str) -> str:
-    """Drop user info from a URI: ``mongodb://user:pw@host`` → ``mongodb://***@host``."""
+    """Drop user info and options from a URI: ``mongodb://user:pw@host/db?x=1`` → ``mongodb://***@host/db``."""
     scheme, sep, rest = uri.partition("://")
     if not sep:
         return "***"
-    netloc, slash, tail = rest.partition("/")
-    if "@" in netloc:
-        netloc = "***@" + netloc.rsplit("@", 1)[1]
-    return f"{scheme}://{netloc}{slash}{tail.split('?', 1)[0]}"
+    # Everything before the last "@" goes, wherever it is: a password typed without percent-encoding may hold
+    # "/", "?" or "@", and hiding a little too much beats showing part of a password.
+    masked = "***@" if "@" in rest else ""
+    return f"{scheme}://{masked}{rest.rsplit('@', 1)[-1].split('?', 1)[0]}"
 
 
 def validate_uri(uri: str | None) -> None:

@@ -1,8 +1,11 @@
+import logging
 from pathlib import Path
 
+import pydantic
 import pytest
 
 from mcp_storyboard.config import Settings, redact_uri
+from mcp_storyboard.db.connection import open_database
 from mcp_storyboard.errors import ConfigError
 
 
@@ -58,3 +61,40 @@ def test_errors_never_echo_a_password() -> None:
 
 def test_redact_uri_drops_user_info_and_options() -> None:
     assert redact_uri("mongodb://u:p@h1:1,h2:2/db?authSource=admin") == "mongodb://***@h1:1,h2:2/db"
+
+
+SECRET_URI = "mongodb://alice:hunter2@db.example:27017/storyboard?authSource=admin"
+
+
+def test_every_printed_form_of_the_settings_masks_the_password(caplog: pytest.LogCaptureFixture) -> None:
+    settings = Settings.from_env({"MONGODB_URI": SECRET_URI})
+
+    class Holder(pydantic.BaseModel):
+        model_config = pydantic.ConfigDict(arbitrary_types_allowed=True)
+        settings: Settings
+
+    with caplog.at_level(logging.INFO):
+        logging.getLogger("test").info("starting with %s", settings)
+    printed = [repr(settings), str(settings), f"{settings}", repr([settings]), repr(Holder(settings=settings)), caplog.text]
+    for text in printed:
+        assert "hunter2" not in text and "alice" not in text
+        assert "mongodb_uri='mongodb://***@db.example:27017/storyboard'" in text
+    assert settings.mongodb_uri == SECRET_URI  # only the printed form is masked
+
+
+@pytest.mark.parametrize(
+    "uri",
+    ["mongodb://alice:hun/ter2@db.example/sb", "mongodb://alice:hun?ter2@db.example/sb", "mongodb://alice:hun@ter2@db.example/sb"],
+    ids=["slash", "question-mark", "at-sign"],
+)
+def test_redact_uri_hides_a_password_typed_without_percent_encoding(uri: str) -> None:
+    assert redact_uri(uri) == "mongodb://***@db.example/sb"
+
+
+async def test_a_database_that_cannot_be_used_is_reported_without_the_password() -> None:
+    # An unescaped "/" in the password: the driver refuses the URI, and the error names it without the password.
+    settings = Settings.from_env({"MONGODB_URI": "mongodb://alice:hun/ter2@127.0.0.1:1/sb"})
+    with pytest.raises(ConfigError) as caught:
+        await open_database(settings)
+    assert "hun" not in str(caught.value) and "ter2" not in str(caught.value)
+    assert "mongodb://***@127.0.0.1:1/sb" in str(caught.value)
