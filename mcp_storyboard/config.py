@@ -96,12 +96,6 @@ class Settings:
         """A copy with some fields changed (validated again)."""
         return replace(self, **changes)  # type: ignore[arg-type]
 
-    def redacted_uri(self) -> str:
-        """The URI with any password removed, safe for logs and ``doctor``."""
-        if self.mongodb_uri is None:
-            return "(embedded)"
-        return redact_uri(self.mongodb_uri)
-
 
 def redact_uri(uri: str) -> str:
     """Drop user info and options from a URI: ``mongodb://user:pw@host/db?x=1`` → ``mongodb://***@host/db``."""

@@ -26,16 +26,13 @@ class Capabilities:
     """What the backend can do; tests skip, and services fall back, on what is missing."""
 
     transactions: bool
-    change_streams: bool
-    gridfs: bool
-    collation: bool
 
     @classmethod
     def for_backend(cls, backend: Backend, *, replica_set: bool) -> Capabilities:
         if backend == "memory":
-            return cls(transactions=False, change_streams=False, gridfs=False, collation=False)
-        # Transactions and change streams need a replica set (the embedded server advertises one).
-        return cls(transactions=replica_set, change_streams=replica_set, gridfs=True, collation=True)
+            return cls(transactions=False)
+        # Transactions need a replica set (the embedded server advertises one).
+        return cls(transactions=replica_set)
 
 
 @dataclass

@@ -37,19 +37,6 @@ class ClipRepository(Repository[Clip]):
         """Every clip of a project in (scene, order) — one query on the {project_id, scene_id, order} index."""
         return await self._find_all({"project_id": project_id}, (("project_id", 1),) + SCENE_ORDER, session=session)
 
-    async def main_clips_in_range(
-        self, scene_id: str, start: float, end: float, *, exclude_id: str | None = None, session: Session = None
-    ) -> list[Clip]:
-        """Main (non-alternate) clips of a scene that start before ``end``, in timeline order.
-
-        Callers keep those that also end after ``start``: a clip's end is not indexed.
-        """
-        query: dict[str, Any] = {"scene_id": scene_id, "alternate_of": None, "timeline_position": {"$lt": end}}
-        if exclude_id is not None:
-            query["id"] = {"$ne": exclude_id}
-        clips = await self._find_all(query, TIMELINE_ORDER, session=session)
-        return [c for c in clips if c.timeline_position + c.duration > start]
-
     async def main_timeline(self, scene_id: str, *, session: Session = None) -> list[Clip]:
         """Main clips of a scene in timeline order."""
         return await self._find_all({"scene_id": scene_id, "alternate_of": None}, TIMELINE_ORDER, session=session)

@@ -87,16 +87,14 @@ async def test_scenes_of_a_project_come_back_in_order_with_siblings_and_alternat
     assert [s.name for s in await repo.siblings("p", None)] == ["B", "A"]
 
 
-async def test_clips_come_back_in_scene_order_and_by_timeline_range(db: Database) -> None:
+async def test_clips_come_back_in_scene_order_and_main_clips_in_timeline_order(db: Database) -> None:
     repo = ClipRepository(db)
     c1 = await repo.insert(Clip(scene_id="s", project_id="p", order=1, timeline_position=0, duration=5))
     c2 = await repo.insert(Clip(scene_id="s", project_id="p", order=0, timeline_position=5, duration=5))
     await repo.insert(Clip(scene_id="s", project_id="p", order=2, timeline_position=5, duration=5, alternate_of=c2.id, alternate_number=1))
     await repo.insert(Clip(scene_id="t", project_id="p", order=0, timeline_position=0))
     assert [c.id for c in (await repo.list_for_scene("s"))][:2] == [c2.id, c1.id]
-    assert [c.id for c in await repo.main_clips_in_range("s", 4.0, 6.0)] == [c1.id, c2.id]
-    assert [c.id for c in await repo.main_clips_in_range("s", 5.0, 6.0)] == [c2.id]
-    assert [c.id for c in await repo.main_clips_in_range("s", 4.0, 6.0, exclude_id=c1.id)] == [c2.id]
+    assert [c.id for c in await repo.main_timeline("s")] == [c1.id, c2.id]  # the alternate shares c2's slot
     assert len(await repo.list_for_project("p")) == 4
 
 
