@@ -2,7 +2,7 @@
 order, and every scene's place on the project timeline — built from three plain lists (the project, its scenes,
 its clips), so a tree of any size costs three queries.
 
-Placement on the project timeline (ARCHITECTURE, "Timeline"): the main timeline is the project's non-alternate
+Placement on the project timeline (docs/architecture.md, "Timeline"): the main timeline is the project's non-alternate
 scenes in depth-first order (a scene, then its sub-scenes in order), each as long as its last main clip ends. An
 alternate shares its original's slot, so it starts where its original starts; its own sub-scenes follow it.
 """
