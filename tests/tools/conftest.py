@@ -19,6 +19,7 @@ import anyio
 import pytest
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from mcp import Client
+from mcp.client.session import IncomingMessage, MessageHandlerFnT
 from mcp.shared.exceptions import MCPDeprecationWarning
 from mcp.types import ResourceUpdatedNotification
 
@@ -97,12 +98,12 @@ class ToolClient:
         return await snapshot(self.services)
 
 
-def updates_handler() -> tuple[Callable[[object], Awaitable[None]], MemoryObjectReceiveStream[str]]:
+def updates_handler() -> tuple[MessageHandlerFnT, MemoryObjectReceiveStream[str]]:
     """A ``message_handler`` for ``Client`` that passes resource-updated URIs to the returned stream."""
     send: MemoryObjectSendStream[str]
     send, receive = anyio.create_memory_object_stream[str](max_buffer_size=1000)
 
-    async def handle(message: object) -> None:
+    async def handle(message: IncomingMessage) -> None:
         if isinstance(message, ResourceUpdatedNotification):
             send.send_nowait(message.params.uri)
 
