@@ -17,19 +17,18 @@ from mcp.shared.exceptions import MCPError
 from mcp.shared.uri_template import UriTemplate
 from mcp.types import (
     INVALID_PARAMS,
-    RequestParams,
     EmptyResult,
+    RequestParams,
     SetLevelRequestParams,
     SubscribeRequestParams,
     UnsubscribeRequestParams,
 )
-
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from mcp_storyboard.server.client_log import forward_logs, install_log_forwarding, set_connection_level
 from mcp_storyboard.server.errors import format_validation_error
 from mcp_storyboard.server.legacy import connection_of, lowlevel_server
-from mcp_storyboard.server.subscriptions import LegacySubscriptions, attach_subscriptions
+from mcp_storyboard.server.subscriptions import LegacySubscriptions, TooManySubscriptionsError, attach_subscriptions
 
 
 def install_legacy(server: MCPServer[Any]) -> LegacySubscriptions:
@@ -44,7 +43,16 @@ def install_legacy(server: MCPServer[Any]) -> LegacySubscriptions:
     async def subscribe(ctx: ServerRequestContext[Any, Any], params: SubscribeRequestParams) -> EmptyResult:
         await _check_resource_uri(server, params.uri)
         connection = connection_of(ctx.session)
-        if registry.add(connection, ctx.session, params.uri):
+        try:
+            first = registry.add(connection, ctx.session, params.uri)
+        except TooManySubscriptionsError as exc:
+            raise MCPError(
+                code=INVALID_PARAMS,
+                message=f"[invalid-state] this connection already holds {exc.limit} subscriptions; "
+                "unsubscribe from some (resources/unsubscribe) or subscribe to a project's URI, which hears about "
+                "everything in the project",
+            ) from None
+        if first:
             # Once per connection: its subscriptions go when it closes, however it closes.
             connection.exit_stack.callback(registry.closed, connection)
         return EmptyResult()

@@ -27,8 +27,18 @@ logger = logging.getLogger("mcp_storyboard.server")
 
 SEND_TIMEOUT_S = 5.0
 """How long one subscriber may take to accept its notifications before it is dropped."""
+MAX_PER_CONNECTION = 1000
+"""Subscriptions one connection may hold (each costs server memory until it unsubscribes or disconnects)."""
 
 _REGISTRIES: WeakKeyDictionary[MCPServer[Any], LegacySubscriptions] = WeakKeyDictionary()
+
+
+class TooManySubscriptionsError(Exception):
+    """A connection asked for more than ``MAX_PER_CONNECTION`` subscriptions."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"at most {limit} subscriptions per connection")
+        self.limit = limit
 
 
 class LegacySubscriptions:
@@ -36,11 +46,20 @@ class LegacySubscriptions:
 
     def __init__(self) -> None:
         self._by_uri: dict[str, dict[Connection, ServerSession]] = {}
+        self._by_connection: dict[Connection, set[str]] = {}
         self._watched: set[Connection] = set()
         """Connections whose close already drops their entries (see ``add``)."""
 
     def add(self, connection: Connection, session: ServerSession, uri: str) -> bool:
-        """Subscribe ``connection`` to ``uri``; True the first time this connection is seen (watch its close)."""
+        """Subscribe ``connection`` to ``uri``; True the first time this connection is seen (watch its close).
+
+        Raises:
+            TooManySubscriptionsError: the connection already holds ``MAX_PER_CONNECTION`` other subscriptions.
+        """
+        mine = self._by_connection.setdefault(connection, set())
+        if uri not in mine and len(mine) >= MAX_PER_CONNECTION:
+            raise TooManySubscriptionsError(MAX_PER_CONNECTION)
+        mine.add(uri)
         # Any session of a connection will do: send_resource_updated writes on the connection's channel.
         self._by_uri.setdefault(uri, {})[connection] = session
         first = connection not in self._watched
@@ -54,10 +73,15 @@ class LegacySubscriptions:
             subscribers.pop(connection, None)
             if not subscribers:
                 del self._by_uri[uri]
+        mine = self._by_connection.get(connection)
+        if mine is not None:
+            mine.discard(uri)
+            if not mine:
+                del self._by_connection[connection]
 
     def forget(self, connection: Connection) -> None:
         """Drop every subscription of ``connection``."""
-        for uri in [u for u, subscribers in self._by_uri.items() if connection in subscribers]:
+        for uri in list(self._by_connection.get(connection, ())):
             self.remove(connection, uri)
 
     def closed(self, connection: Connection) -> None:
@@ -67,7 +91,7 @@ class LegacySubscriptions:
 
     def uris_of(self, connection: Connection) -> set[str]:
         """The URIs ``connection`` is subscribed to."""
-        return {uri for uri, subscribers in self._by_uri.items() if connection in subscribers}
+        return set(self._by_connection.get(connection, ()))
 
     async def publish(self, uris: Iterable[str]) -> None:
         """Send ``notifications/resources/updated`` for each of ``uris`` to its subscribers. Never raises."""

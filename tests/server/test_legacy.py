@@ -184,3 +184,13 @@ async def test_a_closed_connection_leaves_no_subscription_behind() -> None:
     async with legacy_client(server) as (b, _):
         await rename(b, "t1")  # nobody left to notify: the write still succeeds
 
+
+
+async def test_a_connection_over_the_subscription_cap_is_told_how_to_go_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("mcp_storyboard.server.subscriptions.MAX_PER_CONNECTION", 1)
+    async with legacy_client(probe_server()) as (client, _):
+        await client.subscribe_resource(THING.format("t1"))
+        with pytest.raises(MCPError) as refused:
+            await client.subscribe_resource(THING.format("t2"))
+    assert refused.value.error.code == INVALID_PARAMS
+    assert refused.value.error.message.startswith("[invalid-state] this connection already holds 1 subscriptions;")

@@ -88,3 +88,17 @@ def test_a_connection_is_watched_once_and_forgotten_when_closed() -> None:
     registry.closed(connection)
     assert registry.uris_of(connection) == set()
     assert registry.add(connection, session, URI) is True  # type: ignore[arg-type]
+
+
+def test_a_connection_cannot_hold_more_than_the_cap_but_may_resubscribe(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(subscriptions, "MAX_PER_CONNECTION", 2)
+    registry = LegacySubscriptions()
+    connection, other = a_connection(), a_connection()
+    session = RecordingSession()
+    registry.add(connection, session, "storyboard://a")  # type: ignore[arg-type]
+    registry.add(connection, session, "storyboard://b")  # type: ignore[arg-type]
+    registry.add(connection, session, "storyboard://b")  # type: ignore[arg-type]  # already held: not a new one
+    with pytest.raises(subscriptions.TooManySubscriptionsError):
+        registry.add(connection, session, "storyboard://c")  # type: ignore[arg-type]
+    registry.add(other, session, "storyboard://c")  # type: ignore[arg-type]  # the cap is per connection
+    assert registry.uris_of(connection) == {"storyboard://a", "storyboard://b"}
