@@ -97,7 +97,8 @@ async def send_client_log(ctx: ServerRequestContext[Any, Any], entry: LogEntry) 
         return
     params = LoggingMessageNotificationParams(level=entry.level, logger=entry.logger, data=safe_text(entry.message))
     try:
-        await ctx.session.send_notification(LoggingMessageNotification(params=params), related_request_id=ctx.request_id)
+        notification = LoggingMessageNotification(params=params)
+        await ctx.session.send_notification(notification, related_request_id=ctx.request_id)
     except Exception:  # a log line is a courtesy; the request's own answer matters
         logging.getLogger(__name__).debug("could not send a log notification", exc_info=True)
 

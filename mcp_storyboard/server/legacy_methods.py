@@ -100,6 +100,7 @@ async def _check_resource_uri(server: MCPServer[Any], uri: str) -> None:
     served = ", ".join(sorted(statics + templates))
     raise MCPError(
         code=INVALID_PARAMS,
-        message=f"[invalid-argument] uri: '{uri[:200]}' is not a resource of this server; subscribe to one of: {served}",
+        message=f"[invalid-argument] uri: '{uri[:200]}' is not a resource of this server; "
+        f"subscribe to one of: {served}",
         data={"uri": uri[:200]},
     )

@@ -3,9 +3,9 @@
 A 2025-11-25 client calls ``resources/subscribe`` with a URI and expects ``notifications/resources/updated`` for
 it after every change, from whichever client made the change, until it unsubscribes or disconnects. Entries are
 keyed by the ``Connection`` (``ctx.session`` is a new object per request) and hold the session of the subscribe
-request, whose ``send_resource_updated`` writes on the connection's own channel, not the finished request's. An entry goes on
-unsubscribe, when its connection closes, and when a send to it fails or stalls (a client that does not read its
-notifications must not hold up the writer that triggered them).
+request, whose ``send_resource_updated`` writes on the connection's own channel, not the finished request's. An
+entry goes on unsubscribe, when its connection closes, and when a send to it fails or stalls (a client that does
+not read its notifications must not hold up the writer that triggered them).
 
 Matching is exact: a write already names every resource it changed, the enclosing project's URIs included
 (``resources.project_uris``), so a subscription to ``storyboard://projects/{id}`` hears about its scenes and clips.

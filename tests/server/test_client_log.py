@@ -30,7 +30,9 @@ NextLog = Callable[[], Awaitable[LoggingMessageNotificationParams]]
 
 
 @asynccontextmanager
-async def logged_client(server: MCPServer[Any], mode: str = "legacy", **options: Any) -> AsyncIterator[tuple[Client, NextLog]]:
+async def logged_client(
+    server: MCPServer[Any], mode: str = "legacy", **options: Any
+) -> AsyncIterator[tuple[Client, NextLog]]:
     """A client of ``server`` and ``next_log()``: the next log notification it receives."""
     send, receive = anyio.create_memory_object_stream[LoggingMessageNotificationParams](max_buffer_size=100)
 

@@ -158,7 +158,8 @@ async def test_a_bad_log_level_is_refused_naming_the_field_and_the_levels() -> N
     async with legacy_client(probe_server()) as (client, _):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # pydantic warns while dumping the deliberately bad value
-            request = SetLevelRequest(params=SetLevelRequestParams.model_construct(level="loud"))  # type: ignore[arg-type]
+            bad = SetLevelRequestParams.model_construct(level="loud")  # type: ignore[arg-type]
+            request = SetLevelRequest(params=bad)
             with pytest.raises(MCPError) as refused:
                 await client.session.send_request(request, EmptyResult)
     assert refused.value.error.code == INVALID_PARAMS
