@@ -20,6 +20,7 @@ from mcp_types.methods import CacheableMethod
 
 from mcp_storyboard.server.completions import CompleterSpec, install_completions
 from mcp_storyboard.server.errors import guard
+from mcp_storyboard.server.legacy_methods import install_legacy
 from mcp_storyboard.server.middleware import prompt_guard, tool_call_guard
 from mcp_storyboard.server.prompts import PromptSpec, load_prompts, to_mcp_prompt
 from mcp_storyboard.server.registry import ToolSpec, discover, select_specs
@@ -122,6 +123,7 @@ def build_server(
         lifespan=lifespan,
         cache_hints=STATIC_LIST_HINTS,
     )
+    install_legacy(server)  # 2025-era subscriptions and log levels; its log middleware wraps ours
     server.middleware.extend([bind_services, prompt_guard(server), tool_call_guard({t.name: t for t in tools})])
     for install in installers:
         install(server)

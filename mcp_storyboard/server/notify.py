@@ -1,9 +1,13 @@
-"""Tell subscribed clients that resources changed after a write.
+"""Tell subscribed clients that resources changed after a write, in both protocol eras.
 
-2026-era clients subscribe with ``subscriptions/listen`` (``resourceSubscriptions``); ``ctx.notify_resource_updated``
-publishes to the server's subscription bus, which fans out to those streams. SDK 2.3 serves no
-``resources/subscribe`` to 2025-era clients, so nothing is sent to them (ARCHITECTURE: we do not patch the SDK).
-A notification is a courtesy: a write that succeeded never fails because nobody listens or the bus hiccups.
+- 2026-era clients subscribe with ``subscriptions/listen`` (``resourceSubscriptions``); ``ctx.notify_resource_updated``
+  publishes to the server's subscription bus, which fans out to those streams.
+- 2025-era clients subscribe with ``resources/subscribe`` (served by ``legacy_methods``); the server's
+  ``LegacySubscriptions`` sends ``notifications/resources/updated`` to every subscribed connection, not only the
+  caller's.
+
+A notification is a courtesy: a write that succeeded never fails because nobody listens, the bus hiccups or a
+subscriber is gone.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from collections.abc import Iterable
 
 from mcp.server.mcpserver import Context
 
+from mcp_storyboard.server.subscriptions import subscriptions_of
+
 logger = logging.getLogger("mcp_storyboard.server")
 
 
@@ -20,12 +26,21 @@ async def notify_changed(ctx: Context, uris: Iterable[str], *, list_changed: boo
     """Publish ``resources/updated`` for each distinct URI (and ``resources/list_changed`` when asked).
 
     Call after a write committed, with the URIs of every resource whose content changed (e.g. the clip, its
-    scene and its project). Never raises: a failing bus is logged and the tool result stands.
+    scene and its project). Never raises: a failing bus is logged and the tool result stands. 2025-era
+    subscribers get no list change: the server does not advertise ``resources.listChanged`` to them.
     """
+    distinct = list(dict.fromkeys(uris))
     try:
-        for uri in dict.fromkeys(uris):
+        for uri in distinct:
             await ctx.notify_resource_updated(uri)
         if list_changed:
             await ctx.notify_resources_changed()
     except Exception:  # a custom SubscriptionBus may do network I/O; the write already happened
         logger.warning("could not publish resource-change notifications", exc_info=True)
+    try:
+        server = ctx.mcp_server
+    except ValueError:  # a Context built outside a request has no server, hence no 2025-era subscribers
+        return
+    registry = subscriptions_of(server)
+    if registry is not None:
+        await registry.publish(distinct)

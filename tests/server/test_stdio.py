@@ -7,6 +7,7 @@ import sys
 import anyio
 import pytest
 from mcp import Client, StdioServerParameters
+from mcp.types import ResourceUpdatedNotification
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
@@ -27,3 +28,29 @@ async def test_the_serve_command_answers_over_stdio(mode: str, tmp_path: object)
     assert info is not None and info.name == "mcp-storyboard"
     assert prompts == ["plan_storyboard", "review_continuity", "write_clip_prompts"]
     assert "project p-{1}" in rendered.messages[0].content.text  # type: ignore[union-attr]
+
+
+@pytest.mark.filterwarnings("ignore::mcp.shared.exceptions.MCPDeprecationWarning")
+async def test_a_2025_era_client_over_stdio_subscribes_and_sets_its_log_level(tmp_path: object) -> None:
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "mcp_storyboard", "serve", "--mongodb-uri", "memory://", "--db-name", "stdio_subscribe"],
+        env={"STORYBOARD_DATA_DIR": str(tmp_path), "PYTHONUNBUFFERED": "1"},
+    )
+    send, updates = anyio.create_memory_object_stream[str](max_buffer_size=10)
+
+    async def on_message(message: object) -> None:
+        if isinstance(message, ResourceUpdatedNotification):
+            send.send_nowait(message.params.uri)
+
+    with anyio.fail_after(60):
+        async with Client(params, mode="legacy", cache=None, message_handler=on_message) as client:
+            capabilities = client.server_capabilities
+            await client.set_logging_level("info")
+            await client.subscribe_resource("storyboard://projects")
+            created = await client.call_tool("create_project", {"name": "Over stdio"})
+            uri = await updates.receive()
+    assert capabilities.resources is not None and capabilities.resources.subscribe is True
+    assert capabilities.logging is not None
+    assert not created.is_error
+    assert uri == "storyboard://projects"

@@ -2,18 +2,26 @@
 
 Each test runs twice: memory:// with the 2026-era client (``mode="auto"``), and the embedded wire-protocol
 database with the 2025-era client (``mode="legacy"``, initialize handshake over JSON-RPC streams).
+``ToolClient.watch`` subscribes to resource updates the way each era does (``subscriptions/listen``, or
+``resources/subscribe`` with the updates arriving as notifications).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+import warnings
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 import pytest
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from mcp import Client
+from mcp.client.session import IncomingMessage, MessageHandlerFnT
+from mcp.shared.exceptions import MCPDeprecationWarning
+from mcp.types import ResourceUpdatedNotification
 
 from mcp_storyboard.db.connection import Database
 from mcp_storyboard.db.indexes import ensure_indexes
@@ -37,6 +45,32 @@ class ToolClient:
     client: Client
     services: Services
     mode: str
+    updates: MemoryObjectReceiveStream[str] | None = field(default=None, repr=False)
+    """2025-era ``notifications/resources/updated`` URIs, in arrival order (see ``updates_handler``)."""
+
+    @asynccontextmanager
+    async def watch(self, uris: Iterable[str]) -> AsyncIterator[Callable[[], Awaitable[str]]]:
+        """Subscribe to ``uris`` for the block; yields ``next_update()``, the URI of the next update."""
+        uris = list(uris)
+        if self.mode != "legacy":
+            async with self.client.listen(resource_subscriptions=uris) as subscription:
+
+                async def next_listened() -> str:
+                    return str(getattr(await subscription.__anext__(), "uri"))
+
+                yield next_listened
+            return
+        assert self.updates is not None, "the legacy client was built without updates_handler"
+        updates = self.updates
+        with warnings.catch_warnings():  # resources/subscribe is the 2025-era way, deprecated at 2026-07-28
+            warnings.simplefilter("ignore", MCPDeprecationWarning)
+            for uri in uris:
+                await self.client.subscribe_resource(uri)
+            try:
+                yield updates.receive
+            finally:
+                for uri in uris:
+                    await self.client.unsubscribe_resource(uri)
 
     async def call(self, name: str, /, **arguments: Any) -> dict[str, Any]:
         """Call a tool that must succeed; returns its structured content."""
@@ -64,6 +98,18 @@ class ToolClient:
         return await snapshot(self.services)
 
 
+def updates_handler() -> tuple[MessageHandlerFnT, MemoryObjectReceiveStream[str]]:
+    """A ``message_handler`` for ``Client`` that passes resource-updated URIs to the returned stream."""
+    send: MemoryObjectSendStream[str]
+    send, receive = anyio.create_memory_object_stream[str](max_buffer_size=1000)
+
+    async def handle(message: IncomingMessage) -> None:
+        if isinstance(message, ResourceUpdatedNotification):
+            send.send_nowait(message.params.uri)
+
+    return handle, receive
+
+
 def _text(result: Any) -> str:
     return "\n".join(getattr(block, "text", json.dumps(getattr(block, "model_dump", dict)())) for block in result.content)
 
@@ -80,9 +126,10 @@ async def tools(request: pytest.FixtureRequest) -> AsyncIterator[ToolClient]:
         yield services
 
     server = build_server(factory, toolsets=TOOLSETS)
+    handler, updates = updates_handler()
     try:
-        async with Client(server, mode=mode) as client:
-            yield ToolClient(client=client, services=services, mode=mode)
+        async with Client(server, mode=mode, message_handler=handler) as client:
+            yield ToolClient(client=client, services=services, mode=mode, updates=updates)
     finally:
         if database.backend != "memory":
             await database.client.drop_database(database.db.name)

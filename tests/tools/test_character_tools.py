@@ -7,7 +7,6 @@ from typing import Any
 
 import anyio
 import pytest
-from mcp.client.subscriptions import ResourceUpdated
 from mcp.types import PromptReference, ResourceTemplateReference
 
 from tests.seed import seed_clip, seed_project
@@ -193,17 +192,15 @@ async def test_character_names_and_ids_complete_within_the_project(tools: ToolCl
 
 
 async def test_assigning_notifies_the_clip_and_project_resources(tools: ToolClient) -> None:
-    if tools.mode == "legacy":
-        pytest.skip("SDK 2.3 serves resource subscriptions to 2026-era clients only")
     pid = await seed_project(tools.services)
     cid = (await tools.call("create_character", project_id=pid, name="Alice"))["id"]
     shot = await seed_clip(tools.services, pid)
     uris = [f"storyboard://clips/{shot.id}", f"storyboard://projects/{pid}"]
-    async with tools.client.listen(resource_subscriptions=uris) as subscription:
+    async with tools.watch(uris) as next_update:
         await tools.call("assign_character", clip_id=shot.id, character_id=cid)
         with anyio.fail_after(5):
-            events = [await subscription.__anext__() for _ in uris]
-    assert sorted(events, key=str) == sorted((ResourceUpdated(uri=u) for u in uris), key=str)
+            events = [await next_update() for _ in uris]
+    assert sorted(events) == sorted(uris)
 
 
 async def test_assign_character_is_declared_idempotent_and_delete_destructive(tools: ToolClient) -> None:

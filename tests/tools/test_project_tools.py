@@ -6,7 +6,6 @@ from typing import Any
 
 import anyio
 import pytest
-from mcp.client.subscriptions import ResourceUpdated
 from mcp.types import PromptReference, ResourceTemplateReference
 
 from mcp_storyboard.models import Clip, Scene, StyleTemplate
@@ -181,15 +180,13 @@ async def test_project_ids_complete_for_prompts_and_resource_templates(tools: To
 
 
 async def test_writes_notify_the_project_resources(tools: ToolClient) -> None:
-    if tools.mode == "legacy":
-        pytest.skip("SDK 2.3 serves resource subscriptions to 2026-era clients only")
     pid = (await tools.call("create_project", name="P"))["id"]
     uris = [f"storyboard://projects/{pid}", f"storyboard://projects/{pid}/storyboard.md", "storyboard://projects"]
-    async with tools.client.listen(resource_subscriptions=uris) as subscription:
+    async with tools.watch(uris) as next_update:
         await tools.call("update_project", project_id=pid, patch={"name": "Q"})
         with anyio.fail_after(5):
-            events = [await subscription.__anext__() for _ in uris]
-    assert sorted(events, key=str) == sorted((ResourceUpdated(uri=u) for u in uris), key=str)
+            events = [await next_update() for _ in uris]
+    assert sorted(events) == sorted(uris)
 
 
 def test_every_project_tool_is_tested_here() -> None:
