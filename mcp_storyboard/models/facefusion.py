@@ -53,12 +53,15 @@ from mcp_storyboard.models.facefusion_params import (
     validate_parameters,
 )
 from mcp_storyboard.models.values import (
+    NOT_BOOL,
     CollectionPatch,
     Description,
+    Integer,
     Leased,
     MediaUrl,
     Message,
     Name,
+    Real,
 )
 
 __all__ = [
@@ -75,7 +78,7 @@ JobType = Literal["enhance", "age_adjust", "swap", "edit", "batch"]
 JobStatus = Literal["queued", "processing", "completed", "failed", "cancelled"]
 """Life cycle of a queued job."""
 
-Age = Annotated[int, Field(ge=0, le=100)]
+Age = Annotated[int, Field(ge=0, le=100), NOT_BOOL]
 """An age, 0–100."""
 
 
@@ -107,7 +110,7 @@ class FaceFusionHistoryEntry(StoryboardModel):
     """Whether the operation succeeded."""
     error_message: Message | None = None
     """Why it failed."""
-    processing_time_seconds: float = Field(default=0.0, ge=0.0, allow_inf_nan=False)
+    processing_time_seconds: Real = Field(default=0.0, ge=0.0)
     """How long it took, in seconds (≥0)."""
     created_at: UtcDatetime = Field(default_factory=utc_now)
     """When it ran (UTC)."""
@@ -165,7 +168,7 @@ class FaceFusionJob(Document, Leased):
     """enhance, age_adjust, swap, edit or batch."""
     status: JobStatus = "queued"
     """queued → processing → completed | failed; queued or processing → cancelled."""
-    priority: int = Field(default=0, ge=-100, le=100)
+    priority: Integer = Field(default=0, ge=-100, le=100)
     """Higher runs first, −100…100; ties run oldest first."""
     input_data: dict[str, JsonValue] = Field(default_factory=dict)
     """Job-specific input (images, operations, parameters)."""
@@ -173,7 +176,7 @@ class FaceFusionJob(Document, Leased):
     """Results, once finished."""
     error_message: Message | None = None
     """Why the job failed."""
-    progress: float = Field(default=0.0, ge=0.0, le=100.0, allow_inf_nan=False)
+    progress: Real = Field(default=0.0, ge=0.0, le=100.0)
     """Progress in percent, 0.0–100.0."""
     started_at: UtcDatetime | None = None
     """When processing (last) started."""
@@ -184,9 +187,9 @@ class FaceFusionJob(Document, Leased):
 class FaceFusionJobPatch(CollectionPatch):
     """Fields of a job a caller may change; status, progress and leases move only through queue operations."""
 
-    priority: int = keep(ge=-100, le=100)
+    priority: Integer = keep(ge=-100, le=100)
     """New priority, −100…100."""
-    max_attempts: int = keep(ge=1, le=10)
+    max_attempts: Integer = keep(ge=1, le=10)
     """New attempt limit, 1–10."""
 
 
@@ -226,7 +229,7 @@ class FaceFusionPreset(Document):
     """The user who created it; null for the local user."""
     is_public: bool = False
     """Whether other users see it."""
-    use_count: int = Field(default=0, ge=0)
+    use_count: Integer = Field(default=0, ge=0)
     """Times it has been applied (≥0)."""
 
     @field_validator("parameters")

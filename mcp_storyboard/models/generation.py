@@ -23,6 +23,7 @@ from mcp_storyboard.models.common import (
 )
 from mcp_storyboard.models.values import (
     CollectionPatch,
+    Integer,
     Leased,
     MediaUrl,
     Message,
@@ -115,11 +116,11 @@ class GenerationBatch(Document, Leased):
     """The clip, for a single-clip batch."""
     status: BatchStatus = "queued"
     """queued, processing, completed, failed, cancelled or partial."""
-    total_jobs: int = Field(default=0, ge=0)
+    total_jobs: Integer = Field(default=0, ge=0)
     """Items in the batch (≥0)."""
-    completed_jobs: int = Field(default=0, ge=0)
+    completed_jobs: Integer = Field(default=0, ge=0)
     """Items that succeeded (≥0)."""
-    failed_jobs: int = Field(default=0, ge=0)
+    failed_jobs: Integer = Field(default=0, ge=0)
     """Items that failed (≥0)."""
     comfyui_server_id: Uuid | None = None
     """The server processing (or pinned to process) the batch."""
@@ -136,7 +137,7 @@ class GenerationBatchPatch(CollectionPatch):
 
     comfyui_server_id: Uuid | None = None
     """Pin the batch to a server; null lets any server take it."""
-    max_attempts: int = keep(ge=1, le=10)
+    max_attempts: Integer = keep(ge=1, le=10)
     """New attempt limit, 1–10."""
 
 
