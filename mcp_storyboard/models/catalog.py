@@ -9,13 +9,14 @@ from __future__ import annotations
 import re
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import AfterValidator, AliasChoices, Field, JsonValue
+from pydantic import AfterValidator, AliasChoices, Field
 
 from mcp_storyboard.models.common import StoryboardModel, keep
 from mcp_storyboard.models.values import (
     CollectionPatch,
     Fraction,
     Integer,
+    JsonObject,
     ModelId,
     Name,
     PositiveInt,
@@ -204,13 +205,13 @@ class CivitAIModel(Timestamped):
     """Model tags."""
     nsfw: bool = False
     """CivitAI's NSFW flag."""
-    stats: dict[str, JsonValue] = Field(default_factory=dict)
+    stats: JsonObject = Field(default_factory=dict)
     """Download and rating counters as CivitAI reports them."""
-    model_versions: list[dict[str, JsonValue]] = Field(
+    model_versions: list[JsonObject] = Field(
         default_factory=list, validation_alias=AliasChoices("model_versions", "modelVersions")
     )
     """Published versions (id, name, baseModel, trainedWords, files, images, …) as CivitAI reports them."""
-    creator: dict[str, JsonValue] = Field(default_factory=dict)
+    creator: JsonObject = Field(default_factory=dict)
     """Creator (username, image)."""
 
 
@@ -227,9 +228,9 @@ class CivitAIModelPatch(CollectionPatch):
     """New tags."""
     nsfw: bool = keep()
     """New NSFW flag."""
-    stats: dict[str, JsonValue] = keep()
+    stats: JsonObject = keep()
     """New stats."""
-    model_versions: list[dict[str, JsonValue]] = keep()
+    model_versions: list[JsonObject] = keep()
     """New versions."""
-    creator: dict[str, JsonValue] = keep()
+    creator: JsonObject = keep()
     """New creator."""

@@ -20,11 +20,12 @@ from mcp_storyboard.models.values import (
     NOT_BOOL,
     CollectionPatch,
     DisplayOrder,
-    JsonScalar,
     Lyrics,
     MediaUrl,
     PositiveInt,
     Prompt,
+    ScalarMap,
+    is_safe_key,
 )
 
 ClipType = Literal["image", "video", "text"]
@@ -80,7 +81,7 @@ class GeneratedMedia(StoryboardModel):
     """The prompt it was generated from."""
     negative_prompt: Prompt = ""
     """The negative prompt it was generated with."""
-    params: dict[str, JsonScalar] = Field(default_factory=dict)
+    params: ScalarMap = Field(default_factory=dict)
     """Generation parameters (seed, steps, cfg, sampler, size…), JSON scalars only."""
     server_id: Uuid | None = None
     """The ComfyUI server (or provider) that generated it."""
@@ -99,7 +100,9 @@ class GeneratedMedia(StoryboardModel):
                 data = {**data, "model": data["model_name"]}
             legacy_params = data.get("generation_params")
             if "params" not in data and isinstance(legacy_params, dict):
-                scalars = {k: v for k, v in legacy_params.items() if v is None or isinstance(v, str | int | float)}
+                # Only what the current shape can hold: scalar values under keys a document may carry.
+                scalars = {k: v for k, v in legacy_params.items()
+                           if (v is None or isinstance(v, str | int | float)) and is_safe_key(str(k))}
                 data = {**data, "params": scalars}
         return data
 

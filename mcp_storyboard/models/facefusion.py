@@ -57,6 +57,7 @@ from mcp_storyboard.models.values import (
     CollectionPatch,
     Description,
     Integer,
+    JsonObject,
     Leased,
     MediaUrl,
     Message,
@@ -104,7 +105,7 @@ class FaceFusionHistoryEntry(StoryboardModel):
     """The image (or video) processed."""
     output_image_url: Annotated[MediaUrl | None, BeforeValidator(_empty_as_none)] = None
     """The result; null when the operation failed."""
-    parameters: dict[str, JsonValue] = Field(default_factory=dict)
+    parameters: JsonObject = Field(default_factory=dict)
     """Operation-specific parameters as sent."""
     success: bool
     """Whether the operation succeeded."""
@@ -170,9 +171,9 @@ class FaceFusionJob(Document, Leased):
     """queued → processing → completed | failed; queued or processing → cancelled."""
     priority: Integer = Field(default=0, ge=-100, le=100)
     """Higher runs first, −100…100; ties run oldest first."""
-    input_data: dict[str, JsonValue] = Field(default_factory=dict)
+    input_data: JsonObject = Field(default_factory=dict)
     """Job-specific input (images, operations, parameters)."""
-    output_data: dict[str, JsonValue] | None = None
+    output_data: JsonObject | None = None
     """Results, once finished."""
     error_message: Message | None = None
     """Why the job failed."""
@@ -222,7 +223,7 @@ class FaceFusionPreset(Document):
     """What the preset is for, at most 2000 characters."""
     operation_type: PresetOperationType
     """enhance, age_adjust, swap or edit."""
-    parameters: dict[str, JsonValue] = Field(default_factory=dict, validate_default=True)
+    parameters: JsonObject = Field(default_factory=dict, validate_default=True)
     """The operation's parameters (see ``EnhanceParameters``, ``AgeAdjustParameters``, ``SwapParameters``,
     ``EditParameters``)."""
     user_id: Uuid | None = None
@@ -251,7 +252,7 @@ class FaceFusionPresetPatch(CollectionPatch):
     """New description; null clears it."""
     operation_type: PresetOperationType = keep()
     """New operation type (send the matching ``parameters`` with it)."""
-    parameters: dict[str, JsonValue] = keep()
+    parameters: JsonObject = keep()
     """New parameters (replace the stored ones)."""
     is_public: bool = keep()
     """New visibility."""

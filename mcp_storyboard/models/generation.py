@@ -8,7 +8,6 @@ from urllib.parse import urlsplit
 from pydantic import (
     AfterValidator,
     Field,
-    JsonValue,
     StringConstraints,
     model_validator,
 )
@@ -24,6 +23,7 @@ from mcp_storyboard.models.common import (
 from mcp_storyboard.models.values import (
     CollectionPatch,
     Integer,
+    JsonObject,
     Leased,
     MediaUrl,
     Message,
@@ -124,7 +124,7 @@ class GenerationBatch(Document, Leased):
     """Items that failed (≥0)."""
     comfyui_server_id: Uuid | None = None
     """The server processing (or pinned to process) the batch."""
-    prompt_data: dict[str, JsonValue] = Field(default_factory=dict)
+    prompt_data: JsonObject = Field(default_factory=dict)
     """Generation parameters."""
     results: list[BatchResult] = Field(default_factory=list)
     """Per-item outcomes."""
@@ -156,7 +156,7 @@ class ComfyUIServer(Document):
     """online, offline or error, as of ``last_check``."""
     last_check: UtcDatetime | None = None
     """When health was last checked; null before the first check."""
-    capabilities: dict[str, JsonValue] = Field(default_factory=dict)
+    capabilities: JsonObject = Field(default_factory=dict)
     """What the server offers (models, nodes, devices), as discovered."""
 
 

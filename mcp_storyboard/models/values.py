@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, JsonValue, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from mcp_storyboard.models.common import Patch, StoryboardModel, UtcDatetime, utc_now
@@ -71,6 +71,55 @@ Fraction = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False), NOT_BOOL
 
 JsonScalar = str | int | float | bool | None
 """A JSON scalar (no arrays or objects)."""
+
+
+def _key_problem(key: str) -> str | None:
+    if "\x00" in key:
+        return "contains a NUL character"
+    if key.startswith("$"):
+        return "starts with '$'"
+    if "." in key:
+        return "contains '.'"
+    return None
+
+
+def is_safe_key(key: str) -> bool:
+    """True when ``key`` may be a key of a stored mapping (no NUL, no leading ``$``, no ``.``)."""
+    return _key_problem(key) is None
+
+
+def check_keys(value: Any, path: str = "") -> Any:
+    """``value`` unchanged when no key of any mapping in it (nested ones too) could break a stored document:
+    BSON refuses NUL in a key, and ``$``-prefixed or dotted keys read as operators and paths.
+
+    Raises:
+        PydanticCustomError: a key breaks the rule (the message names the key by its path).
+    """
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            problem = _key_problem(str(key))
+            if problem is not None:
+                raise PydanticCustomError(
+                    "mapping_key",
+                    "key {key} {problem}; keys may not start with '$' or contain '.' or NUL characters",
+                    {"key": repr(where), "problem": problem},
+                )
+            check_keys(inner, where)
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            check_keys(inner, f"{path}[{index}]")
+    return value
+
+
+SAFE_KEYS = AfterValidator(check_keys)
+"""Validates the keys of a free-form mapping (see :func:`check_keys`)."""
+
+ScalarMap = Annotated[dict[str, JsonScalar], SAFE_KEYS]
+"""A free-form mapping of JSON scalars with safe keys (generation parameters)."""
+
+JsonObject = Annotated[dict[str, JsonValue], SAFE_KEYS]
+"""A free-form JSON object whose keys, nested ones too, are safe to store."""
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 MEDIA_URL_SCHEMES = frozenset({"http", "https", "storyboard"})

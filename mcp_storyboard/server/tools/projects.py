@@ -130,7 +130,8 @@ async def delete_project(
     return deletion
 
 
-@tool(title="Get the project tree", operation="read")
+@tool(title="Get the project tree", operation="read",
+      narrow_hint="call it again with max_clips_per_scene, include_clips=false or scene_id")
 async def get_project_tree(
     project_id: ProjectId,
     ctx: Context,

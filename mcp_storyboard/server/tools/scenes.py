@@ -75,7 +75,12 @@ async def create_scene(
     return scene
 
 
-@tool(title="Get a scene", operation="read")
+@tool(
+    title="Get a scene",
+    operation="read",
+    narrow_hint="read its clips page by page with list_clips (limit, cursor) and its sub-scenes with list_scenes "
+    "(parent_scene_id)",
+)
 async def get_scene(scene_id: SceneId, ctx: Context) -> SceneWithClips:
     """One scene with its clips in order (main clips and clip alternates), its sub-scene ids and alternate ids."""
     return await get_services(ctx).scenes.get_with_clips(scene_id)
