@@ -14,6 +14,7 @@ from pydantic_core import PydanticCustomError
 
 from mcp_storyboard.models.common import Patch, StoryboardModel, UtcDatetime, utc_now
 
+
 def _refuse_bool(value: Any) -> Any:
     # JSON true is a Python bool, and a bool is an int: without this, {"duration": true} made a 1-second clip.
     if isinstance(value, bool):
