@@ -11,7 +11,7 @@ import pytest
 
 from mcp_storyboard.models.clips import GeneratedMedia
 from mcp_storyboard.models.facefusion import FaceFusionJob
-from tests.tools.test_numbers import model_classes, resolve
+from tests.schemas import model_classes, resolve
 
 BAD_KEYS = {"a\x00b": "contains a NUL character", "$set": "starts with '$'", "a.b": "contains '.'"}
 

@@ -5,31 +5,16 @@ Walks the live catalog, so a numeric argument added later is covered without tou
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Iterator
 from typing import Any
 
 import pydantic
 import pytest
 
-import mcp_storyboard.models as models_package
+from tests.schemas import model_classes, number_branch, resolve
 from tests.tools.conftest import ToolClient
 
 NUMBER_KEYWORDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
-
-
-def resolve(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
-    if "$ref" in schema:
-        return resolve(root["$defs"][schema["$ref"].rsplit("/", 1)[-1]], root)
-    return schema
-
-
-def number_branch(schema: dict[str, Any]) -> dict[str, Any] | None:
-    """The number/integer schema of a property (its non-null branch), or None when it takes no number."""
-    for branch in [schema, *schema.get("anyOf", [])]:
-        if branch.get("type") in ("number", "integer"):
-            return branch
-    return None
 
 
 def numeric_properties(tool: Any) -> Iterator[tuple[list[str], dict[str, Any]]]:
@@ -131,17 +116,6 @@ async def test_create_update_and_the_stored_document_share_each_numeric_fields_c
 
 def caps(schema: dict[str, Any]) -> dict[str, Any]:
     return {k: float(schema[k]) for k in NUMBER_KEYWORDS if k in schema}
-
-
-def model_classes() -> Iterator[type[pydantic.BaseModel]]:
-    import importlib
-    import pkgutil
-
-    for info in pkgutil.iter_modules(models_package.__path__):
-        module = importlib.import_module(f"{models_package.__name__}.{info.name}")
-        for _, cls in inspect.getmembers(module, inspect.isclass):
-            if issubclass(cls, pydantic.BaseModel) and cls.__module__ == module.__name__ and not cls.__pydantic_generic_metadata__["parameters"]:
-                yield cls
 
 
 @pytest.mark.parametrize("model", list(model_classes()), ids=lambda m: m.__name__)
