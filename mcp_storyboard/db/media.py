@@ -197,18 +197,20 @@ class MemoryMediaStore:
     async def list(self, *, project_id=None, limit=None, cursor=None) -> Page[MediaInfo]:  # type: ignore[no-untyped-def]
         from mcp_storyboard.db.pagination import (
             clamp_limit,
+            cursor_key,
             decode_cursor,
             encode_cursor,
         )
 
         infos = [f.info for f in self._files.values() if project_id is None or f.info.project_id == project_id]
         infos.sort(key=lambda i: (-_ts(i.created_at), i.id))
+        key = cursor_key("media", {"project_id": project_id}, _LIST_SORT)
         if cursor:
-            after_ts, after_id = decode_cursor(cursor, 2)
+            after_ts, after_id = decode_cursor(cursor, key=key, value_types=((int, float), (str,)))
             infos = [i for i in infos if (-_ts(i.created_at), i.id) > (-float(after_ts), after_id)]
         size = clamp_limit(limit)
         page, more = infos[:size], len(infos) > size
-        next_cursor = encode_cursor([_ts(page[-1].created_at), page[-1].id]) if more else None
+        next_cursor = encode_cursor([_ts(page[-1].created_at), page[-1].id], key=key) if more else None
         return Page[MediaInfo](items=page, next_cursor=next_cursor)
 
     async def delete(self, media_id: str) -> bool:

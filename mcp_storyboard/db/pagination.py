@@ -1,24 +1,41 @@
 """Keyset (cursor) pagination: stable under inserts, one indexed query per page, no skip().
 
-A cursor is the sort-key values of the last item of a page, BSON-JSON encoded (so datetimes keep their
-type) and base64url wrapped. It is opaque to callers and validated on the way back in.
+A cursor holds the sort-key values of the last item of a page, BSON-JSON encoded (so datetimes keep their type),
+and a short hash of the list that made it (collection, filter and sort), base64url wrapped. It is opaque to callers
+and checked on the way back in: a cursor made by another list, another project's list or another filter, one cut
+short, or one whose values are anything but scalars of each sort field's type (a ``{"$ne": null}`` would otherwise
+reach the query as an operator) is refused before any query runs. The hash needs no secret: it binds a cursor to
+its query, and the type check keeps anything but plain values out of the filter.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
+import types
+import typing
 from collections.abc import Mapping, Sequence
-from typing import Any
+from datetime import datetime
+from functools import lru_cache
+from typing import Annotated, Any, Literal
 
 from bson import json_util
+from pydantic import BaseModel
 
 from mcp_storyboard.errors import ValidationError
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
 SortSpec = Sequence[tuple[str, int]]
+ScalarTypes = tuple[type, ...]
+"""The Python types a sort value may have (``None`` is always allowed: a document may lack the field)."""
+
+ANY_SCALAR: ScalarTypes = (str, int, float, datetime)
+"""The sort-value types of a field whose model type is unknown; booleans are not among them."""
+_NUMBER: ScalarTypes = (int, float)
+_HINT = "omit it to start from the first page"
 
 
 def clamp_limit(limit: int | None) -> int:
@@ -28,25 +45,78 @@ def clamp_limit(limit: int | None) -> int:
     return max(1, min(int(limit), MAX_PAGE_SIZE))
 
 
-def encode_cursor(values: Sequence[Any]) -> str:
-    raw = json_util.dumps(list(values), json_options=json_util.CANONICAL_JSON_OPTIONS)
+def cursor_key(collection: str, query: Mapping[str, Any], sort: SortSpec) -> str:
+    """A short hash of the list a cursor belongs to: the collection, the filter and the sort."""
+    canonical = json_util.dumps(
+        [collection, dict(query), [[field, direction] for field, direction in sort]],
+        json_options=json_util.CANONICAL_JSON_OPTIONS,
+        sort_keys=True,
+    )
+    return hashlib.blake2b(canonical.encode(), digest_size=12).hexdigest()
+
+
+def encode_cursor(values: Sequence[Any], *, key: str) -> str:
+    """The cursor continuing after an item whose sort values are ``values``, in the list ``key`` names."""
+    raw = json_util.dumps({"k": key, "v": list(values)}, json_options=json_util.CANONICAL_JSON_OPTIONS)
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, arity: int) -> list[Any]:
-    """The sort values inside ``cursor``.
+def decode_cursor(cursor: str, *, key: str, value_types: Sequence[ScalarTypes]) -> list[Any]:
+    """The sort values inside ``cursor``, one per entry of ``value_types``.
 
     Raises:
-        ValidationError: the cursor was not produced by this list.
+        ValidationError: the cursor is malformed, was made by another list or query, or holds a value that is not
+            a scalar of its sort field's type.
     """
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        values = json_util.loads(base64.urlsafe_b64decode(padded.encode()).decode())
-    except (binascii.Error, ValueError, UnicodeDecodeError, json.JSONDecodeError):
-        values = None
-    if not isinstance(values, list) or len(values) != arity:
-        raise ValidationError("cursor", "is not a cursor returned by this list", hint="omit it to start from the first page")
+        payload = json_util.loads(base64.urlsafe_b64decode(padded.encode()).decode())
+    except (binascii.Error, ValueError, UnicodeDecodeError, json.JSONDecodeError, TypeError):
+        payload = None
+    if not isinstance(payload, dict) or not isinstance(payload.get("v"), list) or set(payload) != {"k", "v"}:
+        raise ValidationError("cursor", "is not a cursor returned by a list", hint=_HINT)
+    if payload["k"] != key:
+        raise ValidationError("cursor", "was returned by another list or query (another tool, project or filter)",
+                              hint=_HINT)
+    values: list[Any] = payload["v"]
+    if len(values) != len(value_types) or not all(_fits(v, t) for v, t in zip(values, value_types, strict=True)):
+        raise ValidationError("cursor", "is not a cursor returned by this list", hint=_HINT)
     return values
+
+
+def _fits(value: Any, allowed: ScalarTypes) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, bool):  # a bool is an int to isinstance; only a boolean field takes one
+        return bool in allowed
+    return isinstance(value, allowed)
+
+
+@lru_cache(maxsize=256)
+def sort_value_types(model: type[BaseModel], sort: tuple[tuple[str, int], ...]) -> tuple[ScalarTypes, ...]:
+    """The types each sort field of ``model`` may hold in a cursor (``ANY_SCALAR`` for a field it does not
+    declare)."""
+    return tuple(_scalar_types(model.model_fields[f].annotation) if f in model.model_fields else ANY_SCALAR
+                 for f, _ in sort)
+
+
+def _scalar_types(annotation: Any) -> ScalarTypes:
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        return _scalar_types(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return tuple(dict.fromkeys(t for arg in typing.get_args(annotation) for t in _scalar_types(arg)))
+    if origin is Literal:
+        return tuple(dict.fromkeys(t for v in typing.get_args(annotation) for t in _scalar_types(type(v))))
+    if annotation is type(None):
+        return ()
+    if annotation is bool:
+        return (bool,)
+    if annotation in _NUMBER:  # a float field may hold an int (and an int field a float) written by other apps
+        return _NUMBER
+    if isinstance(annotation, type) and issubclass(annotation, str | datetime):
+        return (str,) if issubclass(annotation, str) else (datetime,)
+    return ANY_SCALAR
 
 
 def keyset_filter(sort: SortSpec, after: Sequence[Any]) -> dict[str, Any]:
@@ -75,19 +145,25 @@ async def fetch_page(
     limit: int | None,
     cursor: str | None,
     projection: Mapping[str, Any] | None = None,
+    value_types: Sequence[ScalarTypes] | None = None,
     session: Any = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """One page of raw documents and the cursor of the next page (None on the last page).
 
-    ``sort`` must end with a unique field (``id``) so that the order is total.
+    ``sort`` must end with a unique field (``id``) so that the order is total. ``value_types`` are the types of
+    the sort fields (see :func:`sort_value_types`); without them any non-boolean scalar is accepted.
+
+    Raises:
+        ValidationError: ``cursor`` was not returned by this list (checked before any query runs).
     """
     size = clamp_limit(limit)
+    key = cursor_key(str(getattr(collection, "name", "")), query, sort)
     full_query: dict[str, Any] = dict(query)
     if cursor:
-        after = decode_cursor(cursor, len(sort))
+        after = decode_cursor(cursor, key=key, value_types=value_types or [ANY_SCALAR] * len(sort))
         full_query = {"$and": [dict(query), keyset_filter(sort, after)]} if query else keyset_filter(sort, after)
     kwargs: dict[str, Any] = {"session": session} if session is not None else {}
     find = collection.find(full_query, {"_id": 0} if projection is None else projection, **kwargs).sort(list(sort)).limit(size + 1)
     docs = list(await find.to_list(None))
-    next_cursor = encode_cursor(sort_values(docs[size - 1], sort)) if len(docs) > size else None
+    next_cursor = encode_cursor(sort_values(docs[size - 1], sort), key=key) if len(docs) > size else None
     return docs[:size], next_cursor

@@ -9,14 +9,18 @@ from __future__ import annotations
 import re
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import AfterValidator, AliasChoices, Field, JsonValue
+from pydantic import AfterValidator, AliasChoices, Field
 
 from mcp_storyboard.models.common import StoryboardModel, keep
 from mcp_storyboard.models.values import (
     CollectionPatch,
     Fraction,
+    Integer,
+    JsonObject,
     ModelId,
     Name,
+    PositiveInt,
+    Real,
     Tags,
     Timestamped,
 )
@@ -99,7 +103,7 @@ class DatabaseModel(Timestamped):
     """Whether the model is flagged NSFW."""
     tags: Tags = Field(default_factory=list)
     """Searchable tags (at most 100, each 1–100 characters)."""
-    civitai_id: int | None = Field(default=None, ge=1)
+    civitai_id: PositiveInt | None = None
     """The matching CivitAI model id."""
 
 
@@ -124,16 +128,16 @@ class DatabaseModelPatch(CollectionPatch):
     """New NSFW flag."""
     tags: Tags = keep()
     """New tags (replace the list)."""
-    civitai_id: int | None = Field(default=None, ge=1)
+    civitai_id: PositiveInt | None = None
     """New CivitAI id; null unlinks."""
 
 
 class InferenceParameters(StoryboardModel):
     """Sampling parameters of an inference configuration (ComfyUI KSampler names)."""
 
-    steps: int = Field(ge=1, le=200)
+    steps: Integer = Field(ge=1, le=200)
     """Sampling steps, 1–200."""
-    cfg_scale: float = Field(gt=0.0, le=30.0, allow_inf_nan=False)
+    cfg_scale: Real = Field(gt=0.0, le=30.0)
     """Classifier-free guidance scale, more than 0 and at most 30."""
     sampler_name: str = Field(min_length=1, max_length=100)
     """ComfyUI sampler name, e.g. "euler", "dpmpp_2m"."""
@@ -189,7 +193,7 @@ class CivitAIModel(Timestamped):
 
     collection: ClassVar[str] = "civitai_models"
 
-    id: int = Field(ge=1)
+    id: PositiveInt
     """CivitAI model id."""
     name: str = Field(min_length=1, max_length=500)
     """Model name."""
@@ -201,13 +205,13 @@ class CivitAIModel(Timestamped):
     """Model tags."""
     nsfw: bool = False
     """CivitAI's NSFW flag."""
-    stats: dict[str, JsonValue] = Field(default_factory=dict)
+    stats: JsonObject = Field(default_factory=dict)
     """Download and rating counters as CivitAI reports them."""
-    model_versions: list[dict[str, JsonValue]] = Field(
+    model_versions: list[JsonObject] = Field(
         default_factory=list, validation_alias=AliasChoices("model_versions", "modelVersions")
     )
     """Published versions (id, name, baseModel, trainedWords, files, images, …) as CivitAI reports them."""
-    creator: dict[str, JsonValue] = Field(default_factory=dict)
+    creator: JsonObject = Field(default_factory=dict)
     """Creator (username, image)."""
 
 
@@ -224,9 +228,9 @@ class CivitAIModelPatch(CollectionPatch):
     """New tags."""
     nsfw: bool = keep()
     """New NSFW flag."""
-    stats: dict[str, JsonValue] = keep()
+    stats: JsonObject = keep()
     """New stats."""
-    model_versions: list[dict[str, JsonValue]] = keep()
+    model_versions: list[JsonObject] = keep()
     """New versions."""
-    creator: dict[str, JsonValue] = keep()
+    creator: JsonObject = keep()
     """New creator."""

@@ -17,11 +17,15 @@ from mcp_storyboard.models.common import (
     utc_now,
 )
 from mcp_storyboard.models.values import (
+    NOT_BOOL,
     CollectionPatch,
-    JsonScalar,
+    DisplayOrder,
     Lyrics,
     MediaUrl,
+    PositiveInt,
     Prompt,
+    ScalarMap,
+    is_safe_key,
 )
 
 ClipType = Literal["image", "video", "text"]
@@ -39,11 +43,12 @@ def _round_centiseconds(value: float) -> float:
 TimelinePosition = Annotated[
     float,
     Field(ge=0.0, le=TIMELINE_MAX_SECONDS, allow_inf_nan=False),
+    NOT_BOOL,
     AfterValidator(_round_centiseconds),
 ]
 """Seconds from the start of the scene, 0–10,000, rounded to 2 decimals after the range check."""
 
-ClipDuration = Annotated[float, Field(gt=0.0, le=TIMELINE_MAX_SECONDS, allow_inf_nan=False)]
+ClipDuration = Annotated[float, Field(gt=0.0, le=TIMELINE_MAX_SECONDS, allow_inf_nan=False), NOT_BOOL]
 """Seconds, more than 0 and at most 10,000."""
 
 InferenceConfigKey = Annotated[str, Field(min_length=1, max_length=600)]
@@ -76,7 +81,7 @@ class GeneratedMedia(StoryboardModel):
     """The prompt it was generated from."""
     negative_prompt: Prompt = ""
     """The negative prompt it was generated with."""
-    params: dict[str, JsonScalar] = Field(default_factory=dict)
+    params: ScalarMap = Field(default_factory=dict)
     """Generation parameters (seed, steps, cfg, sampler, size…), JSON scalars only."""
     server_id: Uuid | None = None
     """The ComfyUI server (or provider) that generated it."""
@@ -95,7 +100,9 @@ class GeneratedMedia(StoryboardModel):
                 data = {**data, "model": data["model_name"]}
             legacy_params = data.get("generation_params")
             if "params" not in data and isinstance(legacy_params, dict):
-                scalars = {k: v for k, v in legacy_params.items() if v is None or isinstance(v, str | int | float)}
+                # Only what the current shape can hold: scalar values under keys a document may carry.
+                scalars = {k: v for k, v in legacy_params.items()
+                           if (v is None or isinstance(v, str | int | float)) and is_safe_key(str(k))}
                 data = {**data, "params": scalars}
         return data
 
@@ -118,7 +125,7 @@ class Clip(Document):
     """What the clip shows: image, video or text."""
     name: str = Field(default="", max_length=200)
     """Addition: clip name, at most 200 characters."""
-    order: int = Field(default=0, ge=0)
+    order: DisplayOrder = 0
     """Display order within the scene (≥0)."""
     timeline_position: TimelinePosition = 0.0
     """Start on the scene's timeline in seconds, 0–10,000, rounded to 2 decimals."""
@@ -154,7 +161,7 @@ class Clip(Document):
     """Inference configuration used, as ``<model_id>:<preset_type>``."""
     alternate_of: Uuid | None = None
     """Addition: the original clip this one is an alternate of (alternates are one level deep)."""
-    alternate_number: int | None = Field(default=None, ge=1)
+    alternate_number: PositiveInt | None = None
     """Addition: n in "<name> A<n>" for an alternate (≥1); null for an original."""
 
 
@@ -169,7 +176,7 @@ class ClipPatch(CollectionPatch):
     """New clip type: image, video or text."""
     name: str = keep(max_length=200)
     """New name, at most 200 characters."""
-    order: int = keep(ge=0)
+    order: DisplayOrder = keep()
     """New display order (≥0)."""
     timeline_position: TimelinePosition = keep()
     """New start in seconds, 0–10,000, rounded to 2 decimals."""

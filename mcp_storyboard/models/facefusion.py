@@ -53,12 +53,16 @@ from mcp_storyboard.models.facefusion_params import (
     validate_parameters,
 )
 from mcp_storyboard.models.values import (
+    NOT_BOOL,
     CollectionPatch,
     Description,
+    Integer,
+    JsonObject,
     Leased,
     MediaUrl,
     Message,
     Name,
+    Real,
 )
 
 __all__ = [
@@ -75,7 +79,7 @@ JobType = Literal["enhance", "age_adjust", "swap", "edit", "batch"]
 JobStatus = Literal["queued", "processing", "completed", "failed", "cancelled"]
 """Life cycle of a queued job."""
 
-Age = Annotated[int, Field(ge=0, le=100)]
+Age = Annotated[int, Field(ge=0, le=100), NOT_BOOL]
 """An age, 0–100."""
 
 
@@ -101,13 +105,13 @@ class FaceFusionHistoryEntry(StoryboardModel):
     """The image (or video) processed."""
     output_image_url: Annotated[MediaUrl | None, BeforeValidator(_empty_as_none)] = None
     """The result; null when the operation failed."""
-    parameters: dict[str, JsonValue] = Field(default_factory=dict)
+    parameters: JsonObject = Field(default_factory=dict)
     """Operation-specific parameters as sent."""
     success: bool
     """Whether the operation succeeded."""
     error_message: Message | None = None
     """Why it failed."""
-    processing_time_seconds: float = Field(default=0.0, ge=0.0, allow_inf_nan=False)
+    processing_time_seconds: Real = Field(default=0.0, ge=0.0)
     """How long it took, in seconds (≥0)."""
     created_at: UtcDatetime = Field(default_factory=utc_now)
     """When it ran (UTC)."""
@@ -165,15 +169,15 @@ class FaceFusionJob(Document, Leased):
     """enhance, age_adjust, swap, edit or batch."""
     status: JobStatus = "queued"
     """queued → processing → completed | failed; queued or processing → cancelled."""
-    priority: int = Field(default=0, ge=-100, le=100)
+    priority: Integer = Field(default=0, ge=-100, le=100)
     """Higher runs first, −100…100; ties run oldest first."""
-    input_data: dict[str, JsonValue] = Field(default_factory=dict)
+    input_data: JsonObject = Field(default_factory=dict)
     """Job-specific input (images, operations, parameters)."""
-    output_data: dict[str, JsonValue] | None = None
+    output_data: JsonObject | None = None
     """Results, once finished."""
     error_message: Message | None = None
     """Why the job failed."""
-    progress: float = Field(default=0.0, ge=0.0, le=100.0, allow_inf_nan=False)
+    progress: Real = Field(default=0.0, ge=0.0, le=100.0)
     """Progress in percent, 0.0–100.0."""
     started_at: UtcDatetime | None = None
     """When processing (last) started."""
@@ -184,9 +188,9 @@ class FaceFusionJob(Document, Leased):
 class FaceFusionJobPatch(CollectionPatch):
     """Fields of a job a caller may change; status, progress and leases move only through queue operations."""
 
-    priority: int = keep(ge=-100, le=100)
+    priority: Integer = keep(ge=-100, le=100)
     """New priority, −100…100."""
-    max_attempts: int = keep(ge=1, le=10)
+    max_attempts: Integer = keep(ge=1, le=10)
     """New attempt limit, 1–10."""
 
 
@@ -219,14 +223,14 @@ class FaceFusionPreset(Document):
     """What the preset is for, at most 2000 characters."""
     operation_type: PresetOperationType
     """enhance, age_adjust, swap or edit."""
-    parameters: dict[str, JsonValue] = Field(default_factory=dict, validate_default=True)
+    parameters: JsonObject = Field(default_factory=dict, validate_default=True)
     """The operation's parameters (see ``EnhanceParameters``, ``AgeAdjustParameters``, ``SwapParameters``,
     ``EditParameters``)."""
     user_id: Uuid | None = None
     """The user who created it; null for the local user."""
     is_public: bool = False
     """Whether other users see it."""
-    use_count: int = Field(default=0, ge=0)
+    use_count: Integer = Field(default=0, ge=0)
     """Times it has been applied (≥0)."""
 
     @field_validator("parameters")
@@ -248,7 +252,7 @@ class FaceFusionPresetPatch(CollectionPatch):
     """New description; null clears it."""
     operation_type: PresetOperationType = keep()
     """New operation type (send the matching ``parameters`` with it)."""
-    parameters: dict[str, JsonValue] = keep()
+    parameters: JsonObject = keep()
     """New parameters (replace the stored ones)."""
     is_public: bool = keep()
     """New visibility."""

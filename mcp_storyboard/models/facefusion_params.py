@@ -22,7 +22,7 @@ from pydantic import (
 )
 
 from mcp_storyboard.models.common import StoryboardModel
-from mcp_storyboard.models.values import Fraction, MediaUrl
+from mcp_storyboard.models.values import NOT_BOOL, Fraction, Integer, MediaUrl
 
 OperationType = Literal["enhance", "age_adjust", "swap", "edit", "mask", "detect"]
 """A FaceFusion operation recorded in a character's history."""
@@ -71,7 +71,7 @@ def _unique(values: list[_T]) -> list[_T]:
 
 MaskTypes = Annotated[list[FaceMaskType], Field(min_length=1), AfterValidator(_unique)]
 """One or more mask types, duplicates removed."""
-EditorValue = Annotated[int, Field(ge=-100, le=100)]
+EditorValue = Annotated[int, Field(ge=-100, le=100), NOT_BOOL]
 """A face editor value, −100…100 (FaceFusion: the value / 100)."""
 
 
@@ -133,7 +133,7 @@ class EnhanceParameters(_Parameters):
 class AgeAdjustParameters(_Parameters):
     """Parameters of an ``age_adjust`` operation (FaceFusion ``age_modifier``)."""
 
-    target_age: int = Field(ge=0, le=100)
+    target_age: Integer = Field(ge=0, le=100)
     """The age to show, 0–100."""
     age_adjustment_blend: Fraction = 1.0
     """How much of the adjusted face is blended in, 0.0–1.0."""

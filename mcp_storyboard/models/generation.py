@@ -8,7 +8,6 @@ from urllib.parse import urlsplit
 from pydantic import (
     AfterValidator,
     Field,
-    JsonValue,
     StringConstraints,
     model_validator,
 )
@@ -23,6 +22,8 @@ from mcp_storyboard.models.common import (
 )
 from mcp_storyboard.models.values import (
     CollectionPatch,
+    Integer,
+    JsonObject,
     Leased,
     MediaUrl,
     Message,
@@ -115,15 +116,15 @@ class GenerationBatch(Document, Leased):
     """The clip, for a single-clip batch."""
     status: BatchStatus = "queued"
     """queued, processing, completed, failed, cancelled or partial."""
-    total_jobs: int = Field(default=0, ge=0)
+    total_jobs: Integer = Field(default=0, ge=0)
     """Items in the batch (≥0)."""
-    completed_jobs: int = Field(default=0, ge=0)
+    completed_jobs: Integer = Field(default=0, ge=0)
     """Items that succeeded (≥0)."""
-    failed_jobs: int = Field(default=0, ge=0)
+    failed_jobs: Integer = Field(default=0, ge=0)
     """Items that failed (≥0)."""
     comfyui_server_id: Uuid | None = None
     """The server processing (or pinned to process) the batch."""
-    prompt_data: dict[str, JsonValue] = Field(default_factory=dict)
+    prompt_data: JsonObject = Field(default_factory=dict)
     """Generation parameters."""
     results: list[BatchResult] = Field(default_factory=list)
     """Per-item outcomes."""
@@ -136,7 +137,7 @@ class GenerationBatchPatch(CollectionPatch):
 
     comfyui_server_id: Uuid | None = None
     """Pin the batch to a server; null lets any server take it."""
-    max_attempts: int = keep(ge=1, le=10)
+    max_attempts: Integer = keep(ge=1, le=10)
     """New attempt limit, 1–10."""
 
 
@@ -155,7 +156,7 @@ class ComfyUIServer(Document):
     """online, offline or error, as of ``last_check``."""
     last_check: UtcDatetime | None = None
     """When health was last checked; null before the first check."""
-    capabilities: dict[str, JsonValue] = Field(default_factory=dict)
+    capabilities: JsonObject = Field(default_factory=dict)
     """What the server offers (models, nodes, devices), as discovered."""
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
 from pydantic import Field
 
 from mcp_storyboard.models.common import Document, Uuid, keep
-from mcp_storyboard.models.values import CollectionPatch, Description, MediaUrl, Name
+from mcp_storyboard.models.values import NOT_BOOL, CollectionPatch, Description, MediaUrl, Name
+
+MusicDuration = Annotated[float, Field(ge=0.0, le=100_000.0, allow_inf_nan=False), NOT_BOOL]
+"""Length of a project's soundtrack in seconds, 0–100,000 (create and update alike)."""
 
 
 class Project(Document):
@@ -28,8 +31,8 @@ class Project(Document):
     """Addition: the owning user's id; null for the local (stdio) user."""
     music_media_id: Uuid | None = None
     """Addition: the soundtrack, an id in the ``media`` store (``storyboard://media/{id}``)."""
-    music_duration: float | None = Field(default=None, ge=0.0, allow_inf_nan=False)
-    """Addition: length of the soundtrack in seconds (≥0); null when there is none or it is unknown."""
+    music_duration: MusicDuration | None = None
+    """Addition: length of the soundtrack in seconds, 0–100,000; null when there is none or it is unknown."""
 
 
 class ProjectPatch(CollectionPatch):
@@ -43,5 +46,5 @@ class ProjectPatch(CollectionPatch):
     """New thumbnail; null removes it."""
     music_media_id: Uuid | None = None
     """New soundtrack media id; null removes the soundtrack."""
-    music_duration: float | None = Field(default=None, ge=0.0, allow_inf_nan=False)
-    """Soundtrack length in seconds (≥0); null clears it."""
+    music_duration: MusicDuration | None = None
+    """Soundtrack length in seconds, 0–100,000; null clears it."""

@@ -11,7 +11,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from mcp_storyboard.models.common import Document, Uuid, keep
-from mcp_storyboard.models.values import CollectionPatch, Description, Lyrics, Name
+from mcp_storyboard.models.values import CollectionPatch, Description, DisplayOrder, Lyrics, Name, PositiveInt
 
 
 class Scene(Document):
@@ -30,13 +30,13 @@ class Scene(Document):
     """Scene name, 1–200 characters."""
     description: Description = ""
     """Scene description, at most 2000 characters."""
-    order: int = Field(default=0, ge=0)
+    order: DisplayOrder = 0
     """Display order among the scenes with the same project and parent (≥0, dense 0..n-1 among main scenes)."""
     parent_scene_id: Uuid | None = None
     """The parent scene: the containing scene of a sub-scene, or the original of an alternate."""
     is_alternate: bool = False
     """True when this scene is an alternate timeline of ``parent_scene_id``."""
-    alternate_number: int | None = Field(default=None, ge=1)
+    alternate_number: PositiveInt | None = None
     """Addition: n in "<name> A<n>" for an alternate (≥1); null for a main scene."""
     lyrics: Lyrics = ""
     """Addition: the scene's lyrics, at most 5000 characters."""
@@ -53,7 +53,7 @@ class ScenePatch(CollectionPatch):
     """New scene name, 1–200 characters."""
     description: Description = keep()
     """New description, at most 2000 characters."""
-    order: int = keep(ge=0)
+    order: DisplayOrder = keep()
     """New display order (≥0)."""
     lyrics: Lyrics = keep()
     """New lyrics, at most 5000 characters."""

@@ -7,9 +7,10 @@ from typing import Annotated, ClassVar
 from pydantic import Field
 
 from mcp_storyboard.models.common import Document, Uuid, keep
-from mcp_storyboard.models.values import CollectionPatch, Description, Name
+from mcp_storyboard.models.values import NOT_BOOL, CollectionPatch, Description, Integer, Name
 
-StyleStrength = Annotated[float, Field(ge=0.0, le=1.0)]
+StyleStrength = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False), NOT_BOOL]
+"""How strongly a style applies, 0.0–1.0 (create and update alike)."""
 
 
 class StyleTemplate(Document):
@@ -30,7 +31,7 @@ class StyleTemplate(Document):
     """Text added to a clip's negative prompt."""
     style_strength: StyleStrength = 1.0
     """How strongly the style applies (0.0-1.0); below 1.0 the additions are weighted in the composed prompt."""
-    use_count: int = Field(default=0, ge=0)
+    use_count: Integer = Field(default=0, ge=0)
     """Times the template was applied to a clip (lists sort by it, most used first)."""
 
 

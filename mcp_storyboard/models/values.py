@@ -9,9 +9,37 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, JsonValue, StringConstraints
+from pydantic_core import PydanticCustomError
 
 from mcp_storyboard.models.common import Patch, StoryboardModel, UtcDatetime, utc_now
+
+
+def _refuse_bool(value: Any) -> Any:
+    # JSON true is a Python bool, and a bool is an int: without this, {"duration": true} made a 1-second clip.
+    if isinstance(value, bool):
+        raise PydanticCustomError("number_not_bool", "Input should be a number, not true or false")
+    return value
+
+
+NOT_BOOL = BeforeValidator(_refuse_bool)
+"""Refuses a boolean where a number is expected (numeric strings such as ``"5"`` stay accepted, as everywhere)."""
+
+Integer = Annotated[int, NOT_BOOL]
+"""An int; ``true``/``false`` are refused. Give constraints inside a new ``Annotated`` type, not on a union of
+it (``Integer | None = Field(ge=1)`` validates but publishes ``ge`` instead of ``minimum``)."""
+
+Real = Annotated[float, Field(allow_inf_nan=False), NOT_BOOL]
+"""A finite float; ``true``/``false`` are refused."""
+
+PositiveInt = Annotated[int, Field(ge=1), NOT_BOOL]
+"""An int of at least 1; ``true``/``false`` are refused."""
+
+PageSize = Annotated[int, Field(ge=1, le=100), NOT_BOOL]
+"""Items per page of a list, 1–100."""
+
+DisplayOrder = Annotated[int, Field(ge=0, le=100_000), NOT_BOOL]
+"""A 0-based place in a display order (scenes among their siblings, clips in their scene), 0–100,000."""
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 """A display name: surrounding whitespace removed, 1–200 characters."""
@@ -39,11 +67,60 @@ ModelId = Annotated[
 ]
 """A catalog model id: not a UUID but usually the model's file name (it may hold ``/`` for sub-folders)."""
 
-Fraction = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+Fraction = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False), NOT_BOOL]
 """A float in 0.0–1.0."""
 
 JsonScalar = str | int | float | bool | None
 """A JSON scalar (no arrays or objects)."""
+
+
+def _key_problem(key: str) -> str | None:
+    if "\x00" in key:
+        return "contains a NUL character"
+    if key.startswith("$"):
+        return "starts with '$'"
+    if "." in key:
+        return "contains '.'"
+    return None
+
+
+def is_safe_key(key: str) -> bool:
+    """True when ``key`` may be a key of a stored mapping (no NUL, no leading ``$``, no ``.``)."""
+    return _key_problem(key) is None
+
+
+def check_keys(value: Any, path: str = "") -> Any:
+    """``value`` unchanged when no key of any mapping in it (nested ones too) could break a stored document:
+    BSON refuses NUL in a key, and ``$``-prefixed or dotted keys read as operators and paths.
+
+    Raises:
+        PydanticCustomError: a key breaks the rule (the message names the key by its path).
+    """
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            problem = _key_problem(str(key))
+            if problem is not None:
+                raise PydanticCustomError(
+                    "mapping_key",
+                    "key {key} {problem}; keys may not start with '$' or contain '.' or NUL characters",
+                    {"key": repr(where), "problem": problem},
+                )
+            check_keys(inner, where)
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            check_keys(inner, f"{path}[{index}]")
+    return value
+
+
+SAFE_KEYS = AfterValidator(check_keys)
+"""Validates the keys of a free-form mapping (see :func:`check_keys`)."""
+
+ScalarMap = Annotated[dict[str, JsonScalar], SAFE_KEYS]
+"""A free-form mapping of JSON scalars with safe keys (generation parameters)."""
+
+JsonObject = Annotated[dict[str, JsonValue], SAFE_KEYS]
+"""A free-form JSON object whose keys, nested ones too, are safe to store."""
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 MEDIA_URL_SCHEMES = frozenset({"http", "https", "storyboard"})
@@ -103,9 +180,9 @@ class CollectionPatch(Patch):
 class Leased(StoryboardModel):
     """Queue bookkeeping shared by FaceFusion jobs and generation batches (additions to the schema)."""
 
-    attempts: int = Field(default=0, ge=0)
+    attempts: Integer = Field(default=0, ge=0)
     """Addition: how many times a worker has claimed it."""
-    max_attempts: int = Field(default=3, ge=1, le=10)
+    max_attempts: Integer = Field(default=3, ge=1, le=10)
     """Addition: claims allowed before it fails for good, 1–10."""
     lease_owner: str | None = Field(default=None, max_length=200)
     """Addition: the worker holding it while it is processing."""

@@ -17,7 +17,7 @@ from pymongo.errors import DuplicateKeyError
 from typing_extensions import TypeVar
 
 from mcp_storyboard.db.connection import Database
-from mcp_storyboard.db.pagination import SortSpec, fetch_page
+from mcp_storyboard.db.pagination import SortSpec, fetch_page, sort_value_types
 from mcp_storyboard.errors import ConflictError, DuplicateKeyConflict, NotFoundError
 from mcp_storyboard.models.common import Page, Patch, utc_now
 
@@ -110,7 +110,10 @@ class Repository(Generic[D, K]):
     async def _page(
         self, query: Mapping[str, Any], sort: SortSpec, *, limit: int | None, cursor: str | None, session: Session = None
     ) -> Page[D]:
-        docs, next_cursor = await fetch_page(self.collection, query, sort, limit=limit, cursor=cursor, session=session)
+        docs, next_cursor = await fetch_page(
+            self.collection, query, sort, limit=limit, cursor=cursor, session=session,
+            value_types=sort_value_types(self.document, tuple(sort)),
+        )  # fmt: skip
         return Page[self.document](items=[self.from_document(d) for d in docs], next_cursor=next_cursor)  # type: ignore[name-defined,return-value]
 
     async def count(self, query: Mapping[str, Any] | None = None, *, session: Session = None) -> int:

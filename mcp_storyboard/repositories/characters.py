@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from mcp_storyboard.db.pagination import fetch_page
+from mcp_storyboard.db.pagination import fetch_page, sort_value_types
 from mcp_storyboard.models.characters import Character
 from mcp_storyboard.models.common import Page, utc_now
 from mcp_storyboard.repositories.base import NO_ID, Repository, Session, _s
@@ -52,7 +52,8 @@ class CharacterRepository(Repository[Character]):
         if name_contains:
             query["name"] = {"$regex": re.escape(name_contains), "$options": "i"}
         docs, next_cursor = await fetch_page(
-            self.collection, query, BY_NAME, limit=limit, cursor=cursor, projection=SUMMARY_PROJECTION
+            self.collection, query, BY_NAME, limit=limit, cursor=cursor, projection=SUMMARY_PROJECTION,
+            value_types=sort_value_types(Character, BY_NAME),
         )
         return Page[Character](items=[self.from_document(d) for d in docs], next_cursor=next_cursor)
 

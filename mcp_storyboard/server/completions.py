@@ -39,6 +39,9 @@ logger = logging.getLogger(__name__)
 
 MAX_COMPLETIONS = 100
 """The protocol's cap on values in one completion result."""
+MAX_TYPED_LENGTH = 200
+"""The longest typed value completed. No id or name is longer, and completers match it as a regex prefix, which
+the embedded database refuses past 1,000 characters: a longer value answers no values, never an error."""
 ANY = "*"
 
 RefKind = Literal["prompt", "resource"]
@@ -98,6 +101,7 @@ def install_completions(server: MCPServer[Any], specs: Sequence[CompleterSpec]) 
 
     An unknown prompt or resource template answers invalid-params (-32602); an argument without a completer
     answers no values. A completer's domain error is logged and answers no values: completion is a convenience.
+    A typed value over :data:`MAX_TYPED_LENGTH` characters answers no values without reaching a completer.
     """
     table: dict[tuple[RefKind, str, str], Completer] = {}
     for spec in specs:
@@ -122,7 +126,7 @@ def install_completions(server: MCPServer[Any], specs: Sequence[CompleterSpec]) 
         if name not in known:
             raise MCPError(code=INVALID_PARAMS, message=f"unknown {kind} {name!r}", data={"ref": name})
         fn = table.get((kind, name, argument.name)) or table.get((kind, ANY, argument.name))
-        if fn is None:
+        if fn is None or len(argument.value) > MAX_TYPED_LENGTH:
             return Completion(values=[], total=0, has_more=False)
         resolved = dict(context.arguments or {}) if context is not None else {}
         try:

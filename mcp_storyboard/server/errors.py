@@ -5,7 +5,7 @@ Every tool handler is wrapped by :func:`guard` at registration, so no tool body 
 
 - ``StoryboardError``            → ``[code] message. hint``
 - pydantic ``ValidationError``   → ``[invalid-argument] field: msg; field: msg`` (raised below the tool layer)
-- a result over 256 KB           → ``[too-large] ... narrow it with limit/filters``
+- a result over 256 KB           → ``[too-large] ...`` and how to ask that tool for less (:func:`narrowing`)
 - anything else                  → ``[internal] ...`` with a request id; the traceback goes to the stderr log
 - ``MCPError``                   → untouched: it is a protocol error on purpose
 """
@@ -13,6 +13,7 @@ Every tool handler is wrapped by :func:`guard` at registration, so no tool body 
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -66,12 +67,20 @@ def result_size(result: object) -> int:
     return len(pydantic_core.to_json(result, fallback=str))
 
 
-def too_large(tool: str, size: int) -> str:
+def too_large(tool: str, size: int, narrow: str) -> str:
     """The refusal for an oversized result: how big, the limit, and how to narrow the call."""
-    return (
-        f"[too-large] the result of {tool} is {size // 1024} KB, over the {RESULT_LIMIT_BYTES // 1024} KB limit. "
-        "narrow it with limit/filters: a smaller limit, the next cursor page, or a narrower id or filter"
-    )
+    limit = RESULT_LIMIT_BYTES // 1024
+    return f"[too-large] the result of {tool} is {size // 1024} KB, over the {limit} KB limit. {narrow}"
+
+
+def narrowing(spec: ToolSpec) -> str:
+    """How to ask ``spec``'s tool for less; it names only arguments the tool has (or another tool to use)."""
+    parameters = inspect.signature(spec.handler).parameters
+    if "limit" in parameters and "cursor" in parameters:
+        return "Ask for fewer items with limit and pass each next_cursor back as cursor"
+    if spec.narrow_hint:
+        return spec.narrow_hint[:1].upper() + spec.narrow_hint[1:]
+    return "Ask for less: one item, or a narrower filter"
 
 
 def _request_id(ctx: object) -> str:
@@ -113,7 +122,7 @@ def guard(spec: ToolSpec) -> Callable[..., Awaitable[Any]]:
         size = result_size(result)
         if size > RESULT_LIMIT_BYTES:
             logger.info("tool %s result refused: %d bytes", spec.name, size)
-            return error_result(too_large(spec.name, size))
+            return error_result(too_large(spec.name, size, narrowing(spec)))
         return result
 
     return guarded

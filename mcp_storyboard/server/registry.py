@@ -64,6 +64,8 @@ class ToolSpec:
     """The handler's ``Context`` parameter; the SDK fills it and leaves it out of the input schema."""
     idempotent: bool | None = None
     destructive: bool | None = None
+    narrow_hint: str | None = None
+    """How to ask for less when a result is over the size limit, for a tool without ``limit``/``cursor``."""
 
     @property
     def annotations(self) -> ToolAnnotations:
@@ -94,6 +96,7 @@ class ToolRegistry:
         description: str | None = None,
         idempotent: bool | None = None,
         destructive: bool | None = None,
+        narrow_hint: str | None = None,
     ) -> Callable[[H], H]:
         """Declare the decorated ``async def`` as a tool; its docstring is the description unless one is given.
 
@@ -112,6 +115,7 @@ class ToolRegistry:
                 description=description,
                 idempotent=idempotent,
                 destructive=destructive,
+                narrow_hint=narrow_hint,
             )
             if spec.name in self._specs:
                 raise ValueError(f"tool {spec.name!r} is declared twice in toolset {self.toolset!r}")
@@ -139,6 +143,7 @@ def _make_spec(
     description: str | None,
     idempotent: bool | None,
     destructive: bool | None,
+    narrow_hint: str | None = None,
 ) -> ToolSpec:
     tool_name = name or handler.__name__
     where = f"tool {tool_name!r} ({handler.__module__})"
@@ -174,6 +179,7 @@ def _make_spec(
         context_param=context_param,
         idempotent=idempotent,
         destructive=destructive,
+        narrow_hint=narrow_hint,
     )
 
 

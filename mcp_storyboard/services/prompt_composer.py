@@ -46,8 +46,17 @@ from mcp_storyboard.services.prompt_models import (
 )
 
 _SENTENCE_END = ".!?"
-_LEADING_GLUE = re.compile(r"^[\s,]+")
-_GLUE = re.compile(r"^[\s,]+|[\s,]+$")
+# Whitespace (what str.isspace and the regex class \s both mean) and commas. Trimmed with str.strip, which is
+# linear: the regex `[\s,]+$` retried every run of glue inside a text up to its end, so a 10,000-character prompt
+# with long runs of spaces and commas took seconds and blocked the event loop.
+WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680"
+    + "".join(map(chr, range(0x2000, 0x200B)))
+    + "\u2028\u2029\u202f\u205f\u3000"
+)
+"""Every character ``str.isspace`` (and so the regex class ``\\s``) accepts."""
+_GLUE = WHITESPACE + ","
+_GLUE_SET = frozenset(_GLUE)
 _LORA_TAG = re.compile(r"^<lora:([^<>]+?)(?::([^<>:]*))?>$")
 _TAGGABLE_NAME = re.compile(r"^[^<>:\x00-\x1f]+$")
 _OPENERS, _CLOSERS = "([{<", ")]}>"
@@ -55,7 +64,7 @@ _OPENERS, _CLOSERS = "([{<", ")]}>"
 
 def _trim(text: str | None) -> str:
     """Surrounding whitespace and commas removed."""
-    return _GLUE.sub("", text or "")
+    return (text or "").strip(_GLUE)
 
 
 def _join(segments: list[str]) -> str:
@@ -159,14 +168,17 @@ def style_additions(template: StyleTemplate) -> str:
 
 def _collapse_prefix(text: str, prefix: str) -> tuple[int, str]:
     """How many copies of ``prefix`` start ``text`` (each followed by a space, a comma or the end), and the rest."""
-    count = 0
-    while prefix and text.startswith(prefix):
-        rest = text[len(prefix):]
-        if rest and not (rest[0].isspace() or rest[0] == ","):
+    count, start = 0, 0
+    # Walks an index instead of slicing the rest after every copy: a prompt of many copies stays linear.
+    while prefix and text.startswith(prefix, start):
+        end = start + len(prefix)
+        if end < len(text) and not (text[end].isspace() or text[end] == ","):
             break
-        text = _LEADING_GLUE.sub("", rest)
+        start = end
+        while start < len(text) and text[start] in _GLUE_SET:
+            start += 1
         count += 1
-    return count, text
+    return count, text[start:]
 
 
 def _has_lora(text: str, name: str) -> bool:

@@ -243,3 +243,48 @@ def test_merged_negative_terms_are_unique_ignoring_case(base: str, extra: str) -
     composed = compose_prompt("image", "x", clip_id="c", template=noir(negative_prompt=extra), base_negative=base)
     keys = [" ".join(t.casefold().split()) for t in split_terms(composed.negative)]
     assert len(keys) == len(set(keys))
+
+
+# -- linear trimming (issue 6): the same results as the regexes it replaced ----------------------------------------
+def test_whitespace_is_what_isspace_and_the_regex_class_accept() -> None:
+    import re
+    import sys
+
+    from mcp_storyboard.services.prompt_composer import WHITESPACE
+
+    every = "".join(map(chr, range(sys.maxunicode + 1)))
+    assert set(WHITESPACE) == {c for c in every if c.isspace()} == set(re.findall(r"\s", every))
+
+
+GLUE_TEXT = st.text(alphabet=st.sampled_from(list("ab ,.\t\n\u00a0\u3000")), max_size=40)
+
+
+@given(GLUE_TEXT)
+def test_trimming_matches_the_former_glue_regex(text: str) -> None:
+    import re
+
+    from mcp_storyboard.services.prompt_composer import _trim
+
+    assert _trim(text) == re.sub(r"^[\s,]+|[\s,]+$", "", text)
+
+
+@given(GLUE_TEXT, st.sampled_from(["a.", "a, b.", "ab", ""]))
+def test_collapsing_prefix_copies_matches_the_former_loop(text: str, prefix: str) -> None:
+    import re
+
+    from mcp_storyboard.services.prompt_composer import _collapse_prefix
+
+    count, rest = 0, text
+    while prefix and rest.startswith(prefix):
+        after = rest[len(prefix):]
+        if after and not (after[0].isspace() or after[0] == ","):
+            break
+        rest = re.sub(r"^[\s,]+", "", after)
+        count += 1
+    assert _collapse_prefix(text, prefix) == (count, rest)
+
+
+def test_a_long_run_of_glue_inside_a_prompt_is_kept_and_the_ends_trimmed() -> None:
+    text = " , a" + " ," * 5000 + "b , "
+    composed = compose_prompt("image", text, clip_id="clip-1")
+    assert composed.positive == "a" + " ," * 5000 + "b"

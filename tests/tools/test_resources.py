@@ -103,6 +103,9 @@ async def test_recent_projects_are_the_newest_fifty(tools: ToolClient) -> None:
     listing = await read_json(tools, "storyboard://projects")
     names = [p["name"] for p in listing["items"]]
     assert len(names) == 50 and names[0] == "P51" and "P00" not in names and listing["next_cursor"]
+    # The resource's cursor belongs to list_projects' list (same query), as its description says.
+    rest = await tools.call("list_projects", cursor=listing["next_cursor"])
+    assert [p["name"] for p in rest["items"]] == ["P01", "P00"]
 
 
 async def test_the_storyboard_reads_as_an_escaped_markdown_shot_list(tools: ToolClient) -> None:

@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import Field
 
 from mcp_storyboard.models.clips import Clip, ClipDuration, TimelinePosition
+from mcp_storyboard.models.values import DisplayOrder
 
 _ID = {"min_length": 1, "max_length": 64, "pattern": r"^[A-Za-z0-9_.:-]+$"}
 
@@ -25,10 +26,8 @@ OptionalDuration = Annotated[
     ClipDuration | None, Field(description="New length in seconds, more than 0 and at most 10000; omit to keep.")
 ]
 Order = Annotated[
-    int | None,
+    DisplayOrder | None,
     Field(
-        ge=0,
-        le=100_000,
         description="0-based place in the scene's display order (0 = first); omit to put it "
         "last. Clips after it shift down by one.",
     ),

@@ -19,7 +19,7 @@ from mcp_storyboard.models.characters import (
     TriggerWords,
 )
 from mcp_storyboard.models.common import keep
-from mcp_storyboard.models.values import CollectionPatch, Description, Name
+from mcp_storyboard.models.values import CollectionPatch, Description, Name, PageSize
 from mcp_storyboard.server.completions import MAX_COMPLETIONS, CompletionRegistry
 from mcp_storyboard.server.notify import notify_changed
 from mcp_storyboard.server.registry import ToolRegistry, get_services
@@ -120,7 +120,7 @@ async def list_characters(
         Field(min_length=1, max_length=200,
               description="Only characters whose name contains this text (case-insensitive, plain text)."),
     ] = None,
-    limit: Annotated[int, Field(ge=1, le=100, description="Characters per page (1–100).")] = 50,
+    limit: Annotated[PageSize, Field(description="Characters per page (1–100).")] = 50,
     cursor: Annotated[
         str | None, Field(max_length=2000, description="next_cursor of the previous page; omit for the first page.")
     ] = None,

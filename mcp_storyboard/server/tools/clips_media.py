@@ -7,7 +7,7 @@ from typing import Annotated
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from mcp_storyboard.models.values import JsonScalar, MediaUrl
+from mcp_storyboard.models.values import SAFE_KEYS, JsonScalar, MediaUrl
 from mcp_storyboard.server.notify import notify_changed
 from mcp_storyboard.server.registry import ToolRegistry, get_services
 from mcp_storyboard.server.taxonomy import Toolset
@@ -42,6 +42,7 @@ async def add_clip_media(
     negative_prompt: Annotated[PromptText, Field(description="The negative prompt it was generated with.")] = "",
     params: Annotated[
         dict[Annotated[str, Field(max_length=100)], JsonScalar],
+        SAFE_KEYS,
         Field(
             max_length=100, description="Generation parameters (seed, steps, cfg, sampler, width, ...), JSON scalars."
         ),

@@ -9,6 +9,7 @@ from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from mcp_storyboard.models.clips import Clip
+from mcp_storyboard.models.values import NOT_BOOL, PageSize
 from mcp_storyboard.server.completions import CompletionRegistry
 from mcp_storyboard.server.registry import ToolRegistry, get_services
 from mcp_storyboard.server.taxonomy import Toolset
@@ -38,7 +39,7 @@ async def list_clips(
     include_alternates: Annotated[
         bool, Field(description="Also list alternate clips (each right after its original); false: main clips only.")
     ] = True,
-    limit: Annotated[int, Field(ge=1, le=100, description="Page size, 1–100.")] = 50,
+    limit: Annotated[PageSize, Field(description="Page size, 1–100.")] = 50,
     cursor: Annotated[
         str | None, Field(max_length=1024, description="next_cursor of the previous page; omit for the first page.")
     ] = None,
@@ -62,7 +63,8 @@ async def analyze_timeline(
     project_id: Annotated[str | None, Field(description="Analyse the whole project.", **_ID)] = None,
     scene_id: Annotated[str | None, Field(description="Analyse only this scene and its sub-scenes.", **_ID)] = None,
     gap_threshold: Annotated[
-        float, Field(ge=0.0, le=600.0, allow_inf_nan=False, description="Report gaps longer than this, in seconds.")
+        Annotated[float, Field(ge=0.0, le=600.0, allow_inf_nan=False), NOT_BOOL],
+        Field(description="Report gaps longer than this, in seconds."),
     ] = 0.1,
 ) -> TimelineAnalysis:
     """Check a project's (or one scene's) timeline: per scene the overlapping main clips (with a suggested free

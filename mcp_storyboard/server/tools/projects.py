@@ -9,8 +9,8 @@ from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from mcp_storyboard.models.common import Page
-from mcp_storyboard.models.projects import Project, ProjectPatch
-from mcp_storyboard.models.values import Description, MediaUrl, Name
+from mcp_storyboard.models.projects import MusicDuration, Project, ProjectPatch
+from mcp_storyboard.models.values import NOT_BOOL, Description, MediaUrl, Name, PageSize
 from mcp_storyboard.server.completions import MAX_COMPLETIONS, CompletionRegistry
 from mcp_storyboard.server.errors import RESULT_LIMIT_BYTES
 from mcp_storyboard.server.notify import notify_changed
@@ -54,7 +54,7 @@ async def create_project(
     ] = None,
     music_media_id: Annotated[MediaId | None, Field(description="The soundtrack's id in the media store.")] = None,
     music_duration: Annotated[
-        float | None, Field(ge=0.0, le=100_000.0, allow_inf_nan=False, description="Soundtrack length in seconds.")
+        MusicDuration | None, Field(description="Soundtrack length in seconds, 0–100000.")
     ] = None,
 ) -> Project:
     """Create a storyboard project (the container of scenes, clips, characters and style templates).
@@ -86,7 +86,7 @@ async def list_projects(
             description="Only projects whose name contains this text (case-insensitive, plain text).",
         ),
     ] = None,
-    limit: Annotated[int, Field(ge=1, le=100, description="Projects per page (1–100).")] = 50,
+    limit: Annotated[PageSize, Field(description="Projects per page (1–100).")] = 50,
     cursor: Annotated[
         str | None, Field(max_length=2000, description="next_cursor of the previous page; omit for the first page.")
     ] = None,
@@ -130,7 +130,8 @@ async def delete_project(
     return deletion
 
 
-@tool(title="Get the project tree", operation="read")
+@tool(title="Get the project tree", operation="read",
+      narrow_hint="call it again with max_clips_per_scene, include_clips=false or scene_id")
 async def get_project_tree(
     project_id: ProjectId,
     ctx: Context,
@@ -139,10 +140,8 @@ async def get_project_tree(
     ] = None,
     include_clips: Annotated[bool, Field(description="false lists scenes only (clip counts stay).")] = True,
     max_clips_per_scene: Annotated[
-        int | None,
+        Annotated[int, Field(ge=0, le=10_000), NOT_BOOL] | None,
         Field(
-            ge=0,
-            le=10_000,
             description="List at most this many clips per scene (the rest are counted in clips_omitted).",
         ),
     ] = None,

@@ -12,6 +12,7 @@ from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from mcp_storyboard.models.scenes import Scene, ScenePatch
+from mcp_storyboard.models.values import DisplayOrder, PageSize
 from mcp_storyboard.server.completions import MAX_COMPLETIONS, CompletionRegistry
 from mcp_storyboard.server.notify import notify_changed
 from mcp_storyboard.server.registry import ToolRegistry, get_services
@@ -38,8 +39,8 @@ ParentId = Annotated[
     Field(description="A main scene of the same project to nest under; omit for the project's top level.", **_ID),
 ]
 Position = Annotated[
-    int | None,
-    Field(ge=0, le=10_000, description="0-based place among the sibling scenes (0 = first); omit to put it last. "
+    DisplayOrder | None,
+    Field(description="0-based place among the sibling scenes (0 = first); omit to put it last. "
                                        "Siblings from there on move one place back."),
 ]
 SceneName = Annotated[str, Field(min_length=1, max_length=200, description="Scene name, 1–200 characters.")]
@@ -74,7 +75,12 @@ async def create_scene(
     return scene
 
 
-@tool(title="Get a scene", operation="read")
+@tool(
+    title="Get a scene",
+    operation="read",
+    narrow_hint="read its clips page by page with list_clips (limit, cursor) and its sub-scenes with list_scenes "
+    "(parent_scene_id)",
+)
 async def get_scene(scene_id: SceneId, ctx: Context) -> SceneWithClips:
     """One scene with its clips in order (main clips and clip alternates), its sub-scene ids and alternate ids."""
     return await get_services(ctx).scenes.get_with_clips(scene_id)
@@ -91,7 +97,7 @@ async def list_scenes(
     include_alternates: Annotated[
         bool, Field(description="Also list alternate scenes (by default only the main timeline).")
     ] = False,
-    limit: Annotated[int, Field(ge=1, le=100, description="Page size, 1–100.")] = 50,
+    limit: Annotated[PageSize, Field(description="Page size, 1–100.")] = 50,
     cursor: Annotated[
         str | None, Field(max_length=1024, description="next_cursor of the previous page; omit for the first page.")
     ] = None,

@@ -16,7 +16,7 @@ from mcp_storyboard.models.style_templates import (
     StyleTemplate,
     StyleTemplatePatch,
 )
-from mcp_storyboard.models.values import Description, Name
+from mcp_storyboard.models.values import Description, Name, PageSize
 from mcp_storyboard.server.completions import MAX_COMPLETIONS, CompletionRegistry
 from mcp_storyboard.server.notify import notify_changed
 from mcp_storyboard.server.registry import ToolRegistry, get_services
@@ -68,7 +68,7 @@ async def create_style_template(
     ] = "",
     style_strength: Annotated[
         StyleStrength,
-        Field(allow_inf_nan=False, description="0.0–1.0; below 1.0 the additions are weighted as "
+        Field(description="0.0–1.0; below 1.0 the additions are weighted as "
                                                "(additions:strength)."),
     ] = 1.0,
 ) -> StyleTemplate:
@@ -99,7 +99,7 @@ async def list_style_templates(
         Field(description="all: the project's templates and the library's; project: the project's only; "
                           "library: library templates only."),
     ] = "all",
-    limit: Annotated[int, Field(ge=1, le=100, description="Templates per page (1–100).")] = 50,
+    limit: Annotated[PageSize, Field(description="Templates per page (1–100).")] = 50,
     cursor: Annotated[
         str | None, Field(max_length=2000, description="next_cursor of the previous page; omit for the first page.")
     ] = None,
