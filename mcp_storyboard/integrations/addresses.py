@@ -43,7 +43,7 @@ def refusal_reason(address: IPAddress) -> str | None:
     for failed, reason in checks:
         if failed:
             return reason
-    return None if address.is_global else "not globally routable"
+    return None if address.is_global else "non-public"
 
 
 def parse_address(host: str) -> IPAddress | None:
@@ -77,5 +77,6 @@ async def vetted_address(host: str, port: int, *, resolve: Resolver, allow_priva
             reason = refusal_reason(address)
             if reason is not None:
                 shown = host if literal is not None else f"{host} ({address})"
-                raise ValidationError("url", f"{shown} is a {reason} address", hint=ALLOW_HINT)
+                article = "an" if reason[0] in "aeiou" else "a"
+                raise ValidationError("url", f"{shown} is {article} {reason} address", hint=ALLOW_HINT)
     return addresses[0]

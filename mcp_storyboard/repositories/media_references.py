@@ -89,8 +89,9 @@ class MediaReferenceRepository:
                 removed = {_entry_id(e) for e in entries if _is_entry_of(e, media_id, uri)}
                 if not removed:
                     continue
-                pulls = {array: {"$or": [{"media_id": media_id}, {"url": uri}]}}
-                await self.clips.update_one({"id": raw["id"]}, {"$pull": pulls, "$set": {"updated_at": now}}, **_s(session))
+                objects = [e["id"] for e in entries if isinstance(e, dict) and _is_entry_of(e, media_id, uri)]
+                pull = {array: {"id": {"$in": objects}}}  # by entry id: mongomock has no $or inside $pull
+                await self.clips.update_one({"id": raw["id"]}, {"$pull": pull, "$set": {"updated_at": now}}, **_s(session))
                 if uri in entries:
                     await self.clips.update_one({"id": raw["id"]}, {"$pull": {array: uri}}, **_s(session))
                 if raw.get(selected) in removed:

@@ -218,7 +218,8 @@ def decode_base64(text: str, limit: int) -> bytes:
         raise ValidationError(
             "content_base64",
             f"holds about {len(body) * 3 // 4} bytes, over the {limit}-byte upload limit",
-            hint="upload_media takes files up to about 3 MB; put larger files on an http(s) URL and call import_media",
+            hint="files up to about 3 MB fit in upload_media (an HTTP request is capped at 4 MiB); put a larger file "
+            "on an http(s) URL and call import_media",
         )
     altchars = b"-_" if "-" in body or "_" in body else None
     try:
