@@ -14,6 +14,8 @@ import binascii
 import posixpath
 from typing import TYPE_CHECKING
 
+from pydantic import PrivateAttr
+
 from mcp_storyboard.db.media import MediaInfo, MediaStore, media_uri
 from mcp_storyboard.errors import InvalidStateError, NotFoundError, ValidationError
 from mcp_storyboard.integrations.media_fetch import MediaFetcher
@@ -71,8 +73,12 @@ class MediaDeletion(StoryboardModel):
     """Its former ``storyboard://media/{id}``."""
     cleared: ClearedReferences
     """How many clips, characters and projects lost a reference to it."""
-    references: list[MediaReference]
-    """The first references that were cleared (at most 10)."""
+    _references: list[MediaReference] = PrivateAttr(default_factory=list)
+    """The first references that were cleared (whose resources changed); not part of the tool result."""
+
+    @property
+    def references(self) -> list[MediaReference]:
+        return self._references
 
 
 class MediaService:
@@ -174,7 +180,9 @@ class MediaService:
         # A reference added between the transaction and the delete would now dangle: clearing is idempotent.
         late = await self.references.clear(media_id)
         total = ClearedReferences(**{k: v + getattr(late, k) for k, v in cleared.model_dump().items()})
-        return MediaDeletion(id=media_id, uri=media_uri(media_id), cleared=total, references=found[:SHOWN_REFERENCES])
+        deletion = MediaDeletion(id=media_id, uri=media_uri(media_id), cleared=total)
+        deletion._references = found
+        return deletion
 
     # -- garbage -----------------------------------------------------------------------------------------------
     async def orphans(self) -> list[MediaItem]:
