@@ -110,3 +110,23 @@ async def test_a_file_over_the_blob_cap_reads_as_its_size_and_a_hint(tools: Tool
         f"{MEDIA_BLOB_MAX_BYTES}-byte limit"
     )
     assert "add_clip_media" in content.text  # type: ignore[union-attr]
+
+
+async def test_parallel_uploads_each_return_what_was_stored(tools: ToolClient) -> None:
+    import anyio
+
+    pid = await seed_project(tools.services)
+    files = {f"{i}.png": png(i + 1) for i in range(4)}
+    results: dict[str, dict[str, object]] = {}
+
+    async def upload(name: str) -> None:
+        results[name] = await tools.call("upload_media", project_id=pid, filename=name, mime_type="image/png",
+                                         content_base64=b64(files[name]))
+
+    async with anyio.create_task_group() as tg:
+        for name in files:
+            tg.start_soon(upload, name)
+    for name, result in results.items():
+        info, data = await tools.services.database.media.get(str(result["id"]))
+        assert (data, info.filename, result["size"]) == (files[name], name, len(files[name]))
+    assert len((await tools.call("list_media", project_id=pid))["items"]) == 4
