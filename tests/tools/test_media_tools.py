@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 
+import anyio
 import httpx2
 
 from mcp_storyboard.integrations.media_fetch import MediaFetcher
@@ -113,8 +114,6 @@ async def test_a_file_over_the_blob_cap_reads_as_its_size_and_a_hint(tools: Tool
 
 
 async def test_parallel_uploads_each_return_what_was_stored(tools: ToolClient) -> None:
-    import anyio
-
     pid = await seed_project(tools.services)
     files = {f"{i}.png": png(i + 1) for i in range(4)}
     results: dict[str, dict[str, object]] = {}
