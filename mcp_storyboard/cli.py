@@ -1,4 +1,4 @@
-"""The ``mcp-storyboard`` command: ``serve`` (default), ``init-db``, ``migrate``, ``doctor``.
+"""The ``mcp-storyboard`` command: ``serve`` (default), ``init-db``, ``migrate``, ``doctor``, ``gc-media``.
 
 Every known failure (``StoryboardError``) prints one line to stderr and exits 2; no tracebacks.
 """
@@ -56,6 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db_flags(migrate)
     migrate.add_argument("--dry-run", action="store_true", help="report what would change, change nothing")
 
+    gc_media = sub.add_parser("gc-media", help="list media files whose project no longer exists (--apply deletes them)")
+    _add_db_flags(gc_media)
+    gc_media.add_argument("--apply", action="store_true", help="delete them (default: a dry run that only lists)")
+
     doctor = sub.add_parser("doctor", help="print backend, driver, server version, index and migration status")
     _add_db_flags(doctor)
     return parser
@@ -88,6 +92,26 @@ async def run_migrate(settings: Settings, out: TextIO, *, dry_run: bool) -> int:
             out.write(f"{result.version:04d} {result.name}: {verb} {result.changed} document(s)\n")
         if not results:
             out.write("no pending migrations\n")
+    return 0
+
+
+async def run_gc_media(settings: Settings, out: TextIO, *, apply: bool) -> int:
+    """List (and with ``apply`` delete) the media files of projects that no longer exist."""
+    from mcp_storyboard.services.container import Services
+
+    async with connect(settings) as database:
+        media = Services.over(database).media
+        orphans = await media.orphans()
+        for item in orphans:
+            out.write(f"orphan {item.id} {item.size} bytes {item.mime_type} {item.filename!r} (project {item.project_id})\n")
+        total = sum(item.size for item in orphans)
+        if apply:
+            deleted = await media.delete_orphans(orphans)
+            out.write(f"deleted {deleted} orphaned file(s) of {len(orphans)} found, {total} bytes\n")
+        elif orphans:
+            out.write(f"{len(orphans)} orphaned file(s), {total} bytes; run gc-media --apply to delete them\n")
+        else:
+            out.write("no orphaned media files\n")
     return 0
 
 
@@ -141,6 +165,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(lambda: run_init_db(settings, sys.stdout))
         if args.command == "migrate":
             return _run(lambda: run_migrate(settings, sys.stdout, dry_run=args.dry_run))
+        if args.command == "gc-media":
+            return _run(lambda: run_gc_media(settings, sys.stdout, apply=args.apply))
         if args.command == "doctor":
             return _run(lambda: run_doctor(settings, sys.stdout))
         return _serve(settings, args)

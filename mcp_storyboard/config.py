@@ -36,6 +36,9 @@ class Settings:
     driver: Driver = "pymongo"
     data_dir: Path = field(default_factory=default_data_dir)
     media_max_bytes: int = DEFAULT_MEDIA_MAX_BYTES
+    media_allow_private: bool = False
+    """``import_media`` may fetch from loopback, link-local and private addresses (off: no server-side request
+    forgery into the host's network)."""
     server_timeout_ms: int = 5000
 
     def __repr__(self) -> str:
@@ -67,7 +70,8 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
         """Read ``MONGODB_URI`` (or ``MONGO_URL``), ``DB_NAME``, ``STORYBOARD_DRIVER``, ``STORYBOARD_DATA_DIR``
-        and ``STORYBOARD_MEDIA_MAX_BYTES``; keyword overrides (from CLI flags) win when not None.
+        ``STORYBOARD_MEDIA_MAX_BYTES`` and ``STORYBOARD_MEDIA_ALLOW_PRIVATE``; keyword overrides (from CLI flags)
+        win when not None.
 
         Raises:
             ConfigError: a value is invalid; the message names the variable and the fix.
@@ -87,6 +91,8 @@ class Settings:
                 values["media_max_bytes"] = int(raw)
             except ValueError:
                 raise ConfigError(f"STORYBOARD_MEDIA_MAX_BYTES '{raw}' is not a whole number of bytes") from None
+        if env.get("STORYBOARD_MEDIA_ALLOW_PRIVATE"):
+            values["media_allow_private"] = _flag("STORYBOARD_MEDIA_ALLOW_PRIVATE", env["STORYBOARD_MEDIA_ALLOW_PRIVATE"])
         values.update({k: v for k, v in overrides.items() if v is not None})
         if isinstance(values.get("data_dir"), str):
             values["data_dir"] = Path(str(values["data_dir"])).expanduser()
@@ -95,6 +101,15 @@ class Settings:
     def with_(self, **changes: object) -> Settings:
         """A copy with some fields changed (validated again)."""
         return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _flag(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} '{raw}' is not a yes/no value", hint="set it to 1 or 0")
 
 
 def redact_uri(uri: str) -> str:

@@ -33,7 +33,10 @@ async def seed_template(
 
 
 async def snapshot(services: Services) -> dict[str, list[dict[str, Any]]]:
-    """Every document of every collection, by id."""
+    """Every document of every collection, by id, and the media store's file ids (on memory:// it is no
+    collection)."""
     db = services.database
     names = sorted(await db.db.list_collection_names())
-    return {n: await db.collection(n).find({}, {"_id": 0}).sort("id", 1).to_list(None) for n in names}
+    stored = {n: await db.collection(n).find({}, {"_id": 0}).sort("id", 1).to_list(None) for n in names}
+    stored["(media store)"] = [{"id": i.id} for i in (await db.media.list(limit=100)).items]
+    return stored

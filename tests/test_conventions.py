@@ -81,3 +81,13 @@ def test_no_module_exceeds_the_line_budget() -> None:
 
 def test_the_public_surface_is_pinned() -> None:
     assert sorted(mcp_storyboard.__all__) == ["Settings", "__version__", "create_server"]
+
+
+def test_integrations_never_import_services_repositories_or_the_server() -> None:
+    offenders = [
+        f"{path.relative_to(PACKAGE)} imports {name}"
+        for path in _modules("integrations")
+        for name in _imports(path)
+        if name.startswith(("mcp_storyboard.services", "mcp_storyboard.repositories", "mcp_storyboard.server"))
+    ]
+    assert offenders == []

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from gridfs.errors import NoFile
 from pydantic import Field, JsonValue
 
 from mcp_storyboard.db.pagination import fetch_page
@@ -146,7 +147,10 @@ class GridFSMediaStore:
     async def delete(self, media_id: str) -> bool:
         if await self._files.find_one({"_id": str(media_id)}, {"_id": 1}) is None:
             return False
-        await self._bucket.delete(str(media_id))
+        try:
+            await self._bucket.delete(str(media_id))
+        except NoFile:  # a concurrent delete (delete_media, gc-media, a project delete) got there first
+            return False
         return True
 
     async def delete_project(self, project_id: str) -> int:

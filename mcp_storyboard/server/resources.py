@@ -40,6 +40,19 @@ _ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 SCHEMAS: dict[str, type[StoryboardModel]] = {cls.collection: cls for cls in DOCUMENT_CLASSES}  # type: ignore[attr-defined]
 
 
+MEDIA_BLOB_MAX_BYTES = 2 * 1024 * 1024
+"""Largest media file read as a blob: its base64 (4/3 larger) stays well inside what hosts accept in one message
+and put into a model's context; larger files are referenced by URI, not carried over MCP."""
+
+
+def _too_large_for_a_blob(media_id: str, size: int, content_type: str) -> str:
+    return (
+        f"storyboard://media/{media_id} is {content_type}, {size} bytes: over the {MEDIA_BLOB_MAX_BYTES}-byte limit "
+        "for reading a file over MCP. Use its URI where a tool takes media (add_clip_media, reference_images, "
+        "music_media_id); list_media shows its details."
+    )
+
+
 def project_uri(project_id: str) -> str:
     return f"{PROJECTS_URI}/{project_id}"
 
@@ -194,11 +207,18 @@ def register_resources(server: MCPServer[Any]) -> None:
     @server.resource(
         "storyboard://media/{media_id}", name="media", title="Media file", mime_type="application/octet-stream"
     )
-    async def media(media_id: str) -> bytes:
-        """A stored media file (image, video, audio) as a blob with its own MIME type."""
-        with _resource_errors():
-            info, data = await current_services().database.media.get(_checked("media", media_id))
+    async def media(media_id: str) -> bytes | str:
+        """A stored media file (image, video, audio) as a blob with its own MIME type; a file over 2 MiB answers
+        with its size and type as text instead."""
+        store = current_services().database.media
         state = _current_read.get()
+        with _resource_errors():
+            info = await store.info(_checked("media", media_id))
+            if info.size > MEDIA_BLOB_MAX_BYTES:
+                if state is not None:
+                    state.mime_type = "text/plain"
+                return _too_large_for_a_blob(info.id, info.size, info.content_type)
+            info, data = await store.get(info.id)
         if state is not None:
             state.mime_type = info.content_type
         return data

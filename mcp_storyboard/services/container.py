@@ -20,7 +20,9 @@ from mcp_storyboard.repositories.projects import ProjectRepository
 from mcp_storyboard.repositories.scenes import SceneRepository
 from mcp_storyboard.repositories.style_templates import StyleTemplateRepository
 from mcp_storyboard.services.characters import CharacterService
+from mcp_storyboard.integrations.media_fetch import MediaFetcher
 from mcp_storyboard.services.clips import ClipService
+from mcp_storyboard.services.media import MediaService
 from mcp_storyboard.services.projects import ProjectService
 from mcp_storyboard.services.scenes import SceneService
 from mcp_storyboard.services.style_templates import StyleTemplateService
@@ -61,13 +63,16 @@ class Services:
     clips: ClipService
     characters: CharacterService
     style_templates: StyleTemplateService
+    media: MediaService
 
     @property
     def database(self) -> Database:
         return self.repositories.database
 
     @classmethod
-    def over(cls, database: Database) -> Services:
+    def over(cls, database: Database, *, fetcher: MediaFetcher | None = None) -> Services:
+        """The services over ``database``; ``fetcher`` downloads for import_media (default: public addresses
+        only)."""
         repos = Repositories.over(database)
         return cls(
             repositories=repos,
@@ -76,6 +81,7 @@ class Services:
             clips=ClipService(repos),
             characters=CharacterService(repos),
             style_templates=StyleTemplateService(repos),
+            media=MediaService(repos, fetcher),
         )
 
 
@@ -84,4 +90,4 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
     """Connect, make sure every index exists, and yield the services; disconnect on exit."""
     async with connect(settings) as database:
         await ensure_indexes(database)
-        yield Services.over(database)
+        yield Services.over(database, fetcher=MediaFetcher(allow_private=settings.media_allow_private))

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import anyio
 import pytest
 
 from mcp_storyboard.db.connection import Database
@@ -54,3 +55,16 @@ def test_media_uris_round_trip_and_foreign_uris_are_refused() -> None:
     assert parse_media_uri(media_uri("abc")) == "abc"
     with pytest.raises(ValidationError, match="uri"):
         parse_media_uri("https://example.com/a.png")
+
+
+async def test_parallel_deletes_of_one_file_report_one_deletion_and_never_fail(database: Database) -> None:
+    info = await database.media.put(b"abc", content_type="image/png")
+    results: list[bool] = []
+
+    async def delete() -> None:
+        results.append(await database.media.delete(info.id))
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(4):
+            tg.start_soon(delete)
+    assert sorted(results) == [False, False, False, True]

@@ -1,0 +1,37 @@
+"""What points at a file of the media store, and what clearing those pointers changed."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from mcp_storyboard.models.common import StoryboardModel
+
+ReferenceKind = Literal["clip", "character", "project"]
+ReferenceField = Literal[
+    "generated_images", "generated_videos", "media_url", "thumbnail_url", "reference_images", "music_media_id"
+]
+
+
+class MediaReference(StoryboardModel):
+    """One document field that refers to a media file (by id or as ``storyboard://media/{id}``)."""
+
+    kind: ReferenceKind
+    """What refers to it: a clip, a character or a project."""
+    id: str
+    """That document's id."""
+    field: ReferenceField
+    """The field holding the reference."""
+
+    def describe(self) -> str:
+        return f"{self.kind} {self.id} ({self.field})"
+
+
+class ClearedReferences(StoryboardModel):
+    """How many documents lost a reference to a deleted media file."""
+
+    clips: int = 0
+    """Clips whose gallery entries, media_url or thumbnail_url named it."""
+    characters: int = 0
+    """Characters whose reference_images named it."""
+    projects: int = 0
+    """Projects whose music_media_id or thumbnail_url named it."""
