@@ -1,5 +1,8 @@
 """Every index: the schema's 35 (DATABASE_SCHEMA.md, "Complete Index Listing") plus the few our own queries
 need, each with the reason. Created idempotently at start-up and by ``mcp-storyboard init-db``.
+
+An index that needs a data migration first (a unique index over a field the migration backfills) names it and
+is built by that migration; start-up and init-db run pending migrations before creating indexes (``db/setup.py``).
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ class IndexSpec:
     unique: bool = False
     why: str = ""
     """Empty for the schema's own indexes; the reason for each addition."""
+    migration: int | None = None
+    """The migration that must run before the index can be built (it builds it); None for most."""
 
     @property
     def name(self) -> str:
@@ -23,8 +28,10 @@ class IndexSpec:
         return "_".join(f"{field}_{direction}" for field, direction in self.keys)
 
 
-def _ix(collection: str, *keys: tuple[str, int], unique: bool = False, why: str = "") -> IndexSpec:
-    return IndexSpec(collection, tuple(keys), unique, why)
+def _ix(
+    collection: str, *keys: tuple[str, int], unique: bool = False, why: str = "", migration: int | None = None
+) -> IndexSpec:
+    return IndexSpec(collection, tuple(keys), unique, why, migration)
 
 
 SCHEMA_INDEXES: tuple[IndexSpec, ...] = (
@@ -89,6 +96,24 @@ EXTRA_INDEXES: tuple[IndexSpec, ...] = (
         why="templates are listed by use_count descending within a project (null project = library)",
     ),
     _ix("generation_batches", ("status", 1), ("created_at", 1), why="the batch queue claims the oldest queued batch"),
+    _ix(
+        "characters",
+        ("project_id", 1),
+        ("name_key", 1),
+        unique=True,
+        why="character names are unique in a project ignoring case on every backend, with no check-then-write: "
+        "name_key is the case-folded name (migration 0003 backfills it, then builds this index)",
+        migration=3,
+    ),
+    _ix(
+        "style_templates",
+        ("project_id", 1),
+        ("name_key", 1),
+        unique=True,
+        why="style template names are unique in a project, and across the library (null project), ignoring case: "
+        "name_key is the case-folded name (migration 0003 backfills it, then builds this index)",
+        migration=3,
+    ),
 )
 
 ALL_INDEXES: tuple[IndexSpec, ...] = SCHEMA_INDEXES + EXTRA_INDEXES
@@ -113,5 +138,10 @@ async def ensure_indexes(database: Database) -> list[IndexSpec]:
     """Create every missing index; return the ones created (empty when all existed)."""
     created = await missing_indexes(database)
     for spec in created:
-        await database.collection(spec.collection).create_index(list(spec.keys), unique=spec.unique, name=spec.name)
+        await create(database, spec)
     return created
+
+
+async def create(database: Database, spec: IndexSpec) -> None:
+    """Build one index (a no-op when it exists)."""
+    await database.collection(spec.collection).create_index(list(spec.keys), unique=spec.unique, name=spec.name)
