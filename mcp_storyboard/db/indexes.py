@@ -2,11 +2,12 @@
 need, each with the reason. Created idempotently at start-up and by ``mcp-storyboard init-db``.
 
 An index that needs a data migration first (a unique index over a field the migration backfills) names it and
-is built by that migration; start-up and init-db run pending migrations before creating indexes (``db/setup.py``).
+is built by that migration; start-up and init-db leave it to the migration while it is pending (``db/setup.py``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from mcp_storyboard.db.connection import Database
@@ -134,9 +135,9 @@ def _signature(index: dict[str, object]) -> tuple[tuple[tuple[str, int], ...], b
     return tuple((str(k), int(v)) for k, v in dict(keys).items()), bool(index.get("unique", False))  # type: ignore[call-overload]
 
 
-async def ensure_indexes(database: Database) -> list[IndexSpec]:
-    """Create every missing index; return the ones created (empty when all existed)."""
-    created = await missing_indexes(database)
+async def ensure_indexes(database: Database, *, deferred: Collection[int] = ()) -> list[IndexSpec]:
+    """Create every missing index but those built by a migration in ``deferred``; return the ones created."""
+    created = [spec for spec in await missing_indexes(database) if spec.migration not in deferred]
     for spec in created:
         await create(database, spec)
     return created

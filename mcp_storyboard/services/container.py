@@ -1,7 +1,7 @@
 """The services container: what the server and the worker are built on.
 
-``open_services(settings)`` connects, applies pending migrations and creates missing indexes, and yields a ``Services`` whose members are
-the domain services; the server layer reaches the data only through them.
+``open_services(settings)`` connects, applies pending migrations and creates missing indexes, and yields a
+``Services`` whose members are the domain services; the server layer reaches the data only through them.
 """
 
 from __future__ import annotations

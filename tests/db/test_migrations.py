@@ -189,3 +189,29 @@ def test_a_suffix_keeps_the_name_within_its_limit_and_skips_keys_already_taken()
     stale, renames = plan("characters", documents)
     assert [(r.document.id, r.new_name, r.kept.id) for r in renames] == [("b", "ANN (3)", "a")]
     assert [d.id for d in stale] == ["c", "d"]  # b is renamed (its key comes with the new name)
+
+
+async def test_a_colliding_name_written_while_the_migration_runs_is_renamed_by_another_pass(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mcp_storyboard.db.migrations import m0003_name_keys
+
+    await _seed_colliding(database)
+    write = m0003_name_keys._write
+    passes: list[str] = []
+
+    async def write_then_a_rival_slips_in(db: Database, collection: str, *args: Any) -> int:
+        changed = await write(db, collection, *args)
+        if collection == "characters" and not passes:  # another process writes before the index exists
+            rival = {**_legacy(collection, "c-rival", "p1", "STRASSE (2)", 28), "name_key": "strasse (2)"}
+            await db.collection(collection).insert_one(rival)
+        passes.append(collection)
+        return changed
+
+    monkeypatch.setattr(m0003_name_keys, "_write", write_then_a_rival_slips_in)
+    lines: list[str] = []
+    await apply_migrations(database, report=lines.append)
+    assert passes == ["characters", "characters", "style_templates"]
+    assert (await _names(database, "characters"))["c-rival"] == ("STRASSE (2) (2)", "strasse (2) (2)")
+    assert lines[-2].startswith("characters in project p1: renamed 'STRASSE (2)' (c-rival) to 'STRASSE (2) (2)'")
+    assert not [spec for spec in await missing_indexes(database) if spec.migration == 3]  # both were built
