@@ -16,13 +16,9 @@ import anyio
 
 from mcp_storyboard.config import DRIVERS, Settings
 from mcp_storyboard.db.connection import Database, connect
-from mcp_storyboard.db.indexes import (
-    ALL_INDEXES,
-    IndexSpec,
-    ensure_indexes,
-    missing_indexes,
-)
-from mcp_storyboard.db.migrations import apply_migrations, pending_migrations
+from mcp_storyboard.db.indexes import ALL_INDEXES, IndexSpec, missing_indexes
+from mcp_storyboard.db.migrations import MigrationResult, apply_migrations, pending_migrations
+from mcp_storyboard.db.setup import prepare_database
 from mcp_storyboard.errors import StoryboardError
 
 EXIT_CONFIG = 2
@@ -49,12 +45,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--read-only", action="store_true", help="list and allow only read tools")
     serve.add_argument("--list-tools", action="store_true", help="print the effective tool catalog and exit")
 
-    init_db = sub.add_parser("init-db", help="create every collection index (idempotent)")
+    init_db = sub.add_parser("init-db", help="apply pending data migrations, then create every collection index "
+                             "(idempotent; the server does the same at start-up)")
     _add_db_flags(init_db)
 
     migrate = sub.add_parser("migrate", help="apply pending data migrations")
     _add_db_flags(migrate)
-    migrate.add_argument("--dry-run", action="store_true", help="report what would change, change nothing")
+    migrate.add_argument("--dry-run", action="store_true", help="report what would change (each rename of a name that "
+                         "collides ignoring case), change nothing")
 
     gc_media = sub.add_parser("gc-media", help="list media files whose project no longer exists (--apply deletes them)")
     _add_db_flags(gc_media)
@@ -76,20 +74,19 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 
 async def run_init_db(settings: Settings, out: TextIO) -> int:
     async with connect(settings) as database:
-        created = await ensure_indexes(database)
-        for spec in created:
+        missing = await missing_indexes(database)
+        _write_migrations(out, await prepare_database(database, report=_lines(out)))
+        for spec in missing:
             unique = " unique" if spec.unique else ""
             out.write(f"created {spec.collection}.{spec.name}{unique}\n")
-        out.write(f"{len(created)} index(es) created, {len(ALL_INDEXES) - len(created)} already present\n")
+        out.write(f"{len(missing)} index(es) created, {len(ALL_INDEXES) - len(missing)} already present\n")
     return 0
 
 
 async def run_migrate(settings: Settings, out: TextIO, *, dry_run: bool) -> int:
     async with connect(settings) as database:
-        results = await apply_migrations(database, dry_run=dry_run)
-        verb = "would change" if dry_run else "changed"
-        for result in results:
-            out.write(f"{result.version:04d} {result.name}: {verb} {result.changed} document(s)\n")
+        results = await apply_migrations(database, dry_run=dry_run, report=_lines(out))
+        _write_migrations(out, results)
         if not results:
             out.write("no pending migrations\n")
     return 0
@@ -113,6 +110,16 @@ async def run_gc_media(settings: Settings, out: TextIO, *, apply: bool) -> int:
         else:
             out.write("no orphaned media files\n")
     return 0
+
+
+def _lines(out: TextIO) -> Callable[[str], None]:
+    return lambda line: print(line, file=out)
+
+
+def _write_migrations(out: TextIO, results: Sequence[MigrationResult]) -> None:
+    for result in results:
+        verb = "would change" if result.dry_run else "changed"
+        out.write(f"{result.version:04d} {result.name}: {verb} {result.changed} document(s)\n")
 
 
 async def doctor_report(database: Database, settings: Settings) -> list[tuple[str, str]]:

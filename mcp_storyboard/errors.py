@@ -9,6 +9,8 @@ message starts with the stable ``[code]``, or to the SDK's resource errors), and
     ├── ValidationError        a value outside what a field allows (names the field and the allowed values)
     ├── NotFoundError          an id that does not exist (or is not where the caller said)
     ├── ConflictError          a unique key taken, a timeline overlap, a concurrent change
+    │   ├── DuplicateKeyConflict   a unique index refused a write
+    │   └── NameTaken              a name is taken ignoring case in its scope
     ├── InvalidStateError      an operation the current state forbids (cycle, depth, missing confirmation)
     ├── CapabilityError        the backend lacks a feature (GridFS or transactions on memory://)
     ├── QueueError             job queue rules (claim, lease, retry)
@@ -118,6 +120,22 @@ class DuplicateKeyConflict(ConflictError):
         )
         self.collection = collection
         self.value = value
+
+
+class NameTaken(ConflictError):
+    """A character's or style template's name is taken, ignoring case, in its scope (a project, or the template
+    library); ``holder_id`` is the document holding it (None when it went away before it could be named)."""
+
+    code: ErrorCode = "duplicate"
+
+    def __init__(self, kind: str, scope: str, name: str, holder_id: str | None):
+        if holder_id is None:
+            message, hint = f"name '{name}' is taken in {scope}", "choose another name, or retry"
+        else:
+            message = f"name '{name}' is taken: {scope} already has {kind} {holder_id} of that name"
+            hint = f"choose another name, or rename {kind} {holder_id} first"
+        super().__init__(message + " (names are compared ignoring case)", field="name", hint=hint)
+        self.holder_id = holder_id
 
 
 class InvalidStateError(StoryboardError):

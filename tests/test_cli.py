@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -51,18 +52,35 @@ def test_init_db_then_doctor_on_the_embedded_database(tmp_path: Path) -> None:
     env = {"STORYBOARD_DATA_DIR": str(tmp_path)}
     first = run_cli("init-db", env=env)
     assert first.returncode == 0, first.stderr
-    assert "42 index(es) created, 0 already present" in first.stdout
+    assert "0001 characters_facefusion_fields: changed 0 document(s)" in first.stdout  # migrations come first
+    assert "44 index(es) created, 0 already present" in first.stdout
     assert "created projects.id_1 unique" in first.stdout
+    assert "created characters.project_id_1_name_key_1 unique" in first.stdout
     assert "0 index(es) created" in run_cli("init-db", env=env).stdout
-    dry = run_cli("migrate", "--dry-run", env=env)
-    assert "0001 characters_facefusion_fields: would change 0 document(s)" in dry.stdout
-    assert "0001 characters_facefusion_fields: changed 0" in run_cli("migrate", env=env).stdout
+    assert "no pending migrations" in run_cli("migrate", "--dry-run", env=env).stdout
     assert "no pending migrations" in run_cli("migrate", env=env).stdout
     doctor = run_cli("doctor", "--driver", "motor", env=env)
     assert doctor.returncode == 0, doctor.stderr
-    for expected in ("backend:        embedded", "driver:         motor", "SecantusDB 0.7.0b3", "42/42 present", "up to date",
+    for expected in ("backend:        embedded", "driver:         motor", "SecantusDB 0.7.0b3", "44/44 present", "up to date",
                      f"data dir:       {tmp_path}"):
         assert expected in doctor.stdout
+
+
+@pytest.mark.slow
+async def test_migrate_dry_run_lists_the_renames_of_colliding_names_then_migrate_applies_them(tmp_path: Path) -> None:
+    env = {"STORYBOARD_DATA_DIR": str(tmp_path)}
+    async with connect(Settings(data_dir=tmp_path)) as database:  # a database of the version before name keys
+        await database.collection("characters").insert_many([
+            {"id": "c1", "project_id": "p", "name": "Straße", "created_at": datetime(2025, 1, 1, tzinfo=UTC)},
+            {"id": "c2", "project_id": "p", "name": "STRASSE", "created_at": datetime(2025, 1, 2, tzinfo=UTC)},
+        ])  # fmt: skip
+    rename = "characters in project p: {} 'STRASSE' (c2) to 'STRASSE (2)'; 'Straße' (c1) is older and keeps its name"
+    dry = run_cli("migrate", "--dry-run", env=env)
+    assert rename.format("would rename") in dry.stdout and "0003 unique_name_keys: would change 2 document(s)" in dry.stdout
+    assert "pending: 0001" in run_cli("doctor", env=env).stdout  # the dry run changed nothing
+    migrated = run_cli("migrate", env=env)
+    assert rename.format("renamed") in migrated.stdout and "0003 unique_name_keys: changed 2" in migrated.stdout
+    assert "42 index(es) created, 2 already present" in run_cli("init-db", env=env).stdout  # it built the 2 unique ones
 
 
 @pytest.mark.slow

@@ -1,9 +1,13 @@
 """Every index: the schema's 35 plus the few our own queries need, each with the reason. Created idempotently at
 start-up and by ``mcp-storyboard init-db``. ``docs/indexes.md`` lists the same indexes (a test holds them equal).
+
+An index that needs a data migration first (a unique index over a field the migration backfills) names it and
+is built by that migration; start-up and init-db leave it to the migration while it is pending (``db/setup.py``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from mcp_storyboard.db.connection import Database
@@ -16,6 +20,8 @@ class IndexSpec:
     unique: bool = False
     why: str = ""
     """Empty for the schema's own indexes; the reason for each addition."""
+    migration: int | None = None
+    """The migration that must run before the index can be built (it builds it); None for most."""
 
     @property
     def name(self) -> str:
@@ -23,8 +29,10 @@ class IndexSpec:
         return "_".join(f"{field}_{direction}" for field, direction in self.keys)
 
 
-def _ix(collection: str, *keys: tuple[str, int], unique: bool = False, why: str = "") -> IndexSpec:
-    return IndexSpec(collection, tuple(keys), unique, why)
+def _ix(
+    collection: str, *keys: tuple[str, int], unique: bool = False, why: str = "", migration: int | None = None
+) -> IndexSpec:
+    return IndexSpec(collection, tuple(keys), unique, why, migration)
 
 
 SCHEMA_INDEXES: tuple[IndexSpec, ...] = (
@@ -89,6 +97,24 @@ EXTRA_INDEXES: tuple[IndexSpec, ...] = (
         why="templates are listed by use_count descending within a project (null project = library)",
     ),
     _ix("generation_batches", ("status", 1), ("created_at", 1), why="the batch queue claims the oldest queued batch"),
+    _ix(
+        "characters",
+        ("project_id", 1),
+        ("name_key", 1),
+        unique=True,
+        why="character names are unique in a project ignoring case on every backend, with no check-then-write: "
+        "name_key is the case-folded name (migration 0003 backfills it, then builds this index)",
+        migration=3,
+    ),
+    _ix(
+        "style_templates",
+        ("project_id", 1),
+        ("name_key", 1),
+        unique=True,
+        why="style template names are unique in a project, and across the library (null project), ignoring case: "
+        "name_key is the case-folded name (migration 0003 backfills it, then builds this index)",
+        migration=3,
+    ),
 )
 
 ALL_INDEXES: tuple[IndexSpec, ...] = SCHEMA_INDEXES + EXTRA_INDEXES
@@ -109,9 +135,14 @@ def _signature(index: dict[str, object]) -> tuple[tuple[tuple[str, int], ...], b
     return tuple((str(k), int(v)) for k, v in dict(keys).items()), bool(index.get("unique", False))  # type: ignore[call-overload]
 
 
-async def ensure_indexes(database: Database) -> list[IndexSpec]:
-    """Create every missing index; return the ones created (empty when all existed)."""
-    created = await missing_indexes(database)
+async def ensure_indexes(database: Database, *, deferred: Collection[int] = ()) -> list[IndexSpec]:
+    """Create every missing index but those built by a migration in ``deferred``; return the ones created."""
+    created = [spec for spec in await missing_indexes(database) if spec.migration not in deferred]
     for spec in created:
-        await database.collection(spec.collection).create_index(list(spec.keys), unique=spec.unique, name=spec.name)
+        await create(database, spec)
     return created
+
+
+async def create(database: Database, spec: IndexSpec) -> None:
+    """Build one index (a no-op when it exists)."""
+    await database.collection(spec.collection).create_index(list(spec.keys), unique=spec.unique, name=spec.name)

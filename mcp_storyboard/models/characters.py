@@ -12,7 +12,7 @@ from mcp_storyboard.models.facefusion import (
     FaceFusionOutputGallery,
     FaceFusionPreferredSettings,
 )
-from mcp_storyboard.models.values import CollectionPatch, Description, MediaUrl, Name
+from mcp_storyboard.models.values import CollectionPatch, Description, MediaUrl, Name, name_key
 
 ReferenceImages = Annotated[list[MediaUrl], Field(max_length=100)]
 """At most 100 reference image URLs."""
@@ -63,6 +63,12 @@ class Character(Document):
         default_factory=FaceFusionOutputGallery
     )
     """Successful FaceFusion results by category."""
+
+    @property
+    def name_key(self) -> str:
+        """Addition to the schema, stored next to ``name`` by every write (never set by a caller): the name as
+        compared for uniqueness (``values.name_key``), unique per project. Documents written before it read fine."""
+        return name_key(self.name)
 
 
 class CharacterPatch(CollectionPatch):

@@ -7,7 +7,7 @@ from typing import Annotated, ClassVar
 from pydantic import Field
 
 from mcp_storyboard.models.common import Document, Uuid, keep
-from mcp_storyboard.models.values import NOT_BOOL, CollectionPatch, Description, Integer, Name
+from mcp_storyboard.models.values import NOT_BOOL, CollectionPatch, Description, Integer, Name, name_key
 
 StyleStrength = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False), NOT_BOOL]
 """How strongly a style applies, 0.0–1.0 (create and update alike)."""
@@ -22,7 +22,7 @@ class StyleTemplate(Document):
     project_id: Uuid | None = None
     """Project the template belongs to; null for a library template available to every project."""
     name: Name
-    """Template name, unique within its project (or within the library)."""
+    """Template name, unique within its project (or within the library) ignoring case."""
     description: Description = ""
     """What the style looks like."""
     prompt_additions: str = Field(default="", max_length=5000)
@@ -33,6 +33,13 @@ class StyleTemplate(Document):
     """How strongly the style applies (0.0-1.0); below 1.0 the additions are weighted in the composed prompt."""
     use_count: Integer = Field(default=0, ge=0)
     """Times the template was applied to a clip (lists sort by it, most used first)."""
+
+    @property
+    def name_key(self) -> str:
+        """Addition to the schema, stored next to ``name`` by every write (never set by a caller): the name as
+        compared for uniqueness (``values.name_key``), unique per project and across the library (no project).
+        Documents written before it read fine."""
+        return name_key(self.name)
 
 
 class StyleTemplatePatch(CollectionPatch):

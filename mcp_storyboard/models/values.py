@@ -7,6 +7,7 @@ lyrics ≤5000. Where it set none, the limit here is a generous bound that keeps
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, JsonValue, StringConstraints
@@ -43,6 +44,16 @@ DisplayOrder = Annotated[int, Field(ge=0, le=100_000), NOT_BOOL]
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 """A display name: surrounding whitespace removed, 1–200 characters."""
+
+
+def name_key(name: str) -> str:
+    """The key unique names are compared by: case-folded (``Straße`` and ``STRASSE`` share ``strasse``) and in one
+    Unicode normal form (a composed and a decomposed ``é`` are the same letter), Unicode's canonical caseless match.
+
+    Stored as ``name_key`` next to the name of characters and style templates, under a unique index per scope.
+    """
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", name).casefold())
+
 
 Description = Annotated[str, Field(max_length=2000)]
 """Free text of at most 2000 characters."""

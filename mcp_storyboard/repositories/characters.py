@@ -1,4 +1,4 @@
-"""Characters of a project, by name."""
+"""Characters of a project, by name (unique in the project ignoring case: ``named``)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,15 @@ from typing import Any
 
 from mcp_storyboard.db.pagination import fetch_page, sort_value_types
 from mcp_storyboard.models.characters import Character
-from mcp_storyboard.models.common import Page, utc_now
-from mcp_storyboard.repositories.base import NO_ID, Repository, Session, _s
+from mcp_storyboard.models.common import Page
+from mcp_storyboard.repositories.base import NO_ID, Session
+from mcp_storyboard.repositories.named import NamedRepository
 
 # Served by the schema index {project_id: 1, name: 1}.
 BY_NAME = (("project_id", 1), ("name", 1), ("id", 1))
 
 
-class CharacterRepository(Repository[Character]):
+class CharacterRepository(NamedRepository[Character]):
     document = Character
     kind = "character"
 
@@ -24,26 +25,13 @@ class CharacterRepository(Repository[Character]):
     async def list_for_project(self, project_id: str, *, session: Session = None) -> list[Character]:
         return await self._find_all({"project_id": project_id}, BY_NAME, session=session)
 
-    async def find_by_name(self, project_id: str, name: str) -> Character | None:
-        raw = await self.collection.find_one({"project_id": project_id, "name": name}, {"_id": 0})
-        return None if raw is None else self.from_document(raw)
-
     async def delete_for_project(self, project_id: str, *, session: Session = None) -> int:
         return await self._delete_where({"project_id": project_id}, session=session)
 
     async def count_for_project(self, project_id: str, *, session: Session = None) -> int:
         return await self.count({"project_id": project_id}, session=session)
 
-    # -- additions for the character service: case-insensitive names, summaries, completion ----------------------
-    async def same_name(
-        self, project_id: str, name: str, *, exclude_id: str | None = None, session: Session = None
-    ) -> list[Character]:
-        """Characters of a project called ``name`` ignoring case (matched as plain text, never as a pattern)."""
-        query: dict[str, Any] = {"project_id": project_id, "name": exact_ignoring_case(name)}
-        if exclude_id is not None:
-            query["id"] = {"$ne": exclude_id}
-        return await self._find_all(query, BY_NAME, session=session)
-
+    # -- additions for the character service: summaries, completion ---------------------------------------------
     async def page_summaries(
         self, project_id: str, *, name_contains: str | None = None, limit: int | None = None, cursor: str | None = None
     ) -> Page[Character]:
@@ -67,17 +55,6 @@ class CharacterRepository(Repository[Character]):
         cursor = self.collection.find(query, {"_id": 0, "id": 1, "name": 1}).sort(list(BY_NAME)).limit(limit)
         return [(str(raw["id"]), str(raw.get("name") or "")) for raw in await cursor.to_list(None)]
 
-    async def rename_back(self, character_id: str, *, from_name: str, to_name: str, session: Session = None) -> None:
-        """Undo a rename that lost a race for a name, unless the name has changed again since."""
-        await self.collection.update_one(
-            {"id": character_id, "name": from_name}, {"$set": {"name": to_name, "updated_at": utc_now()}}, **_s(session)
-        )
-
 
 SUMMARY_PROJECTION: dict[str, int] = {**NO_ID, "facefusion_processing_history": 0}
 """Everything but the FaceFusion history: what lists show."""
-
-
-def exact_ignoring_case(text: str) -> dict[str, str]:
-    """A filter value matching ``text`` exactly but ignoring case; ``text`` is escaped, never a pattern."""
-    return {"$regex": f"^{re.escape(text)}$", "$options": "i"}

@@ -1,4 +1,5 @@
-"""Style templates: a project's own plus library templates (no project), most used first."""
+"""Style templates: a project's own plus library templates (no project), most used first; names are unique in a
+project or in the library ignoring case (``named``)."""
 
 from __future__ import annotations
 
@@ -6,17 +7,18 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from mcp_storyboard.models.common import Page, utc_now
+from mcp_storyboard.models.common import Page
 from mcp_storyboard.models.style_templates import StyleTemplate
-from mcp_storyboard.repositories.base import Repository, Session, _s
-from mcp_storyboard.repositories.characters import exact_ignoring_case
+from mcp_storyboard.repositories.base import Session
+from mcp_storyboard.repositories.named import NamedRepository
 
 MOST_USED = (("use_count", -1), ("id", 1))
 
 
-class StyleTemplateRepository(Repository[StyleTemplate]):
+class StyleTemplateRepository(NamedRepository[StyleTemplate]):
     document = StyleTemplate
     kind = "style template"
+    library_scope = "the template library"
 
     async def page_for_project(
         self, project_id: str | None, *, include_library: bool = True, limit: int | None = None, cursor: str | None = None
@@ -31,10 +33,6 @@ class StyleTemplateRepository(Repository[StyleTemplate]):
         query: dict[str, Any] = {"project_id": {"$in": scopes}}
         return await self._page(query, MOST_USED, limit=limit, cursor=cursor)
 
-    async def find_by_name(self, project_id: str | None, name: str) -> StyleTemplate | None:
-        raw = await self.collection.find_one({"project_id": project_id, "name": name}, {"_id": 0})
-        return None if raw is None else self.from_document(raw)
-
     async def increment_use(self, template_id: str, *, session: Session = None) -> StyleTemplate:
         """Atomically add one to ``use_count``."""
         return await self._update({"id": template_id}, {"$inc": {"use_count": 1}}, session=session)
@@ -46,17 +44,7 @@ class StyleTemplateRepository(Repository[StyleTemplate]):
         """The project's own templates (library templates have no project and are not counted)."""
         return await self.count({"project_id": project_id}, session=session)
 
-    # -- additions for the style template service: case-insensitive names, completion ---------------------------
-    async def same_name(
-        self, project_id: str | None, name: str, *, exclude_id: str | None = None, session: Session = None
-    ) -> list[StyleTemplate]:
-        """Templates of one scope (a project, or the library when ``project_id`` is None) called ``name`` ignoring
-        case (matched as plain text, never as a pattern)."""
-        query: dict[str, Any] = {"project_id": project_id, "name": exact_ignoring_case(name)}
-        if exclude_id is not None:
-            query["id"] = {"$ne": exclude_id}
-        return await self._find_all(query, MOST_USED, session=session)
-
+    # -- additions for the style template service: completion ---------------------------------------------------
     async def id_name_pairs(
         self, scopes: Sequence[str | None] | None, *, prefix: str = "", limit: int = 100
     ) -> list[tuple[str, str]]:
@@ -68,9 +56,3 @@ class StyleTemplateRepository(Repository[StyleTemplate]):
             query["$or"] = [{"name": pattern}, {"id": pattern}]
         cursor = self.collection.find(query, {"_id": 0, "id": 1, "name": 1}).sort(list(MOST_USED)).limit(limit)
         return [(str(raw["id"]), str(raw.get("name") or "")) for raw in await cursor.to_list(None)]
-
-    async def rename_back(self, template_id: str, *, from_name: str, to_name: str, session: Session = None) -> None:
-        """Undo a rename that lost a race for a name, unless the name has changed again since."""
-        await self.collection.update_one(
-            {"id": template_id, "name": from_name}, {"$set": {"name": to_name, "updated_at": utc_now()}}, **_s(session)
-        )

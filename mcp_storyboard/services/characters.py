@@ -5,7 +5,8 @@ trigger words, name, description, style notes and LoRA are composed into the pro
 (``prompt_composer``), so assigning twice changes nothing — the original app prefixed the stored prompts on every
 apply and doubled them.
 
-Names are unique within a project ignoring case, checked before and after the write (``unique_names``).
+Names are unique within a project ignoring case, kept by a unique index on the stored ``name_key`` (see
+``repositories/named.py``): a create or rename that loses the name writes nothing.
 """
 
 from __future__ import annotations
@@ -14,21 +15,39 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
-from mcp_storyboard.errors import ConflictError, NotFoundError, ValidationError
-from mcp_storyboard.models.characters import Character, CharacterPatch
-from mcp_storyboard.models.common import StoryboardModel, UtcDatetime
+from mcp_storyboard.errors import NotFoundError, ValidationError
+from mcp_storyboard.models.characters import Character, Lora, ReferenceImages, TriggerWords
+from mcp_storyboard.models.common import StoryboardModel, UtcDatetime, keep
 from mcp_storyboard.models.facefusion import (
     FaceFusionOutputGallery,
     FaceFusionPreferredSettings,
 )
+from mcp_storyboard.models.values import CollectionPatch, Description, Name
 from mcp_storyboard.services.references import delete_referenced
-from mcp_storyboard.services.unique_names import insert_named, update_named
 
 if TYPE_CHECKING:
     from mcp_storyboard.services.container import Repositories
 
 HINT_NAMES = 10
 """How many candidates an error's hint lists."""
+
+
+class CharacterChanges(CollectionPatch):
+    """The fields of a character to change; fields left out keep their values. FaceFusion settings, history and
+    gallery change only through the FaceFusion tools."""
+
+    name: Name = keep()
+    """New name, 1–200 characters, unique in the project ignoring case."""
+    description: Description = keep()
+    """New description, at most 2000 characters."""
+    reference_images: ReferenceImages = keep()
+    """New reference image URLs (replace the whole list; at most 100)."""
+    lora: Lora | None = None
+    """New LoRA (``name`` or ``name:weight``, at most 200 characters); null removes it."""
+    trigger_words: TriggerWords | None = None
+    """New trigger words (at most 500 characters); null removes them."""
+    style_notes: Description | None = None
+    """New style notes (at most 2000 characters); null removes them."""
 
 
 class CharacterSummary(StoryboardModel):
@@ -156,23 +175,27 @@ class CharacterService:
 
         Raises:
             NotFoundError: no such project.
-            ConflictError: the project has a character of that name, ignoring case (code ``duplicate``).
+            NameTaken: the project has a character of that name, ignoring case (code ``duplicate``).
             pydantic.ValidationError: a field breaks its limits.
         """
         await self._require_project(project_id)
         character = Character(project_id=project_id, name=name, **fields)
-        await insert_named(self.repos.characters, character, project_id, _name_taken)
+        await self.repos.characters.insert(character)
         return _summary(character, 0)
 
-    async def update(self, character_id: str, patch: CharacterPatch) -> CharacterSummary:
-        """Change the fields set on ``patch`` in one atomic update (explicit null clears an optional field).
+    async def update(self, character_id: str, patch: CharacterChanges) -> CharacterSummary:
+        """Change the fields set on ``patch`` in one atomic update (explicit null clears an optional field); a
+        refused change writes nothing.
 
         Raises:
-            ValidationError: the patch sets no field.
+            ValidationError: the patch sets no field (the allowed ones are listed).
             NotFoundError: no such character.
-            ConflictError: the new name is taken in the project, ignoring case (code ``duplicate``).
+            NameTaken: the new name is taken in the project, ignoring case (code ``duplicate``).
         """
-        updated = await update_named(self.repos.characters, character_id, patch, _name_taken)
+        changes = patch.changes()
+        if not changes:
+            raise ValidationError("patch", "sets no field", allowed=list(CharacterChanges.model_fields))
+        updated = await self.repos.characters.update_fields(character_id, changes)
         return _summary(updated, await self.repos.clips.count_references("character_id", character_id))
 
     async def delete(self, character_id: str, *, confirm: bool) -> CharacterDeletion:
@@ -259,14 +282,4 @@ def _summary(character: Character, clip_count: int) -> CharacterSummary:
         trigger_words=character.trigger_words, style_notes=character.style_notes, clip_count=clip_count,
         created_at=character.created_at, updated_at=character.updated_at,
     )  # fmt: skip
-
-
-def _name_taken(project_id: str, existing: Character) -> ConflictError:
-    return ConflictError(
-        f"name '{existing.name}' is taken: project {project_id} already has character {existing.id} of that name "
-        "(names are compared ignoring case)",
-        field="name",
-        hint="choose another name, or change that character with update_character",
-        code="duplicate",
-    )
 

@@ -1,7 +1,7 @@
 """The services container: what the server and the worker are built on.
 
-``open_services(settings)`` connects, creates missing indexes, and yields a ``Services`` whose members are
-the domain services; the server layer reaches the data only through them.
+``open_services(settings)`` connects, applies pending migrations and creates missing indexes, and yields a
+``Services`` whose members are the domain services; the server layer reaches the data only through them.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from mcp_storyboard.config import Settings
 from mcp_storyboard.db.connection import Database, connect
-from mcp_storyboard.db.indexes import ensure_indexes
+from mcp_storyboard.db.setup import prepare_database
 from mcp_storyboard.repositories.characters import CharacterRepository
 from mcp_storyboard.repositories.clips import ClipRepository
 from mcp_storyboard.repositories.counters import CounterRepository
@@ -87,7 +87,8 @@ class Services:
 
 @asynccontextmanager
 async def open_services(settings: Settings) -> AsyncIterator[Services]:
-    """Connect, make sure every index exists, and yield the services; disconnect on exit."""
+    """Connect, bring the database up to date (migrations, then indexes: ``db/setup.py``), and yield the
+    services; disconnect on exit."""
     async with connect(settings) as database:
-        await ensure_indexes(database)
+        await prepare_database(database)
         yield Services.over(database, fetcher=MediaFetcher(allow_private=settings.media_allow_private))

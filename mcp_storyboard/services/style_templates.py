@@ -6,8 +6,8 @@ Decisions:
   it off and applying it again counts again. The clip's update and the ``$inc`` run in one transaction where the
   backend has them (``Database.run_transaction`` retries it when concurrent applies collide), and the clip update
   is conditional, so concurrent applies to one clip count once and to different clips each count.
-- Names are unique within a scope (one project, or the library) ignoring case, checked before and after the
-  write as for characters (see ``unique_names``).
+- Names are unique within a scope (one project, or the library) ignoring case, kept by a unique index on the
+  stored ``name_key`` as for characters (see ``repositories/named.py``).
 - ``compose`` previews the final prompts (``prompt_composer``); the clip's stored prompts are never changed.
 """
 
@@ -15,12 +15,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
-from mcp_storyboard.errors import ConflictError, NotFoundError, ValidationError
+from mcp_storyboard.errors import NotFoundError, ValidationError
 from mcp_storyboard.models.common import Page, StoryboardModel
 from mcp_storyboard.models.style_templates import StyleTemplate, StyleTemplatePatch
 from mcp_storyboard.services.prompt_composer import ComposedClipPrompt, compose_clip
 from mcp_storyboard.services.references import delete_referenced
-from mcp_storyboard.services.unique_names import insert_named, update_named
 
 if TYPE_CHECKING:
     from mcp_storyboard.services.container import Repositories
@@ -130,24 +129,27 @@ class StyleTemplateService:
 
         Raises:
             NotFoundError: no such project.
-            ConflictError: the scope has a template of that name, ignoring case (code ``duplicate``).
+            NameTaken: the scope has a template of that name, ignoring case (code ``duplicate``).
             pydantic.ValidationError: a field breaks its limits.
         """
         if project_id is not None:
             await self._require_project(project_id)
         template = StyleTemplate(project_id=project_id, name=name, **fields)
-        await insert_named(self.repos.style_templates, template, project_id, _name_taken)
+        await self.repos.style_templates.insert(template)
         return template
 
     async def update(self, template_id: str, patch: StyleTemplatePatch) -> StyleTemplate:
-        """Change the fields set on ``patch`` in one atomic update.
+        """Change the fields set on ``patch`` in one atomic update; a refused change writes nothing.
 
         Raises:
-            ValidationError: the patch sets no field.
+            ValidationError: the patch sets no field (the allowed ones are listed).
             NotFoundError: no such template.
-            ConflictError: the new name is taken in the template's scope, ignoring case (code ``duplicate``).
+            NameTaken: the new name is taken in the template's scope, ignoring case (code ``duplicate``).
         """
-        return await update_named(self.repos.style_templates, template_id, patch, _name_taken)
+        changes = patch.changes()
+        if not changes:
+            raise ValidationError("patch", "sets no field", allowed=list(StyleTemplatePatch.model_fields))
+        return await self.repos.style_templates.update_fields(template_id, changes)
 
     async def delete(self, template_id: str, *, confirm: bool) -> StyleTemplateDeletion:
         """Delete a template and clear ``style_template_id`` on the clips using it, in one transaction where the
@@ -221,15 +223,4 @@ class StyleTemplateService:
         listed = ", ".join(f"{name} ({tid})" for tid, name in pairs[:HINT_NAMES])
         more = ", ..." if len(pairs) > HINT_NAMES else ""
         return f"templates available to project {project_id}: {listed}{more}"
-
-
-def _name_taken(project_id: str | None, existing: StyleTemplate) -> ConflictError:
-    scope = f"project {project_id}" if project_id is not None else "the template library"
-    return ConflictError(
-        f"name '{existing.name}' is taken: {scope} already has style template {existing.id} of that name "
-        "(names are compared ignoring case)",
-        field="name",
-        hint="choose another name, or change that template with update_style_template",
-        code="duplicate",
-    )
 

@@ -150,7 +150,6 @@ async def test_templates_list_by_use_count_with_the_library_and_increment_atomic
     page = await repo.page_for_project("p")
     assert [(t.name, t.use_count) for t in page.items] == [("Noir", 5), ("Anime", 3)]
     assert [t.id for t in (await repo.page_for_project(None)).items] == [lib.id]
-    assert (await repo.find_by_name("p", "Noir")) is not None
 
 
 async def test_counters_hand_out_distinct_numbers_under_concurrency(db: Database) -> None:

@@ -8,8 +8,9 @@ import anyio
 import pytest
 
 from mcp_storyboard.errors import ConflictError, InvalidStateError, NotFoundError, ValidationError
-from mcp_storyboard.models.characters import Character, CharacterPatch
+from mcp_storyboard.models.characters import Character
 from mcp_storyboard.models.facefusion import FaceFusionHistoryEntry, FaceFusionPreferredSettings
+from mcp_storyboard.services.characters import CharacterChanges
 from mcp_storyboard.services.container import Services
 from tests.seed import seed_clip, seed_project, snapshot
 
@@ -103,20 +104,20 @@ async def test_list_pages_by_name_filters_and_counts_clips(services: Services) -
 async def test_update_is_partial_and_null_clears_an_optional_field(services: Services) -> None:
     pid = await seed_project(services)
     created = await services.characters.create(pid, "Alice", description="d", lora="alice", trigger_words="alc1")
-    updated = await services.characters.update(created.id, CharacterPatch(lora=None, description="new"))
+    updated = await services.characters.update(created.id, CharacterChanges(lora=None, description="new"))
     assert (updated.name, updated.description, updated.lora, updated.trigger_words) == ("Alice", "new", None, "alc1")
 
 
 async def test_update_refuses_an_empty_patch_and_a_taken_name_but_allows_a_case_change(services: Services) -> None:
     pid = await seed_project(services)
     alice = await services.characters.create(pid, "Alice")
-    await services.characters.create(pid, "Bob")
+    bob = await services.characters.create(pid, "Bob")
     with pytest.raises(ValidationError, match="patch"):
-        await services.characters.update(alice.id, CharacterPatch())
+        await services.characters.update(alice.id, CharacterChanges())
     with pytest.raises(ConflictError) as caught:
-        await services.characters.update(alice.id, CharacterPatch(name="bob"))
-    assert caught.value.field == "name"
-    assert (await services.characters.update(alice.id, CharacterPatch(name="ALICE"))).name == "ALICE"
+        await services.characters.update(alice.id, CharacterChanges(name="bob"))
+    assert caught.value.field == "name" and bob.id in str(caught.value)  # the holder, on every backend
+    assert (await services.characters.update(alice.id, CharacterChanges(name="ALICE"))).name == "ALICE"
 
 
 async def test_delete_without_references_needs_no_confirmation(services: Services) -> None:

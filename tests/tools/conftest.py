@@ -110,6 +110,20 @@ def updates_handler() -> tuple[MessageHandlerFnT, MemoryObjectReceiveStream[str]
     return handle, receive
 
 
+def patch_fields(input_schema: dict[str, Any]) -> set[str]:
+    """The fields a tool's ``patch`` argument accepts, read from its input schema."""
+    patch = input_schema["properties"]["patch"]
+    if "$ref" in patch:
+        patch = input_schema["$defs"][patch["$ref"].rsplit("/", 1)[1]]
+    return set(patch["properties"])
+
+
+def allowed_in(text: str) -> set[str]:
+    """The values an error lists after "allowed values:" (up to the end of its sentence)."""
+    listed = text.lower().split("allowed values: ", 1)[1].split(". ", 1)[0].rstrip(".")
+    return {value.strip() for value in listed.split(",")}
+
+
 def _text(result: Any) -> str:
     return "\n".join(getattr(block, "text", json.dumps(getattr(block, "model_dump", dict)())) for block in result.content)
 

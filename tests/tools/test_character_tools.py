@@ -10,7 +10,7 @@ import pytest
 from mcp.types import PromptReference, ResourceTemplateReference
 
 from tests.seed import seed_clip, seed_project
-from tests.tools.conftest import ToolClient
+from tests.tools.conftest import ToolClient, allowed_in, patch_fields
 
 INJECTION = {"$ne": None}
 
@@ -72,6 +72,23 @@ async def test_update_character_refuses_empty_null_name_facefusion_fields_and_a_
     assert (await tools.refused("update_character", character_id=cid, patch={"name": "BOB"})).startswith(
         "[duplicate] name 'Bob'"
     )
+
+
+async def test_an_empty_update_lists_as_allowed_exactly_the_fields_the_tool_accepts(tools: ToolClient) -> None:
+    pid = await seed_project(tools.services)
+    cid = (await tools.call("create_character", project_id=pid, name="Alice"))["id"]
+    text = await tools.refused("update_character", character_id=cid, patch={})
+    listed = {t.name: t for t in (await tools.client.list_tools()).tools}
+    assert allowed_in(text) == patch_fields(listed["update_character"].input_schema)
+    assert "facefusion_preferred_settings" not in text
+
+
+async def test_a_rename_to_a_name_taken_ignoring_case_writes_none_of_the_patch(tools: ToolClient) -> None:
+    pid = await seed_project(tools.services)
+    await tools.call("create_character", project_id=pid, name="Straße")
+    cid = (await tools.call("create_character", project_id=pid, name="Bob", lora="bob"))["id"]
+    text = await tools.refused("update_character", character_id=cid, patch={"name": "STRASSE", "lora": None})
+    assert text.startswith("[duplicate] name 'Straße' is taken: project") and "ignoring case" in text
 
 
 async def test_assign_character_is_idempotent_and_never_edits_prompts(tools: ToolClient) -> None:

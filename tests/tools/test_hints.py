@@ -128,9 +128,7 @@ EMPTY_UPDATES: list[Any] = [
     ("update_clip", {"changes": {}}, "clip"),
     ("update_style_template", {"patch": {}}, "template"),
     ("update_scene", {}, "scene"),
-    pytest.param("update_character", {"patch": {}}, "character", marks=pytest.mark.xfail(
-        reason="the `names` helper rewrites update_character's empty-patch path (it lists CharacterPatch's "
-               "facefusion_preferred_settings, which update_character does not take)", strict=False)),
+    ("update_character", {"patch": {}}, "character"),
 ]
 
 

@@ -11,7 +11,7 @@ from mcp.types import PromptReference, ResourceTemplateReference
 
 from mcp_storyboard.models import Character
 from tests.seed import seed_clip, seed_project, seed_template
-from tests.tools.conftest import ToolClient
+from tests.tools.conftest import ToolClient, allowed_in, patch_fields
 
 INJECTION = {"$ne": None}
 
@@ -25,6 +25,13 @@ async def test_create_project_and_library_templates_then_get_them(tools: ToolCli
     assert await tools.call("get_style_template", template_id=own["id"]) == own
     text = await tools.refused("create_style_template", name="NOIR")
     assert text.startswith("[duplicate] name 'Noir' is taken: the template library") and library["id"] in text
+
+
+async def test_an_empty_update_lists_as_allowed_exactly_the_fields_the_tool_accepts(tools: ToolClient) -> None:
+    tid = await seed_template(tools.services, None, "Noir")
+    text = await tools.refused("update_style_template", template_id=tid, patch={})
+    listed = {t.name: t for t in (await tools.client.list_tools()).tools}
+    assert allowed_in(text) == patch_fields(listed["update_style_template"].input_schema)
 
 
 async def test_list_style_templates_is_most_used_first_with_scope_filters(tools: ToolClient) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from mcp_storyboard.db.connection import Database
@@ -22,8 +23,8 @@ _SET: dict[str, Any] = {
 }
 
 
-async def apply(database: Database, *, dry_run: bool) -> int:
-    """Return how many characters change (dry run) or changed."""
+async def apply(database: Database, *, dry_run: bool, report: Callable[[str], None]) -> int:
+    """Nothing to report: return how many characters change (dry run) or changed."""
     characters = database.collection("characters")
     if dry_run:
         return int(await characters.count_documents(_FILTER))

@@ -8,6 +8,7 @@ clip is never overwritten (that clip is simply picked up by the next run).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from mcp_storyboard.db.connection import Database
@@ -23,8 +24,8 @@ def _as_objects(entries: list[Any]) -> list[Any]:
     return [GeneratedMedia.model_validate(e).model_dump(mode="python") if isinstance(e, str) else e for e in entries]
 
 
-async def apply(database: Database, *, dry_run: bool) -> int:
-    """Return how many clips change (dry run) or changed."""
+async def apply(database: Database, *, dry_run: bool, report: Callable[[str], None]) -> int:
+    """Nothing to report: return how many clips change (dry run) or changed."""
     clips = database.collection("clips")
     if dry_run:
         return int(await clips.count_documents(_FILTER))

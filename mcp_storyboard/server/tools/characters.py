@@ -12,14 +12,8 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from mcp_storyboard.models.characters import (
-    CharacterPatch,
-    Lora,
-    ReferenceImages,
-    TriggerWords,
-)
-from mcp_storyboard.models.common import keep
-from mcp_storyboard.models.values import CollectionPatch, Description, Name, PageSize
+from mcp_storyboard.models.characters import Lora, ReferenceImages, TriggerWords
+from mcp_storyboard.models.values import Description, Name, PageSize
 from mcp_storyboard.server.completions import MAX_COMPLETIONS, CompletionRegistry
 from mcp_storyboard.server.notify import notify_changed
 from mcp_storyboard.server.registry import ToolRegistry, get_services
@@ -27,6 +21,7 @@ from mcp_storyboard.server.resources import character_uri, clip_uri, project_uri
 from mcp_storyboard.server.taxonomy import Toolset
 from mcp_storyboard.services.characters import (
     CharacterAssignment,
+    CharacterChanges,
     CharacterDeletion,
     CharacterDetails,
     CharacterPage,
@@ -43,24 +38,6 @@ CharacterId = Annotated[
     str, Field(description="The character's id (from create_character or list_characters).", **_ID)
 ]
 ClipId = Annotated[str, Field(description="The clip's id (from create_clip, list_clips or get_project_tree).", **_ID)]
-
-
-class CharacterChanges(CollectionPatch):
-    """The fields of a character to change; fields left out keep their values. FaceFusion settings, history and
-    gallery change only through the FaceFusion tools."""
-
-    name: Name = keep()
-    """New name, 1–200 characters, unique in the project ignoring case."""
-    description: Description = keep()
-    """New description, at most 2000 characters."""
-    reference_images: ReferenceImages = keep()
-    """New reference image URLs (replace the whole list; at most 100)."""
-    lora: Lora | None = None
-    """New LoRA (``name`` or ``name:weight``, at most 200 characters); null removes it."""
-    trigger_words: TriggerWords | None = None
-    """New trigger words (at most 500 characters); null removes them."""
-    style_notes: Description | None = None
-    """New style notes (at most 2000 characters); null removes them."""
 
 
 def _uris(project_id: str, character_id: str, clip_ids: list[str] | tuple[str, ...] = ()) -> list[str]:
@@ -141,8 +118,7 @@ async def update_character(
 ) -> CharacterSummary:
     """Change some fields of a character in one atomic update. Clips assigned to it pick the change up the next
     time their prompts are composed; no stored prompt is edited."""
-    services = get_services(ctx)
-    updated = await services.characters.update(character_id, CharacterPatch.model_validate(patch.changes()))
+    updated = await get_services(ctx).characters.update(character_id, patch)
     await notify_changed(ctx, _uris(updated.project_id, character_id))
     return updated
 
