@@ -21,6 +21,7 @@ from mcp_storyboard.models.facefusion import (
     FaceFusionOutputGallery,
     FaceFusionPreferredSettings,
 )
+from mcp_storyboard.services.parents import create_under
 from mcp_storyboard.services.references import delete_referenced
 from mcp_storyboard.services.unique_names import insert_named, update_named
 
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
 HINT_NAMES = 10
 """How many candidates an error's hint lists."""
+PROJECT_HINT = "list_projects shows the project ids"
 
 
 class CharacterSummary(StoryboardModel):
@@ -159,9 +161,13 @@ class CharacterService:
             ConflictError: the project has a character of that name, ignoring case (code ``duplicate``).
             pydantic.ValidationError: a field breaks its limits.
         """
-        await self._require_project(project_id)
         character = Character(project_id=project_id, name=name, **fields)
-        await insert_named(self.repos.characters, character, project_id, _name_taken)
+        # Under the project: the insert conflicts with the project's delete (services/parents.py).
+        await create_under(
+            self.repos.database, self.repos.projects, project_id,
+            lambda session: insert_named(self.repos.characters, character, project_id, _name_taken, session=session),
+            lambda _: self._undo_create(character.id), hint=PROJECT_HINT,
+        )  # fmt: skip
         return _summary(character, 0)
 
     async def update(self, character_id: str, patch: CharacterPatch) -> CharacterSummary:
@@ -241,7 +247,10 @@ class CharacterService:
 
     async def _require_project(self, project_id: str) -> None:
         if not await self.repos.projects.exists(project_id):
-            raise NotFoundError("project", project_id, hint="list_projects shows the project ids")
+            raise NotFoundError("project", project_id, hint=PROJECT_HINT)
+
+    async def _undo_create(self, character_id: str) -> None:
+        await self.repos.characters.delete(character_id)
 
     async def _candidates(self, project_id: str) -> str:
         pairs = await self.repos.characters.id_name_pairs(project_id, limit=HINT_NAMES + 1)

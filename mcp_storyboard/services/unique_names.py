@@ -32,13 +32,15 @@ N = TypeVar("N", bound=_Named)
 class NamedRepository(Protocol[N]):
     """What the check needs of a repository (characters and style templates have it)."""
 
-    async def same_name(self, project_id: Any, name: str, *, exclude_id: str | None = None) -> list[N]: ...
+    async def same_name(
+        self, project_id: Any, name: str, *, exclude_id: str | None = None, session: Any = None
+    ) -> list[N]: ...
 
     async def get(self, key: str, /) -> N: ...
 
-    async def insert(self, model: N, /) -> N: ...
+    async def insert(self, model: N, /, *, session: Any = None) -> N: ...
 
-    async def delete(self, key: str, /) -> bool: ...
+    async def delete(self, key: str, /, *, session: Any = None) -> bool: ...
 
     async def apply_patch(self, key: str, patch: Patch, /) -> N: ...
 
@@ -50,26 +52,30 @@ Taken = Callable[[Any, N], ConflictError]
 
 
 async def refuse_taken(
-    repo: NamedRepository[N], scope: str | None, name: str, taken: Taken[N], *, exclude_id: str | None = None
+    repo: NamedRepository[N], scope: str | None, name: str, taken: Taken[N], *, exclude_id: str | None = None,
+    session: Any = None,
 ) -> None:
     """Raise ``taken(scope, holder)`` when another document of the scope is called ``name`` ignoring case."""
-    holders = await repo.same_name(scope, name, exclude_id=exclude_id)
+    holders = await repo.same_name(scope, name, exclude_id=exclude_id, session=session)
     if holders:
         raise taken(scope, holders[0])
 
 
-async def insert_named(repo: NamedRepository[N], document: N, scope: str | None, taken: Taken[N]) -> None:
+async def insert_named(
+    repo: NamedRepository[N], document: N, scope: str | None, taken: Taken[N], *, session: Any = None
+) -> N:
     """Insert ``document`` unless its name is taken in ``scope``; deleted again if a concurrent insert took it.
 
     Raises:
         ConflictError: from ``taken``.
     """
-    await refuse_taken(repo, scope, document.name, taken)
-    await repo.insert(document)
-    rivals = await repo.same_name(scope, document.name, exclude_id=document.id)
+    await refuse_taken(repo, scope, document.name, taken, session=session)
+    await repo.insert(document, session=session)
+    rivals = await repo.same_name(scope, document.name, exclude_id=document.id, session=session)
     if rivals:
-        await repo.delete(document.id)
+        await repo.delete(document.id, session=session)
         raise taken(scope, rivals[0])
+    return document
 
 
 async def update_named(repo: NamedRepository[N], doc_id: str, patch: Patch, taken: Taken[N]) -> N:
