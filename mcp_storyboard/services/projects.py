@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 Session = Any
 PATCH_FIELDS = tuple(ProjectPatch.model_fields)
+_SWEEPS = 5
 _COUNTER_BATCH = 10_000  # keys per delete: keeps one command far below the 16 MB BSON limit
 
 
@@ -243,9 +244,13 @@ class ProjectService:
 
         project, deleted = await repos.database.run_transaction(work)
         if not repos.database.capabilities.transactions:
-            # A create that re-checked its parent before the project went kept what it inserted; now that the
-            # project is gone every later re-check fails, so one more sweep leaves nothing (services/parents.py).
-            deleted = deleted.plus(await self._delete_contents(project_id, None))
+            # A create that re-checked its parent before that parent went kept what it inserted (services/parents.py);
+            # sweep until a sweep finds nothing (a clip may have passed its check under a scene the last sweep took).
+            for _ in range(_SWEEPS):
+                more = await self._delete_contents(project_id, None)
+                deleted = deleted.plus(more)
+                if more == ProjectContents():
+                    break
         deleted.media = await repos.database.media.delete_project(project_id)
         return ProjectDeletion(project_id=project.id, name=project.name, deleted=deleted)
 

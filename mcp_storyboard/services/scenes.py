@@ -191,10 +191,23 @@ class SceneService(SceneAlternateOps):
             return scene, doomed, clip_ids
 
         scene, doomed, clip_ids = await self._atomic(work)
+        if not self.repos.database.capabilities.transactions:
+            await self._sweep_under(doomed)
         if not scene.is_alternate:
             await self._settle(scene.project_id, scene.parent_scene_id)
         return SceneDeletion(scene_id=scene_id, project_id=scene.project_id, deleted_scene_ids=doomed,
                              deleted_clip_count=len(clip_ids))
+
+    async def _sweep_under(self, deleted: list[str]) -> None:
+        # Without transactions, a sub-scene or alternate created under a deleted scene after the delete read the
+        # subtree passed its parent re-check before the parent went (services/parents.py): remove those, level by
+        # level, with their clips (a clip's re-check comes after its insert, so clips deleted after their scene
+        # are caught by the delete itself).
+        level = deleted
+        while level:
+            level = await self.repos.scenes.ids_under(level)
+            await self.repos.scenes.delete_many(level)
+            await self.repos.clips.delete_for_scenes(level)
 
     async def reorder(
         self, project_id: str, scene_ids: list[str], *, parent_scene_id: str | None = None

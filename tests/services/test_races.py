@@ -95,18 +95,27 @@ async def test_without_transactions_a_create_that_lost_its_parent_removes_what_i
 
 
 @pytest.mark.slow
-async def test_clip_and_sub_scene_creates_racing_delete_scene_leave_no_orphans(services: Services, db: Database) -> None:
+@pytest.mark.parametrize("transactions", [True, False], ids=["transactions", "re-check"])
+async def test_clip_and_sub_scene_creates_racing_delete_scene_leave_no_orphans(
+    services: Services, db: Database, transactions: bool
+) -> None:
+    db.capabilities = dataclasses.replace(db.capabilities, transactions=transactions)
     project = await services.projects.create("P")
     for round_no in range(ROUNDS):
         scene = await services.scenes.create(project.id, name=f"Doomed{round_no}")
         clip = await services.clips.create(scene.id, NewClip(name="c"))
-        await race(
-            *(lambda n=n: services.clips.create(scene.id, NewClip(name=f"n{n}")) for n in range(3)),
-            *(lambda n=n: services.scenes.create(project.id, name=f"Sub{n}", parent_scene_id=scene.id) for n in range(3)),
-            lambda: services.clips.create_alternate(clip.id),
-            lambda: services.scenes.create_alternate(scene.id),
-            lambda: services.scenes.delete(scene.id, confirm=True),
-        )
+        # Scene creates and clip creates in separate rounds: a clip create writes the scene, which alone would
+        # push the delete after the scene creates.
+        creates: list[Callable[[], Awaitable[Any]]] = (
+            [*(lambda n=n: services.scenes.create(project.id, name=f"Sub{n}", parent_scene_id=scene.id)
+               for n in range(6)),
+             lambda: services.scenes.create_alternate(scene.id)]
+            if round_no % 2 == 0 else
+            [*(lambda n=n: services.clips.create(scene.id, NewClip(name=f"n{n}")) for n in range(5)),
+             lambda: services.clips.create_alternate(clip.id)]
+        )  # fmt: skip
+        # The delete starts among the creates, so some run before it and some after.
+        await race(*creates[:3], lambda: services.scenes.delete(scene.id, confirm=True), *creates[3:])
         scene_ids = {s.id for s in await services.repositories.scenes.list_for_project(project.id)}
         clips = await services.repositories.clips.list_for_project(project.id)
         assert [c.id for c in clips if c.scene_id not in scene_ids] == []
