@@ -167,3 +167,35 @@ async def test_a_touch_changes_the_parent_even_within_one_millisecond(
         assert await services.repositories.projects.touch(project.id)
         seen.append((await services.repositories.projects.get(project.id)).updated_at)
     assert seen[0] < seen[1] < seen[2]
+
+
+async def test_delete_project_is_retried_when_its_transaction_conflicts(services: Services, db: Database) -> None:
+    project = await services.projects.create("P")
+    await services.scenes.create(project.id, name="S")
+    attempts = 0
+    plain = db.transaction
+
+    def counted() -> Any:
+        nonlocal attempts
+        attempts += 1
+        return plain()
+
+    db.transaction = counted  # type: ignore[method-assign]
+    result: list[Any] = []
+    with anyio.fail_after(60):
+        # Another transaction writes the project and stays open: the delete's write of it conflicts (a
+        # TransientTransactionError), so the delete must run again rather than reach the caller as an error.
+        async with anyio.create_task_group() as tg:
+            async with plain() as session:
+                assert await services.repositories.projects.touch(project.id, session=session)
+
+                async def delete() -> None:
+                    result.append(await services.projects.delete(project.id, confirm=True))
+
+                tg.start_soon(delete)
+                while attempts < 3:  # the delete has failed twice on the held project and runs a third time
+                    await anyio.sleep(0.01)
+    # The holder committed when its block ended; the delete then went through.
+    assert attempts >= 2
+    assert result[0].deleted.scenes == 1
+    assert not await services.repositories.projects.exists(project.id)
