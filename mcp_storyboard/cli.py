@@ -139,6 +139,9 @@ async def doctor_report(database: Database, settings: Settings) -> list[tuple[st
     ]
     if database.backend == "embedded":
         rows.insert(3, ("data dir", str(settings.data_dir)))
+    if database.backend != "memory" and not caps.transactions:
+        rows.append(("recommendation", "a replica set is recommended: this server is standalone, so it has no "
+                     "transactions; parallel changes then fall back to re-checks and clean-ups that are weaker"))
     return rows
 
 

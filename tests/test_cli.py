@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -10,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from mcp_storyboard.cli import doctor_report
 from mcp_storyboard.config import Settings
-from mcp_storyboard.db.connection import connect
+from mcp_storyboard.db.connection import Database, connect
 from mcp_storyboard.models.projects import Project
 from mcp_storyboard.repositories.projects import ProjectRepository
 
@@ -93,3 +95,14 @@ async def test_data_written_through_connect_survives_an_embedded_restart(tmp_pat
         assert (await ProjectRepository(database).get(project.id)).name == "Kept"
     state = tmp_path / "embedded" / "server.json"
     assert not state.exists(), "the last user out stops the embedded server"
+
+
+async def test_doctor_recommends_a_replica_set_where_there_are_no_transactions(database: Database) -> None:
+    if database.backend == "memory":
+        pytest.skip("memory:// is a throwaway test database: no recommendation applies")
+    settings = Settings(mongodb_uri="mongodb://127.0.0.1", db_name=database.db.name)
+    assert "recommendation" not in dict(await doctor_report(database, settings))
+    # A standalone mongod: the same server, answering hello without a replica set name.
+    database.capabilities = dataclasses.replace(database.capabilities, transactions=False)
+    advice = dict(await doctor_report(database, settings))["recommendation"]
+    assert "a replica set is recommended" in advice and "no transactions" in advice

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from mcp_storyboard.models.common import StoryboardModel
+from mcp_storyboard.models.values import Integer
 
 ReferenceKind = Literal["clip", "character", "project"]
 ReferenceField = Literal[
@@ -29,9 +30,9 @@ class MediaReference(StoryboardModel):
 class ClearedReferences(StoryboardModel):
     """How many documents lost a reference to a deleted media file."""
 
-    clips: int = 0
+    clips: Integer = 0
     """Clips whose gallery entries, media_url or thumbnail_url named it."""
-    characters: int = 0
+    characters: Integer = 0
     """Characters whose reference_images named it."""
-    projects: int = 0
+    projects: Integer = 0
     """Projects whose music_media_id or thumbnail_url named it."""

@@ -6,9 +6,11 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from mcp_storyboard.db.connection import Database
+from mcp_storyboard.errors import ConflictError
 from mcp_storyboard.repositories.base import Session, _s
 
 COUNTERS = "counters"
+_ATTEMPTS = 5
 
 
 class CounterRepository:
@@ -21,17 +23,25 @@ class CounterRepository:
         ``$max`` then ``$inc`` are each atomic, so concurrent callers always get distinct numbers; ``at_least``
         lets a counter start above numbers that existed before it (legacy data).
         """
+        for _ in range(_ATTEMPTS):
+            await self._at_least(key, at_least, session)
+            raw = await self.collection.find_one_and_update(
+                {"_id": key}, {"$inc": {"n": 1}}, return_document=ReturnDocument.AFTER, **_s(session)
+            )
+            if raw is not None:
+                return int(raw["n"])
+            # The counter was deleted in between (its scene or clip, or their project, is being deleted): start it
+            # again, still above ``at_least``; the caller's create then finds its parent gone.
+        raise ConflictError(f"counter {key} kept being deleted while it was read", hint="retry the call")
+
+    async def _at_least(self, key: str, at_least: int, session: Session) -> None:
         for attempt in range(2):
             try:
                 await self.collection.update_one({"_id": key}, {"$max": {"n": at_least}}, upsert=True, **_s(session))
-                break
+                return
             except DuplicateKeyError:  # two first-time upserts raced; the document exists now
                 if attempt:
                     raise
-        raw = await self.collection.find_one_and_update(
-            {"_id": key}, {"$inc": {"n": 1}}, return_document=ReturnDocument.AFTER, **_s(session)
-        )
-        return int(raw["n"])
 
     async def delete(self, keys: list[str], *, session: Session = None) -> None:
         if keys:

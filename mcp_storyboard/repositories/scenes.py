@@ -61,6 +61,12 @@ class SceneRepository(Repository[Scene]):
         now = utc_now()
         await self._bulk_update([({"id": sid}, {"$set": {"order": order, "updated_at": now}}) for sid, order in orders], session=session)
 
+    async def ids_under(self, parent_ids: Sequence[str], *, session: Session = None) -> list[str]:
+        """The ids of the direct children (sub-scenes and alternates) of these scenes."""
+        query = {"parent_scene_id": {"$in": list(parent_ids)}}
+        cursor = self.collection.find(query, {"_id": 0, "id": 1}, **_s(session))
+        return [raw["id"] for raw in await cursor.to_list(None)]
+
     async def delete_many(self, scene_ids: Sequence[str], *, session: Session = None) -> int:
         return await self._delete_where({"id": {"$in": list(scene_ids)}}, session=session)
 

@@ -23,6 +23,7 @@ from mcp_storyboard.models.facefusion import (
     FaceFusionPreferredSettings,
 )
 from mcp_storyboard.models.values import CollectionPatch, Description, Name
+from mcp_storyboard.services.parents import create_under
 from mcp_storyboard.services.references import delete_referenced
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 
 HINT_NAMES = 10
 """How many candidates an error's hint lists."""
+PROJECT_HINT = "list_projects shows the project ids"
 
 
 class CharacterChanges(CollectionPatch):
@@ -178,9 +180,13 @@ class CharacterService:
             NameTaken: the project has a character of that name, ignoring case (code ``duplicate``).
             pydantic.ValidationError: a field breaks its limits.
         """
-        await self._require_project(project_id)
         character = Character(project_id=project_id, name=name, **fields)
-        await self.repos.characters.insert(character)
+        # Under the project: the insert conflicts with the project's delete (services/parents.py).
+        await create_under(
+            self.repos.database, self.repos.projects, project_id,
+            lambda session: self.repos.characters.insert(character, session=session),
+            lambda _: self._undo_create(character.id), hint=PROJECT_HINT,
+        )  # fmt: skip
         return _summary(character, 0)
 
     async def update(self, character_id: str, patch: CharacterChanges) -> CharacterSummary:
@@ -264,7 +270,10 @@ class CharacterService:
 
     async def _require_project(self, project_id: str) -> None:
         if not await self.repos.projects.exists(project_id):
-            raise NotFoundError("project", project_id, hint="list_projects shows the project ids")
+            raise NotFoundError("project", project_id, hint=PROJECT_HINT)
+
+    async def _undo_create(self, character_id: str) -> None:
+        await self.repos.characters.delete(character_id)
 
     async def _candidates(self, project_id: str) -> str:
         pairs = await self.repos.characters.id_name_pairs(project_id, limit=HINT_NAMES + 1)

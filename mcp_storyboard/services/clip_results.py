@@ -202,10 +202,10 @@ class SceneTimeline(StoryboardModel):
     is_alternate: bool
     """True for an alternate timeline of its parent."""
     depth: int | None
-    """Nesting depth (0: top level of the analysed timeline); null for a scene whose parent is missing."""
+    """Nesting depth (0: top level of the analysed timeline)."""
     offset: float | None
     """Start in seconds on the analysed timeline: the scenes before it, each as long as it lasts. An alternate
-    scene starts where its original starts. Null for a scene whose parent is missing."""
+    scene starts where its original starts."""
     on_main_timeline: bool = False
     """True for a scene that plays on the main timeline; false for alternate scenes and scenes inside them."""
     length: float

@@ -1,7 +1,8 @@
 """Serialise the changes to a scene's clips: one transaction per change, retried when a concurrent one wins.
 
 Snapshot isolation alone lets two transactions each move a different clip into the same free slot (neither
-writes what the other read). So each transaction first writes its scenes' documents (``updated_at``): two
+writes what the other read). So each transaction first writes its scenes' documents (``updated_at``, always moved forward:
+``Repository.touch``): two
 changes to one scene then conflict on that write, the loser's transaction is aborted with the driver's
 ``TransientTransactionError`` label, and it is run again from the start — where it now sees the winner's clip
 and answers ``[clip-overlap]`` with a fresh suggestion. On memory:// (no transactions) the work runs once,
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from mcp_storyboard.errors import NotFoundError
 
 if TYPE_CHECKING:
     from mcp_storyboard.services.container import Repositories
@@ -37,7 +40,8 @@ async def in_scene_transaction(
     async def locked(session: Session) -> T:
         if session is not None:  # without a transaction the lock serialises nothing: write nothing
             for scene_id in scenes:
-                await repos.scenes.update_fields(scene_id, {}, session=session)
+                if not await repos.scenes.touch(scene_id, session=session):
+                    raise NotFoundError("scene", scene_id, hint="see get_project_tree or list_scenes for a project's scenes")
         return await work(session)
 
     return await repos.database.run_transaction(locked)

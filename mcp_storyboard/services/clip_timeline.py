@@ -27,6 +27,7 @@ from mcp_storyboard.services.timeline import (
     collisions,
     find_gaps,
     find_overlaps,
+    place_scenes,
     scene_offsets,
     suggest_position,
     timeline_end,
@@ -168,55 +169,40 @@ def analyse(
 ) -> TimelineAnalysis:
     """The analysis of a project's timeline (``root`` None) or of one scene and its sub-scenes.
 
-    ``scenes`` are all the scenes of the project; ``clips`` at least those of the analysed scenes. For a
-    project, alternate scenes follow the main timeline, each starting where its original starts (with its own
-    sub-scenes after it); scenes whose parent is missing come last, with no offset.
+    ``scenes`` are all the scenes of the project; ``clips`` at least those of the analysed scenes. A project's
+    scenes are placed as its tree places them (``place_scenes``): the main timeline, then the alternate scenes,
+    each starting where its original starts (with its own sub-scenes after it).
     """
     by_scene: dict[str, list[Clip]] = {}
     for clip in clips:
         by_scene.setdefault(clip.scene_id, []).append(clip)
-    scene_by_id: Mapping[str, Scene] = {s.id: s for s in scenes}
     nodes = [SceneNode(s.id, s.parent_scene_id, s.is_alternate, s.order) for s in scenes]
+    drafts = {
+        s.id: scene_timeline(s, by_scene.get(s.id, []), threshold=threshold, depth=None, offset=None) for s in scenes
+    }
     reports: dict[str, SceneTimeline] = {}
-
-    def place(sequence: Sequence[tuple[str, int]], start: float, base_depth: int, on_main: bool) -> None:
-        drafts = {
-            sid: scene_timeline(scene_by_id[sid], by_scene.get(sid, []), threshold=threshold, depth=None, offset=None)
-            for sid, _ in sequence
-        }
-        offsets = scene_offsets([(sid, drafts[sid].length) for sid, _ in sequence])
-        for sid, depth in sequence:
-            reports[sid] = drafts[sid].model_copy(
-                update={
-                    "depth": base_depth + depth,
-                    "offset": round(start + offsets[sid], 2),
-                    "on_main_timeline": on_main,
-                }
-            )
-
-    main_sequence = timeline_sequence(nodes, root=root.id if root is not None else None)
-    place(main_sequence, 0.0, 0, True)
     if root is None:
-        placed_one = True
-        while placed_one:  # alternates of alternates' sub-scenes are reached on a later pass
-            placed_one = False
-            for scene in scenes:
-                original = reports.get(scene.parent_scene_id or "")
-                if scene.id not in reports and scene.is_alternate and original is not None:
-                    place(timeline_sequence(nodes, root=scene.id), original.offset or 0.0, original.depth or 0, False)
-                    placed_one = True
-        for scene in scenes:
-            if scene.id not in reports:
-                reports[scene.id] = scene_timeline(
-                    scene, by_scene.get(scene.id, []), threshold=threshold, depth=None, offset=None
-                )
+        placement = place_scenes(nodes, {sid: draft.length for sid, draft in drafts.items()})
+        for sid, place in placement.places.items():
+            reports[sid] = drafts[sid].model_copy(
+                update={"depth": place.depth, "offset": place.offset, "on_main_timeline": place.on_main}
+            )
+        total = placement.total
+    else:
+        main_sequence = timeline_sequence(nodes, root=root.id)
+        offsets = scene_offsets([(sid, drafts[sid].length) for sid, _ in main_sequence])
+        for sid, depth in main_sequence:
+            reports[sid] = drafts[sid].model_copy(
+                update={"depth": depth, "offset": offsets[sid], "on_main_timeline": True}
+            )
+        total = sum(round(reports[sid].length * 100) for sid, _ in main_sequence) / 100
     listed = list(reports.values())
     return TimelineAnalysis(
         project_id=project_id,
         scene_id=root.id if root is not None else None,
         gap_threshold=threshold,
         scenes=listed,
-        total_duration=sum(round(reports[sid].length * 100) for sid, _ in main_sequence) / 100,
+        total_duration=total,
         clip_count=sum(s.clip_count for s in listed),
         overlap_count=sum(len(s.overlaps) for s in listed),
         gap_count=sum(len(s.gaps) for s in listed),

@@ -40,6 +40,7 @@ from mcp_storyboard.services.clip_results import (
     TimelineAnalysis,
 )
 from mcp_storyboard.services.clip_serial import Session, in_scene_transaction
+from mcp_storyboard.services.parents import create_under
 from mcp_storyboard.services.clip_timeline import (
     analyse,
     check_free_slot,
@@ -58,6 +59,7 @@ if TYPE_CHECKING:
 
 COMPLETION_SCAN = 1000
 """Clips of one scene scanned for a completion."""
+SCENE_HINT = "see get_project_tree or list_scenes for a project's scenes"
 
 
 class ClipService(ClipPlacement):
@@ -84,7 +86,7 @@ class ClipService(ClipPlacement):
     async def _scene(self, scene_id: str) -> Scene:
         scene = await self.repos.scenes.find(scene_id)
         if scene is None:
-            raise NotFoundError("scene", scene_id, hint="see get_project_tree or list_scenes for a project's scenes")
+            raise NotFoundError("scene", scene_id, hint=SCENE_HINT)
         return scene
 
     async def _project(self, project_id: str) -> Project:
@@ -241,7 +243,10 @@ class ClipService(ClipPlacement):
             await self.repos.clips.set_orders([oc for oc in changes if oc[0] != clip.id], session=session)
             return await self.repos.clips.insert(clip, session=session)
 
-        return await in_scene_transaction(self.repos, [scene_id], work)
+        # The scene is the parent: writing it serialises the scene's clip changes (as ``in_scene_transaction``
+        # does) and conflicts with the scene's delete and the project's (which deletes the scene).
+        return await create_under(self.repos.database, self.repos.scenes, scene_id, work, self._undo_create,
+                                  hint=SCENE_HINT)
 
     async def update(self, clip_id: str, changes: ClipChanges) -> Clip:
         """Change a clip's content fields (name, type, content, lyrics, prompts, URLs); null clears optional ones.
@@ -341,4 +346,9 @@ class ClipService(ClipPlacement):
             await self.repos.clips.set_orders([oc for oc in changes if oc[0] != alternate.id], session=session)
             return await self.repos.clips.insert(alternate, session=session)
 
-        return await in_scene_transaction(self.repos, [original.scene_id], work)
+        return await create_under(self.repos.database, self.repos.scenes, original.scene_id, work, self._undo_create,
+                                  hint=SCENE_HINT, also=[(self.repos.clips, original.id)])
+
+    async def _undo_create(self, clip: Clip) -> None:
+        # Only without transactions, when the clip's scene (or original) vanished while it was created.
+        await self.repos.clips.delete(clip.id)

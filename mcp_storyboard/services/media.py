@@ -22,6 +22,7 @@ from mcp_storyboard.integrations.media_fetch import MediaFetcher
 from mcp_storyboard.models.common import Page, StoryboardModel, UtcDatetime
 from mcp_storyboard.models.media import ClearedReferences, MediaReference
 from mcp_storyboard.models.media_types import check_content
+from mcp_storyboard.models.values import Integer
 from mcp_storyboard.repositories.media_references import MediaReferenceRepository
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ class MediaItem(StoryboardModel):
     """File name."""
     mime_type: str
     """MIME type, checked against the content."""
-    size: int
+    size: Integer
     """Size in bytes."""
     project_id: str | None
     """The project it belongs to (deleted with it)."""

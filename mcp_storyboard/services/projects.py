@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mcp_storyboard.errors import InvalidStateError, NotFoundError, ValidationError
 from mcp_storyboard.models.common import Page, StoryboardModel
@@ -22,7 +22,9 @@ from mcp_storyboard.services.tree import (
 if TYPE_CHECKING:
     from mcp_storyboard.services.container import Repositories
 
+Session = Any
 PATCH_FIELDS = tuple(ProjectPatch.model_fields)
+_SWEEPS = 5
 _COUNTER_BATCH = 10_000  # keys per delete: keeps one command far below the 16 MB BSON limit
 
 
@@ -43,6 +45,10 @@ class ProjectContents(StoryboardModel):
     """FaceFusion jobs of the project."""
     generation_batches: int = 0
     """Generation batches of the project."""
+
+    def plus(self, other: ProjectContents) -> ProjectContents:
+        """Both counts added, field by field."""
+        return ProjectContents(**{name: getattr(self, name) + getattr(other, name) for name in type(self).model_fields})
 
     def describe(self) -> str:
         parts = [
@@ -209,12 +215,14 @@ class ProjectService:
     async def delete(self, project_id: str, *, confirm: bool) -> ProjectDeletion:
         """Delete a project and everything under it: scenes, clips, characters, its own style templates (library
         templates stay), the alternate counters of its scenes and clips, its jobs and batches — in one
-        transaction where the backend has them — then its media files (the media store is outside transactions).
+        transaction where the backend has them, retried when it collides with a concurrent one — then its media
+        files (the media store is outside transactions).
 
         Raises:
             NotFoundError: no such project.
             InvalidStateError: (code ``confirmation-required``) ``confirm`` is not true; nothing is changed and the
                 hint says what would be deleted.
+            ConflictError: concurrent changes kept aborting the transaction (retry).
         """
         if not confirm:
             contents = await self.contents(project_id)
@@ -224,26 +232,42 @@ class ProjectService:
                 code="confirmation-required",
             )
         repos = self.repos
-        async with repos.database.transaction() as session:
+
+        async def work(session: Session) -> tuple[Project, ProjectContents]:
             project = await repos.projects.find(project_id, session=session)
             if project is None:
                 raise NotFoundError("project", project_id, hint=await self._recent_hint())
-            keys = [counter_key("scene", i) for i in await repos.scenes.ids_for_project(project_id, session=session)]
-            keys += [counter_key("clip", i) for i in await repos.clips.ids_for_project(project_id, session=session)]
-            for start in range(0, len(keys), _COUNTER_BATCH):
-                await repos.counters.delete(keys[start : start + _COUNTER_BATCH], session=session)
-            deleted = ProjectContents(
-                clips=await repos.clips.delete_for_project(project_id, session=session),
-                scenes=await repos.scenes.delete_for_project(project_id, session=session),
-                characters=await repos.characters.delete_for_project(project_id, session=session),
-                style_templates=await repos.style_templates.delete_for_project(project_id, session=session),
-                facefusion_jobs=await self.facefusion_jobs.delete_for_project(project_id, session=session),
-                generation_batches=await self.generation_batches.delete_for_project(project_id, session=session),
-            )
-            # Last: without transactions (memory://) a failure above leaves the project in place to delete again.
+            deleted = await self._delete_contents(project_id, session)
+            # Last: without transactions a failure above leaves the project in place to delete again.
             await repos.projects.delete(project_id, session=session)
+            return project, deleted
+
+        project, deleted = await repos.database.run_transaction(work)
+        if not repos.database.capabilities.transactions:
+            # A create that re-checked its parent before that parent went kept what it inserted (services/parents.py);
+            # sweep until a sweep finds nothing (a clip may have passed its check under a scene the last sweep took).
+            for _ in range(_SWEEPS):
+                more = await self._delete_contents(project_id, None)
+                deleted = deleted.plus(more)
+                if more == ProjectContents():
+                    break
         deleted.media = await repos.database.media.delete_project(project_id)
         return ProjectDeletion(project_id=project.id, name=project.name, deleted=deleted)
+
+    async def _delete_contents(self, project_id: str, session: Session) -> ProjectContents:
+        repos = self.repos
+        keys = [counter_key("scene", i) for i in await repos.scenes.ids_for_project(project_id, session=session)]
+        keys += [counter_key("clip", i) for i in await repos.clips.ids_for_project(project_id, session=session)]
+        for start in range(0, len(keys), _COUNTER_BATCH):
+            await repos.counters.delete(keys[start : start + _COUNTER_BATCH], session=session)
+        return ProjectContents(
+            clips=await repos.clips.delete_for_project(project_id, session=session),
+            scenes=await repos.scenes.delete_for_project(project_id, session=session),
+            characters=await repos.characters.delete_for_project(project_id, session=session),
+            style_templates=await repos.style_templates.delete_for_project(project_id, session=session),
+            facefusion_jobs=await self.facefusion_jobs.delete_for_project(project_id, session=session),
+            generation_batches=await self.generation_batches.delete_for_project(project_id, session=session),
+        )
 
     # -- helpers -----------------------------------------------------------------------------------------------
     async def _recent_hint(self) -> str:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from mcp_storyboard.errors import ConflictError, InvalidStateError
+from mcp_storyboard.models.clips import Clip
 from mcp_storyboard.models.scenes import Scene
 from mcp_storyboard.repositories.base import Session
 from mcp_storyboard.services.alternates import alternate_name, counter_key
-from mcp_storyboard.services.scene_base import SceneServiceBase
-from mcp_storyboard.services.scene_rules import copy_clip, describe
+from mcp_storyboard.services.parents import create_under
+from mcp_storyboard.services.scene_base import LIST_HINT, SceneServiceBase
+from mcp_storyboard.services.scene_rules import copy_main_clips, describe
 from mcp_storyboard.services.scene_views import (
     PromotedScene,
     SceneFamily,
@@ -36,7 +38,6 @@ class SceneAlternateOps(SceneServiceBase):
         source = await self.get(scene_id)
         original = await self._original(source)
         existing = await self.repos.scenes.alternates_of(original.id)
-        clips = await self.repos.clips.list_for_scene(source.id) if copy_clips else []
         # Outside the transaction: concurrent callers must each get their own n, never a write conflict.
         number = await self.repos.counters.next_value(
             counter_key("scene", original.id), at_least=max((a.alternate_number or 0 for a in existing), default=0)
@@ -46,13 +47,28 @@ class SceneAlternateOps(SceneServiceBase):
             description=source.description, lyrics=source.lyrics, parent_scene_id=original.id,
             is_alternate=True, alternate_number=number, order=0,
         )
-        copies = [copy_clip(c, alternate.id) for c in clips if c.alternate_of is None]
 
-        async def work(session: Session) -> None:
+        async def work(session: Session) -> list[Clip]:
+            current = await self.get(original.id, session=session)
+            if current.is_alternate:
+                raise ConflictError(f"scene {original.id} was promoted while its alternate was being created",
+                                    field="scene_id", hint="call create_alternate_scene again")
+            # Read in the transaction, so the copies are the source's clips at commit.
+            clips = await self.repos.clips.list_for_scene(source.id, session=session) if copy_clips else []
+            copies = copy_main_clips(clips, alternate.id)
             await self.repos.scenes.insert(alternate, session=session)
             await self.repos.clips.insert_many(copies, session=session)
+            return copies
 
-        await self._atomic(work)
+        async def undo(copies: list[Clip]) -> None:
+            await self.repos.clips.delete_for_scenes([alternate.id])
+            await self.repos.scenes.delete(alternate.id)
+
+        # The original is the parent: writing it conflicts with its delete (and with the project's, which deletes
+        # it), and with a promotion of its family.
+        parents = [(self.repos.scenes, source.id)] if source.id != original.id else []
+        copies = await create_under(self.repos.database, self.repos.scenes, original.id, work, undo,
+                                    hint=LIST_HINT, also=parents)
         return SceneWithClips.of(alternate, copies, [])
 
     async def promote_alternate(self, scene_id: str) -> PromotedScene:
@@ -86,6 +102,7 @@ class SceneAlternateOps(SceneServiceBase):
                 raise ConflictError(f"scene {scene_id} changed while it was being promoted", field="scene_id",
                                     hint="call promote_alternate again")
             original = await self.get(original_id, session=session)
+            await self._lock_project(original.project_id, session)
             family = await self.repos.scenes.alternates_of(original_id, session=session)
             subs = [s.id for s in await self.repos.scenes.siblings(original.project_id, original_id, session=session)]
             await self.repos.scenes.update_fields(scene_id, {

@@ -164,6 +164,13 @@ def dense_orders(ordered: Sequence[Scene]) -> list[tuple[str, int]]:
     return [(s.id, i) for i, s in enumerate(ordered) if s.order != i]
 
 
+def copy_main_clips(clips: Sequence[Clip], scene_id: str) -> list[Clip]:
+    """Copies of the main clips (clip alternates left out) of ``clips`` for ``scene_id``, in their display order
+    and numbered 0..n-1 (keeping the originals' orders would leave the skipped alternates' places as gaps)."""
+    main = sorted((c for c in clips if c.alternate_of is None), key=lambda c: (c.order, c.id))
+    return [copy_clip(c, scene_id).model_copy(update={"order": n}) for n, c in enumerate(main)]
+
+
 def copy_clip(clip: Clip, scene_id: str) -> Clip:
     """A copy of ``clip`` as a main clip of ``scene_id``: new id, same order, timing, text and links; an empty
     gallery, no selection and no alternate link."""

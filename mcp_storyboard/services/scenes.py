@@ -2,10 +2,12 @@
 
 Every multi-document write reads and validates first and writes only after every check passed, inside one
 transaction where the backend has them, retried when it collides with a concurrent one (memory:// has none, so
-validating first is what keeps "nothing written on failure" there). Sibling orders are dense 0..n-1; after a write
-that changes a sibling list, the list is settled (re-densified by ``(order, id)``), so two concurrent appends that
-both took slot n end as n and n+1.
-Decisions beyond ARCHITECTURE.md:
+validating first is what keeps "nothing written on failure" there). Sibling orders are dense 0..n-1: every change
+to a sibling list writes the project in its transaction, so such changes are serialised and each computes orders
+from a list no one else is changing (and a create conflicts with its project's or parent's delete, see
+``services/parents.py``). Without transactions the list is settled after the write instead (re-densified by
+``(order, id)``), so two concurrent appends that both took slot n end as n and n+1.
+Decisions beyond docs/architecture.md:
 
 - Alternates have no sub-scenes, their ``order`` is 0 (they sort by ``alternate_number``), and they move with their
   original. Sub-scenes hang off the main scene of a family: promoting an alternate moves the former original's
@@ -14,7 +16,8 @@ Decisions beyond ARCHITECTURE.md:
   alternate keeps its name, and the former original keeps its name and takes a fresh number of the new family.
 - ``create_alternate`` copies text from the scene it is given (an alternate of an alternate copies that
   alternate's text and clips) but always names and parents the new scene after the original. ``copy_clips``
-  copies the main clips (not clip alternates) with new ids, the same order and timing and an empty gallery.
+  copies the main clips (not clip alternates) with new ids, the same timing, their display order renumbered
+  0..n-1 (no gaps where alternates were left out) and an empty gallery.
 """
 
 from __future__ import annotations
@@ -119,8 +122,7 @@ class SceneService(SceneAlternateOps):
         scene = Scene(project_id=project_id, name=name, description=description, lyrics=lyrics,
                       parent_scene_id=parent_scene_id)
 
-        async def work(session: Session) -> None:
-            await self._require_project(project_id, session=session)
+        async def work(session: Session) -> Scene:
             forest = await self._forest(project_id, session=session)
             if parent_scene_id is not None:
                 check_parent(forest, parent_scene_id, project_id=project_id)
@@ -128,9 +130,14 @@ class SceneService(SceneAlternateOps):
             scene.order = check_position(position, len(siblings))
             shifted = dense_orders([*siblings[: scene.order], scene, *siblings[scene.order :]])
             await self.repos.scenes.set_orders(shifted, session=session)
-            await self.repos.scenes.insert(scene, session=session)
+            return await self.repos.scenes.insert(scene, session=session)
 
-        await self._atomic(work)
+        async def undo(created: Scene) -> None:
+            await self.repos.scenes.delete(created.id)
+
+        created = await self._create_in(project_id, work, undo, parent_scene_id=parent_scene_id)
+        if self.repos.database.capabilities.transactions:
+            return created  # computed under the project's lock: what was stored, and still is at commit
         await self._settle(project_id, parent_scene_id)
         return await self.get(scene.id)
 
@@ -161,6 +168,7 @@ class SceneService(SceneAlternateOps):
 
         async def work(session: Session) -> tuple[Scene, list[str], list[str]]:
             scene = await self.get(scene_id, session=session)
+            await self._lock_project(scene.project_id, session)
             forest = await self._forest(scene.project_id, session=session)
             doomed = forest.subtree(scene_id)
             clip_ids = await self.repos.clips.ids_for_scenes(doomed, session=session)
@@ -183,10 +191,23 @@ class SceneService(SceneAlternateOps):
             return scene, doomed, clip_ids
 
         scene, doomed, clip_ids = await self._atomic(work)
+        if not self.repos.database.capabilities.transactions:
+            await self._sweep_under(doomed)
         if not scene.is_alternate:
             await self._settle(scene.project_id, scene.parent_scene_id)
         return SceneDeletion(scene_id=scene_id, project_id=scene.project_id, deleted_scene_ids=doomed,
                              deleted_clip_count=len(clip_ids))
+
+    async def _sweep_under(self, deleted: list[str]) -> None:
+        # Without transactions, a sub-scene or alternate created under a deleted scene after the delete read the
+        # subtree passed its parent re-check before the parent went (services/parents.py): remove those, level by
+        # level, with their clips (a clip's re-check comes after its insert, so clips deleted after their scene
+        # are caught by the delete itself).
+        level = deleted
+        while level:
+            level = await self.repos.scenes.ids_under(level)
+            await self.repos.scenes.delete_many(level)
+            await self.repos.clips.delete_for_scenes(level)
 
     async def reorder(
         self, project_id: str, scene_ids: list[str], *, parent_scene_id: str | None = None
@@ -201,6 +222,7 @@ class SceneService(SceneAlternateOps):
 
         async def work(session: Session) -> list[Scene]:
             await self._require_project(project_id, session=session)
+            await self._lock_project(project_id, session)
             forest = await self._forest(project_id, session=session)
             where = f"the top level of project {project_id}"
             if parent_scene_id is not None:
@@ -250,6 +272,7 @@ class SceneService(SceneAlternateOps):
                     hint=f"move scene {scene.parent_scene_id} instead, or promote_alternate {scene_id} first",
                     code="invalid-parent",
                 )
+            await self._lock_project(scene.project_id, session)
             forest = await self._forest(scene.project_id, session=session)
             old_parent = scene.parent_scene_id
             new_parent = None if to_top_level else (parent_scene_id or old_parent)

@@ -19,6 +19,7 @@ from mcp_storyboard.errors import NotFoundError, ValidationError
 from mcp_storyboard.models.common import Page, StoryboardModel
 from mcp_storyboard.models.style_templates import StyleTemplate, StyleTemplatePatch
 from mcp_storyboard.services.prompt_composer import ComposedClipPrompt, compose_clip
+from mcp_storyboard.services.parents import create_under
 from mcp_storyboard.services.references import delete_referenced
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 Scope = Literal["project", "library", "all"]
 HINT_NAMES = 10
+PROJECT_HINT = "list_projects shows the project ids"
 
 
 class StyleTemplateDeletion(StoryboardModel):
@@ -132,11 +134,15 @@ class StyleTemplateService:
             NameTaken: the scope has a template of that name, ignoring case (code ``duplicate``).
             pydantic.ValidationError: a field breaks its limits.
         """
-        if project_id is not None:
-            await self._require_project(project_id)
         template = StyleTemplate(project_id=project_id, name=name, **fields)
-        await self.repos.style_templates.insert(template)
-        return template
+        if project_id is None:  # a library template has no parent
+            return await self.repos.style_templates.insert(template)
+        # Under the project: the insert conflicts with the project's delete (services/parents.py).
+        return await create_under(
+            self.repos.database, self.repos.projects, project_id,
+            lambda session: self.repos.style_templates.insert(template, session=session),
+            lambda _: self._undo_create(template.id), hint=PROJECT_HINT,
+        )  # fmt: skip
 
     async def update(self, template_id: str, patch: StyleTemplatePatch) -> StyleTemplate:
         """Change the fields set on ``patch`` in one atomic update; a refused change writes nothing.
@@ -214,7 +220,10 @@ class StyleTemplateService:
     # -- helpers -----------------------------------------------------------------------------------------------
     async def _require_project(self, project_id: str) -> None:
         if not await self.repos.projects.exists(project_id):
-            raise NotFoundError("project", project_id, hint="list_projects shows the project ids")
+            raise NotFoundError("project", project_id, hint=PROJECT_HINT)
+
+    async def _undo_create(self, template_id: str) -> None:
+        await self.repos.style_templates.delete(template_id)
 
     async def _candidates(self, project_id: str) -> str:
         pairs = await self.repos.style_templates.id_name_pairs([project_id, None], limit=HINT_NAMES + 1)

@@ -7,7 +7,7 @@ float noise never invents an overlap or a gap.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from mcp_storyboard.models.clips import TIMELINE_MAX_SECONDS
@@ -165,3 +165,73 @@ def timeline_sequence(nodes: Sequence[SceneNode], *, root: str | None = None) ->
         sequence.append((root, 0))
         walk(root, 1)
     return sequence
+
+
+@dataclass(frozen=True)
+class Placement:
+    """A scene's place on its project's timeline."""
+
+    offset: float
+    """Where it starts, seconds."""
+    depth: int
+    """0 at the top level, +1 per sub-scene level (an alternate has its original's depth)."""
+    on_main: bool
+    """Whether it plays on the main timeline (False for alternates and everything under them)."""
+
+
+@dataclass(frozen=True)
+class ProjectPlacement:
+    places: dict[str, Placement]
+    """Every scene, in play order: the main timeline, then each alternate with its sub-scenes."""
+    total: float
+    """Length of the main timeline, seconds."""
+
+
+def place_scenes(nodes: Sequence[SceneNode], lengths: Mapping[str, float]) -> ProjectPlacement:
+    """Every scene's place on the project timeline: the one placement the tree and the analysis both show.
+
+    The main timeline plays the non-alternate scenes depth first (a scene, then its sub-scenes in ``order``), each
+    as long as ``lengths`` says. A scene whose parent is missing (or is itself) counts as a top-level scene, as the
+    tree lists it. An alternate starts where its original starts, its own sub-scenes after it. Scenes reachable
+    from nowhere (a parent cycle in bad data) join the end of the main timeline, the cycle cut where it closes.
+    """
+    known = {n.scene_id for n in nodes}
+    main_under: dict[str | None, list[SceneNode]] = {}
+    alternates_of: dict[str, list[SceneNode]] = {}
+    ordered = sorted(nodes, key=lambda n: (n.order, n.scene_id))
+    for node in ordered:
+        parent = node.parent_id if node.parent_id in known and node.parent_id != node.scene_id else None
+        if node.is_alternate and parent is not None:
+            alternates_of.setdefault(parent, []).append(node)
+        else:
+            main_under.setdefault(parent, []).append(node)
+    places: dict[str, Placement] = {}
+    starts: dict[str, int] = {}  # centiseconds, so sums never gather float noise
+    played: list[str] = []
+
+    def chain(root: SceneNode, start: int, depth: int, on_main: bool) -> int:
+        at, stack = start, [(root, depth)]
+        while stack:
+            node, level = stack.pop()
+            if node.scene_id in places:
+                continue
+            places[node.scene_id], starts[node.scene_id] = Placement(at / 100, level, on_main), at
+            played.append(node.scene_id)
+            at += _cs(lengths.get(node.scene_id, 0.0))
+            stack.extend((child, level + 1) for child in reversed(main_under.get(node.scene_id, [])))
+        return at
+
+    end = 0
+    for top in main_under.get(None, []):
+        end = chain(top, end, 0, True)
+    while True:
+        done = 0
+        while done < len(played):  # alternates of the scenes placed so far, including alternates' sub-scenes
+            scene_id = played[done]
+            done += 1
+            for alternate in alternates_of.get(scene_id, []):
+                chain(alternate, starts[scene_id], places[scene_id].depth, False)
+        stray = next((n for n in ordered if n.scene_id not in places), None)
+        if stray is None:
+            return ProjectPlacement(places=places, total=end / 100)
+        end = chain(stray, end, 0, True)

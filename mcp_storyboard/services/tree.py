@@ -2,9 +2,10 @@
 order, and every scene's place on the project timeline — built from three plain lists (the project, its scenes,
 its clips), so a tree of any size costs three queries.
 
-Placement on the project timeline (docs/architecture.md, "Timeline"): the main timeline is the project's non-alternate
-scenes in depth-first order (a scene, then its sub-scenes in order), each as long as its last main clip ends. An
-alternate shares its original's slot, so it starts where its original starts; its own sub-scenes follow it.
+Placement on the project timeline (docs/architecture.md, "Timeline") is ``timeline.place_scenes``, which analyze_timeline
+uses too: the main timeline is the project's non-alternate scenes in depth-first order (a scene, then its
+sub-scenes in order), each as long as its last main clip ends; a scene whose parent is missing is a top-level scene.
+An alternate shares its original's slot, so it starts where its original starts; its own sub-scenes follow it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from mcp_storyboard.models.clips import Clip, ClipType
 from mcp_storyboard.models.common import StoryboardModel
 from mcp_storyboard.models.projects import Project
 from mcp_storyboard.models.scenes import Scene
-from mcp_storyboard.services.timeline import Slot, scene_offsets, timeline_end
+from mcp_storyboard.services.timeline import SceneNode as TimelineNode
+from mcp_storyboard.services.timeline import Slot, place_scenes, timeline_end
 
 
 def _is_none(value: object) -> bool:
@@ -198,27 +200,13 @@ def _alternate_order(scenes: Iterable[Scene]) -> list[Scene]:
     return sorted(scenes, key=lambda s: (s.alternate_number or 0, s.order, s.id))
 
 
-def _flatten_main(nodes: Iterable[SceneNode]) -> list[SceneNode]:
-    """Depth-first main scenes: a scene, then its sub-scenes (alternates are not on the main timeline)."""
-    out: list[SceneNode] = []
-    stack = list(reversed(list(nodes)))
+def _walk(nodes: Iterable[SceneNode]) -> Iterable[SceneNode]:
+    stack = list(nodes)
     while stack:
         node = stack.pop()
-        out.append(node)
-        stack.extend(reversed(node.sub_scenes))
-    return out
-
-
-def _place(nodes: Sequence[SceneNode], start: float) -> float:
-    """Set the offsets of ``nodes`` and everything under them from ``start``; returns where they end."""
-    chain = _flatten_main(nodes)
-    offsets = scene_offsets([(n.id, n.duration) for n in chain])
-    for node in chain:
-        node.offset = round(start + offsets[node.id], 2)
-    for node in chain:
-        for alternate in node.alternates:
-            _place([alternate], node.offset)
-    return round(start + sum(n.duration for n in chain), 2)
+        yield node
+        stack.extend(node.sub_scenes)
+        stack.extend(node.alternates)
 
 
 def _find(nodes: Iterable[SceneNode], scene_id: str) -> SceneNode | None:
@@ -243,7 +231,10 @@ def build_tree(
     options = options or TreeOptions()
     builder = _Builder(scenes, clips, options)
     top = builder.build()
-    total = _place(top, 0.0)
+    nodes = [TimelineNode(s.id, s.parent_scene_id, s.is_alternate, s.order) for s in scenes]
+    placement = place_scenes(nodes, {s.id: scene_length(builder.clips.get(s.id, [])) for s in scenes})
+    for node in _walk(top):
+        node.offset = placement.places[node.id].offset
     listed = top
     if options.scene_id is not None:
         found = _find(top, options.scene_id)
@@ -254,7 +245,8 @@ def build_tree(
             )
         listed = [found]
     return ProjectTree(
-        project_id=project.id, name=project.name, music_duration=project.music_duration, total_duration=total,
+        project_id=project.id, name=project.name, music_duration=project.music_duration,
+        total_duration=placement.total,
         scene_count=len(scenes), clip_count=len(clips), root_scene_id=options.scene_id, scenes=listed,
     )  # fmt: skip
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mcp_storyboard.errors import NotFoundError
 from mcp_storyboard.models import Clip, Project, Scene
+from mcp_storyboard.services.clip_timeline import analyse
 from mcp_storyboard.services.tree import (
     TreeOptions,
     build_tree,
@@ -189,3 +192,42 @@ def test_clips_of_no_listed_scene_are_counted_but_not_placed() -> None:
     stray = Clip(id="stray", project_id=PROJECT.id, scene_id="deleted-scene", duration=3)
     tree = build_tree(PROJECT, [a], [stray])
     assert tree.clip_count == 1 and tree.scenes[0].clips == [] and tree.total_duration == 0.0
+
+
+def offsets_both_ways(scenes: list[Scene], clips: list[Clip]) -> tuple[dict[str, float], dict[str, float | None]]:
+    tree = build_tree(PROJECT, scenes, clips)
+    report = analyse(PROJECT.id, scenes, clips, root=None, threshold=0.1, music_duration=None)
+    stack, in_tree = list(tree.scenes), {}
+    while stack:
+        node = stack.pop()
+        in_tree[node.id] = node.offset
+        stack.extend([*node.sub_scenes, *node.alternates])
+    assert tree.total_duration == report.total_duration
+    return in_tree, {s.scene_id: s.offset for s in report.scenes}
+
+
+def test_a_scene_whose_parent_is_gone_is_placed_alike_in_the_tree_and_the_analysis() -> None:
+    # Regression: the tree put it on the main timeline, the analysis listed it last with no offset, so their total
+    # durations disagreed.
+    first, later = scene("first", 0), scene("later", 1)
+    orphan = Scene(id="orphan", project_id=PROJECT.id, name="orphan", order=0, parent_scene_id="gone")
+    scenes = [first, orphan, later]
+    clips = [clip(first, "a", 0, 0, 4), clip(orphan, "b", 0, 0, 3), clip(later, "c", 0, 0, 2)]
+    in_tree, in_report = offsets_both_ways(scenes, clips)
+    assert in_tree == in_report == {"first": 0.0, "orphan": 4.0, "later": 7.0}
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(-2, 7), st.booleans(), st.integers(0, 500)),
+                min_size=1, max_size=8))
+def test_the_tree_and_the_analysis_place_every_scene_alike(rows: list[tuple[int, int, bool, int]]) -> None:
+    # Any forest, broken ones included: parents missing (-1), itself, cycles, alternates at every level.
+    scenes = [
+        Scene(id=f"s{n}", project_id=PROJECT.id, name=f"s{n}", order=order, is_alternate=alternate,
+              parent_scene_id=None if parent == -2 else f"s{parent}")
+        for n, (order, parent, alternate, _) in enumerate(rows)
+    ]  # fmt: skip
+    clips = [clip(s, f"c{n}", 0, 0, length / 10) for n, (s, (_, _, _, length)) in enumerate(zip(scenes, rows, strict=True))
+             if length]
+    in_tree, in_report = offsets_both_ways(scenes, clips)
+    assert in_tree == in_report and set(in_report) == {s.id for s in scenes}

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mcp_storyboard.models.characters import Character
+from tests.media_samples import png
 from tests.seed import seed_project, seed_scene, seed_template
 from tests.tools.conftest import ToolClient
 
@@ -21,6 +22,7 @@ PAGINATED: dict[str, tuple[Args, Args]] = {
     "list_characters": (lambda w: {"project_id": w["A"]}, lambda w: {"project_id": w["B"]}),
     "list_style_templates": (lambda w: {"project_id": w["A"], "scope": "project"},
                              lambda w: {"project_id": w["B"], "scope": "project"}),
+    "list_media": (lambda w: {"project_id": w["A"]}, lambda w: {"project_id": w["B"]}),
 }
 
 
@@ -35,7 +37,7 @@ def forge(cursor: str, **changes: Any) -> str:
 
 
 async def world(tools: ToolClient) -> dict[str, str]:
-    """Two projects, each with three scenes (the first with three clips), characters and style templates."""
+    """Two projects, each with three scenes (the first with three clips), characters, style templates and media."""
     ids: dict[str, str] = {}
     services = tools.services
     for project in ("A", "B"):
@@ -46,6 +48,7 @@ async def world(tools: ToolClient) -> dict[str, str]:
             await tools.call("create_clip", scene_id=scenes[0].id, name=f"Clip {i}")
             await services.repositories.characters.insert(Character(project_id=project_id, name=f"Char {i}"))
             await seed_template(services, project_id, f"Style {i}")
+            await services.media.upload(project_id, f"frame {i}.png", base64.b64encode(png()).decode(), "image/png")
     return ids
 
 

@@ -158,6 +158,43 @@ async def test_concurrent_create_alternate_scene_calls_get_distinct_numbers(tool
     assert sorted(names) == [f"Bridge A{n}" for n in range(1, 6)]
 
 
+async def test_parallel_create_scene_calls_return_the_orders_that_are_stored(tools: ToolClient) -> None:
+    # Regression: six parallel appends returned orders such as [0, 0, 2, 3, 3, 5] on the embedded backend.
+    pid = await seed_project(tools.services)
+    for round_no in range(5):
+        returned: dict[str, int] = {}
+
+        async def append(n: int, round_no: int = round_no) -> None:
+            scene = await tools.call("create_scene", project_id=pid, name=f"R{round_no}-{n}")
+            returned[scene["id"]] = scene["order"]
+
+        async with anyio.create_task_group() as tg:
+            for n in range(6):
+                tg.start_soon(append, n)
+        stored = {s.id: s.order for s in await tools.services.repositories.scenes.siblings(pid, None)}
+        assert returned == {sid: stored[sid] for sid in returned}
+        assert sorted(stored.values()) == list(range(6 * (round_no + 1)))
+
+
+async def test_delete_project_racing_creates_answers_every_call_without_an_internal_error(tools: ToolClient) -> None:
+    pid = await seed_project(tools.services)
+    scene = await tools.call("create_scene", project_id=pid, name="Base")
+    answers: list[str] = []
+
+    async def call(tool: str, **arguments: Any) -> None:
+        result = await tools.client.call_tool(tool, arguments)
+        answers.append(str(result.content[0].text)[:14] if result.is_error else "ok")  # type: ignore[union-attr]
+
+    async with anyio.create_task_group() as tg:
+        for n in range(3):
+            tg.start_soon(lambda n=n: call("create_scene", project_id=pid, name=f"S{n}"))
+            tg.start_soon(lambda n=n: call("create_clip", scene_id=scene["id"], name=f"c{n}"))
+        tg.start_soon(lambda: call("delete_project", project_id=pid, confirm=True))
+    assert set(answers) <= {"ok", "[not-found] pr", "[not-found] sc"}, answers
+    assert await tools.services.repositories.scenes.count({"project_id": pid}) == 0
+    assert await tools.services.repositories.clips.count({"project_id": pid}) == 0
+
+
 async def test_scene_ids_complete_within_the_chosen_project(tools: ToolClient) -> None:
     pid, other = await seed_project(tools.services), await seed_project(tools.services, "Other")
     mine = await tools.call("create_scene", project_id=pid, name="A")

@@ -8,6 +8,7 @@ from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from mcp_storyboard.models.common import Page
+from mcp_storyboard.models.values import PageSize
 from mcp_storyboard.server.notify import notify_changed
 from mcp_storyboard.server.registry import ToolRegistry, get_services
 from mcp_storyboard.server.resources import character_uri, clip_uri, project_uris
@@ -62,7 +63,7 @@ async def list_media(
     project_id: Annotated[
         str | None, Field(description="Only this project's files; omit for all.", **_ID)
     ] = None,
-    limit: Annotated[int, Field(ge=1, le=100, description="Files per page (1–100).")] = 50,
+    limit: Annotated[PageSize, Field(description="Files per page (1–100).")] = 50,
     cursor: Annotated[str | None, Field(max_length=2000, description="next_cursor of the previous page.")] = None,
 ) -> MediaPage:
     """Files in the media store, newest first: id, uri, name, MIME type, size."""
