@@ -96,6 +96,11 @@ class DynamicToolsets:
             connection.exit_stack.callback(self._sessions.pop, connection, None)
         return found
 
+    @property
+    def sessions(self) -> int:
+        """How many sessions hold an enabled set (session scope; a closed connection's set is dropped)."""
+        return len(self._sessions)
+
     def visible(self, session: ServerSession) -> set[str]:
         """The gated tools ``session`` may list and call (the meta tools are not gated)."""
         return {name for toolset in self.enabled(session) for name in self.members[toolset]}
@@ -129,6 +134,11 @@ _STATES: WeakKeyDictionary[MCPServer[Any], DynamicToolsets] = WeakKeyDictionary(
 # whatever --toolsets says), so this one selects nothing. They live here, not under server/tools/, so only a
 # dynamic server has them.
 meta = ToolRegistry("storyboard")
+
+
+def dynamic_toolsets_of(server: MCPServer[Any]) -> DynamicToolsets | None:
+    """The enabled-toolset state of a dynamic server (None: the server lists every tool it has)."""
+    return _STATES.get(server)
 
 
 def _state(ctx: Context) -> DynamicToolsets:
