@@ -153,8 +153,7 @@ async def list_toolsets(ctx: Context) -> ToolsetList:
 
 @meta(title="Enable a toolset", operation="read")
 async def enable_toolset(toolset: Toolset, ctx: Context) -> ToolsetEnabled:
-    """Add a toolset's tools to this session's tool list (see list_toolsets); the list-changed notification
-    follows."""
+    """Add a toolset's tools (see list_toolsets) to this session's tool list and notify that the list changed."""
     state = _state(ctx)
     session = ctx.request_context.session
     added = state.enable(session, toolset)

@@ -16,6 +16,10 @@ from mcp.shared.exceptions import MCPError
 from mcp.shared.subscriptions import ToolsListChanged
 from mcp.types import INVALID_PARAMS, ToolListChangedNotification
 
+from mcp_storyboard import cli
+from mcp_storyboard.config import Settings
+from mcp_storyboard.errors import ConfigError
+from mcp_storyboard.server import app
 from mcp_storyboard.server.dynamic_toolsets import DynamicToolsets, dynamic_toolsets_of
 from mcp_storyboard.server.taxonomy import TOOLSETS
 
@@ -167,3 +171,37 @@ def test_the_state_groups_the_registered_tools_by_toolset() -> None:
     assert state.toolset_of["list_users"] == "users"
     with pytest.raises(ValueError, match="scope 'http'"):
         DynamicToolsets(EXAMPLE.tools, scope="http")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("env", "argv", "expected"),
+    [
+        ({}, [], False),
+        ({"STORYBOARD_DYNAMIC_TOOLSETS": "1"}, [], True),
+        ({"STORYBOARD_DYNAMIC_TOOLSETS": "off"}, [], False),
+        ({"STORYBOARD_DYNAMIC_TOOLSETS": "0"}, ["--dynamic-toolsets"], True),
+    ],
+)
+def test_the_flag_or_the_environment_turns_dynamic_toolsets_on(
+    env: dict[str, str], argv: list[str], expected: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("MONGODB_URI", "MONGO_URL", "STORYBOARD_DYNAMIC_TOOLSETS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    settings = cli.settings_from_args(cli.build_parser().parse_args(["serve", "--mongodb-uri", "memory://", *argv]))
+    assert settings.dynamic_toolsets is expected
+
+
+def test_a_bad_environment_value_names_the_variable_and_the_fix() -> None:
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_env({"STORYBOARD_DYNAMIC_TOOLSETS": "sometimes"})
+    assert str(raised.value) == "STORYBOARD_DYNAMIC_TOOLSETS 'sometimes' is not a yes/no value. Set it to 1 or 0"
+
+
+@pytest.mark.parametrize(("transport", "scope"), [("stdio", "process"), ("http", "session")])
+def test_the_transport_decides_the_scope(transport: app.Transport, scope: str) -> None:
+    dynamic = Settings.from_env({"MONGODB_URI": "memory://", "STORYBOARD_DYNAMIC_TOOLSETS": "1"})
+    state = dynamic_toolsets_of(app.create_server(dynamic, transport=transport))
+    assert state is not None and state.scope == scope
+    assert dynamic_toolsets_of(app.create_server(dynamic.with_(dynamic_toolsets=False), transport=transport)) is None
