@@ -93,10 +93,12 @@ async def test_a_session_starts_with_the_storyboard_toolset_and_enables_another(
 
 
 async def test_the_tool_list_carries_no_cache_hint_and_list_changed_is_advertised(mode: str) -> None:
-    async with Client(example_server(dynamic="process"), mode=mode) as client:
+    async with Client(example_server(dynamic="process"), mode=mode) as client:  # cache on, nothing listening
         tools = await client.list_tools()
         prompts = await client.list_prompts()
         capabilities = client.server_capabilities
+        await client.call_tool("enable_toolset", {"toolset": "characters"})
+        assert "set_character_mood" in await names(client)  # not a cached copy of the first list
     async with Client(example_server(), mode=mode) as static_client:
         static_tools = await static_client.list_tools()
         static_capabilities = static_client.server_capabilities
