@@ -22,7 +22,7 @@ from typing import Any, Literal
 from weakref import WeakKeyDictionary
 
 from mcp.server.connection import Connection
-from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from mcp.server.context import CallNext, HandlerResult, ServerMiddleware, ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.session import ServerSession
 from mcp.shared.exceptions import MCPError
@@ -181,7 +181,7 @@ def install_dynamic_toolsets(server: MCPServer[Any], state: DynamicToolsets) -> 
     server.middleware.append(toolset_gate(state))
 
 
-def toolset_gate(state: DynamicToolsets) -> Any:
+def toolset_gate(state: DynamicToolsets) -> ServerMiddleware[Any]:
     """Middleware: the enabled tools in ``tools/list``, a refusal for a hidden one in ``tools/call``,
     ``tools.listChanged`` in the ``initialize`` answer, and (session scope) the refusal of 2026-era requests."""
 
@@ -229,7 +229,8 @@ def _only(result: HandlerResult, visible: set[str]) -> HandlerResult:
     """A ``tools/list`` answer without the gated tools that are not ``visible``."""
     if not isinstance(result, dict) or not isinstance(result.get("tools"), list):
         return result
-    tools = [t for t in result["tools"] if not isinstance(t, dict) or t.get("name") in META_NAMES | visible]
+    listed = META_NAMES | visible
+    tools = [t for t in result["tools"] if not isinstance(t, dict) or t.get("name") in listed]
     return {**result, "tools": tools}
 
 
