@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8765, help="HTTP port")
     serve.add_argument("--toolsets", default=None, help="comma-separated toolsets, or 'all' (default: all but users)")
     serve.add_argument("--read-only", action="store_true", help="list and allow only read tools")
+    serve.add_argument("--dynamic-toolsets", action="store_true", default=None,
+                       help="start with the storyboard toolset; clients enable the others with enable_toolset "
+                       "(env STORYBOARD_DYNAMIC_TOOLSETS=1)")
     serve.add_argument("--list-tools", action="store_true", help="print the effective tool catalog and exit")
 
     init_db = sub.add_parser("init-db", help="apply pending data migrations, then create every collection index "
@@ -69,6 +72,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         db_name=getattr(args, "db_name", None),
         driver=getattr(args, "driver", None),
         data_dir=getattr(args, "data_dir", None),
+        dynamic_toolsets=getattr(args, "dynamic_toolsets", None),
     )
 
 

@@ -40,6 +40,8 @@ class Settings:
     """``import_media`` may fetch from loopback, link-local and private addresses (off: no server-side request
     forgery into the host's network)."""
     server_timeout_ms: int = 5000
+    dynamic_toolsets: bool = False
+    """Start with the storyboard toolset plus ``list_toolsets``/``enable_toolset``; clients enable the others."""
 
     def __repr__(self) -> str:
         # The URI may carry a password, and every printed form of the settings (str, f-strings, logs, the repr of
@@ -70,8 +72,8 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
         """Read ``MONGODB_URI`` (or ``MONGO_URL``), ``DB_NAME``, ``STORYBOARD_DRIVER``, ``STORYBOARD_DATA_DIR``
-        ``STORYBOARD_MEDIA_MAX_BYTES`` and ``STORYBOARD_MEDIA_ALLOW_PRIVATE``; keyword overrides (from CLI flags)
-        win when not None.
+        ``STORYBOARD_MEDIA_MAX_BYTES``, ``STORYBOARD_MEDIA_ALLOW_PRIVATE`` and ``STORYBOARD_DYNAMIC_TOOLSETS``; keyword
+        overrides (from CLI flags) win when not None.
 
         Raises:
             ConfigError: a value is invalid; the message names the variable and the fix.
@@ -93,6 +95,8 @@ class Settings:
                 raise ConfigError(f"STORYBOARD_MEDIA_MAX_BYTES '{raw}' is not a whole number of bytes") from None
         if env.get("STORYBOARD_MEDIA_ALLOW_PRIVATE"):
             values["media_allow_private"] = _flag("STORYBOARD_MEDIA_ALLOW_PRIVATE", env["STORYBOARD_MEDIA_ALLOW_PRIVATE"])
+        if env.get("STORYBOARD_DYNAMIC_TOOLSETS"):
+            values["dynamic_toolsets"] = _flag("STORYBOARD_DYNAMIC_TOOLSETS", env["STORYBOARD_DYNAMIC_TOOLSETS"])
         values.update({k: v for k, v in overrides.items() if v is not None})
         if isinstance(values.get("data_dir"), str):
             values["data_dir"] = Path(str(values["data_dir"])).expanduser()

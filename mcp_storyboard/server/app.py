@@ -14,6 +14,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp_storyboard.config import Settings
 from mcp_storyboard.errors import ConfigError
 from mcp_storyboard.server.build import ServicesFactory, build_server
+from mcp_storyboard.server.dynamic_toolsets import Scope
 from mcp_storyboard.server.registry import discover, select_specs
 from mcp_storyboard.server.taxonomy import DEFAULT_TOOLSETS, Toolset, parse_toolsets
 
@@ -47,6 +48,10 @@ Ids are opaque strings returned by the tools; pass them back as given. Lists are
 Errors start with a code in brackets, e.g. [not-found] or [clip-overlap], and end with the next step.
 Deleting a project or a scene removes everything under it and needs confirm: true.
 """
+DYNAMIC_INSTRUCTIONS = """\
+Only the storyboard tools are listed at first: list_toolsets shows the other toolsets (characters, style
+templates, ...), and enable_toolset adds one's tools to this session.
+"""
 
 
 def server_version() -> str:
@@ -79,15 +84,26 @@ def create_server(
     toolsets: Iterable[Toolset] | None = None,
     read_only: bool = False,
     services_factory: ServicesFactory[Any] | None = None,
+    transport: Transport = "stdio",
 ) -> MCPServer[Any]:
-    """The configured server, not yet running; services open when it starts serving."""
+    """The configured server, not yet running; services open when it starts serving.
+
+    With ``settings.dynamic_toolsets`` the transport decides who enables a toolset for whom: the process over stdio
+    (one client), each 2025-era session over HTTP (see ``dynamic_toolsets``).
+    """
     return build_server(
         services_factory or services_for(settings),
         toolsets=DEFAULT_TOOLSETS if toolsets is None else toolsets,
         read_only=read_only,
         version=server_version(),
-        instructions=INSTRUCTIONS,
+        instructions=INSTRUCTIONS + DYNAMIC_INSTRUCTIONS if settings.dynamic_toolsets else INSTRUCTIONS,
+        dynamic=dynamic_scope(transport) if settings.dynamic_toolsets else None,
     )
+
+
+def dynamic_scope(transport: Transport) -> Scope:
+    """Where enabled toolsets live: the process over stdio, the HTTP session over Streamable HTTP."""
+    return "process" if transport == "stdio" else "session"
 
 
 def check_http_host(host: str) -> None:
@@ -128,7 +144,7 @@ def serve(
         check_http_host(host)
         if not 0 < port < 65536:
             raise ConfigError(f"--port {port} is not a TCP port", hint="use 1-65535")
-    server = create_server(settings, toolsets=toolsets, read_only=read_only)
+    server = create_server(settings, toolsets=toolsets, read_only=read_only, transport=transport)
     if transport == "stdio":
         anyio.run(server.run_stdio_async)
     else:

@@ -19,6 +19,7 @@ from mcp.server.mcpserver.tools import Tool
 from mcp_types.methods import CacheableMethod
 
 from mcp_storyboard.server.completions import CompleterSpec, install_completions
+from mcp_storyboard.server.dynamic_toolsets import DynamicToolsets, Scope, install_dynamic_toolsets, with_meta_tools
 from mcp_storyboard.server.errors import guard
 from mcp_storyboard.server.legacy_methods import install_legacy
 from mcp_storyboard.server.middleware import prompt_guard, tool_call_guard
@@ -48,6 +49,10 @@ STATIC_LIST_HINTS: dict[CacheableMethod, CacheHint] = {
 }
 """These lists are fixed for a server's configuration (the 2026 spec asks that they not vary per connection), so
 2026-era clients may cache them; reads and the static resource list stay uncached."""
+DYNAMIC_LIST_HINTS: dict[CacheableMethod, CacheHint] = {
+    method: hint for method, hint in STATIC_LIST_HINTS.items() if method != "tools/list"
+}
+"""A dynamic tool list changes while clients hold it, so ``tools/list`` carries no cache hint."""
 
 
 
@@ -91,6 +96,7 @@ def build_server(
     name: str = SERVER_NAME,
     version: str = "",
     instructions: str | None = None,
+    dynamic: Scope | None = None,
 ) -> MCPServer[S]:
     """An ``MCPServer`` with the selected tools, the resources, the prompts and the completion handler.
 
@@ -102,13 +108,15 @@ def build_server(
         specs / completers: declarations to use instead of discovering ``server/tools/``.
         prompts: prompt files to use instead of loading ``prompts/``.
         installers: what else to register (default: the storyboard resources).
+        dynamic: start with the storyboard toolset and let clients enable the others, per process (stdio) or per
+            2025-era session (HTTP); see ``dynamic_toolsets``. None: every selected tool is listed.
     """
     if specs is None or completers is None:
         found = discover()
         specs = found.tools if specs is None else specs
         completers = found.completers if completers is None else completers
     selected = select_specs(specs, toolsets=toolsets, read_only=read_only)
-    tools = [make_tool(spec) for spec in selected]
+    tools = [make_tool(spec) for spec in (selected if dynamic is None else with_meta_tools(selected))]
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[S]) -> AsyncIterator[S]:
@@ -121,10 +129,13 @@ def build_server(
         instructions=instructions,
         tools=tools,
         lifespan=lifespan,
-        cache_hints=STATIC_LIST_HINTS,
+        cache_hints=STATIC_LIST_HINTS if dynamic is None else DYNAMIC_LIST_HINTS,
     )
     install_legacy(server)  # 2025-era subscriptions and log levels; its log middleware wraps ours
-    server.middleware.extend([bind_services, prompt_guard(server), tool_call_guard({t.name: t for t in tools})])
+    server.middleware.extend([bind_services, prompt_guard(server)])
+    if dynamic is not None:  # before the call guard: a hidden tool is refused as hidden, not validated
+        install_dynamic_toolsets(server, DynamicToolsets(selected, scope=dynamic))
+    server.middleware.append(tool_call_guard({t.name: t for t in tools}))
     for install in installers:
         install(server)
     for prompt in load_prompts() if prompts is None else prompts:

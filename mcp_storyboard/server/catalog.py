@@ -23,6 +23,7 @@ from typing import Any
 import anyio
 
 from mcp_storyboard.server.build import build_server
+from mcp_storyboard.server.dynamic_toolsets import META_NAMES, META_SPECS
 from mcp_storyboard.server.registry import ToolSpec, discover
 from mcp_storyboard.server.taxonomy import TOOLSETS
 
@@ -65,15 +66,21 @@ def dumps(entry: Entry) -> str:
 
 
 async def catalog_entries(specs: Sequence[ToolSpec] | None = None) -> dict[str, Entry]:
-    """The live catalog, by tool name: every declared tool as ``tools/list`` shows it, plus toolset/operation."""
+    """The live catalog, by tool name: every declared tool as ``tools/list`` shows it, plus toolset/operation.
+
+    The project's own catalog (``specs`` None) also holds the two tools ``--dynamic-toolsets`` adds, under the
+    toolset name ``dynamic`` (they belong to no toolset: a dynamic server has them whatever ``--toolsets`` says).
+    """
+    real = specs is None
     specs = discover().tools if specs is None else specs
-    server = build_server(no_services, toolsets=TOOLSETS, specs=specs, prompts=[], completers=[], installers=[])
-    by_name = {s.name: s for s in specs}
+    server = build_server(no_services, toolsets=TOOLSETS, specs=specs, prompts=[], completers=[], installers=[],
+                          dynamic="process" if real else None)
+    by_name = {s.name: s for s in [*specs, *META_SPECS]}
     entries: dict[str, Entry] = {}
     for tool in await server.list_tools():
         wire = tool.model_dump(mode="json", by_alias=True, exclude_none=True)
         entry = {key: wire[key] for key in _WIRE_KEYS if key in wire}
-        entry["toolset"] = by_name[tool.name].toolset
+        entry["toolset"] = "dynamic" if tool.name in META_NAMES else by_name[tool.name].toolset
         entry["operation"] = by_name[tool.name].operation
         entries[tool.name] = entry
     return entries

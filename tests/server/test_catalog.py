@@ -18,6 +18,7 @@ from mcp_storyboard.server.catalog import (
     update_requested,
     write_catalog,
 )
+from mcp_storyboard.server.dynamic_toolsets import META_SPECS
 
 from .conftest import EXAMPLE
 
@@ -106,7 +107,8 @@ def test_the_catalog_command_checks_and_rewrites_a_directory(tmp_path: Path, cap
     assert "UPDATE_TOOL_CATALOG=1" in capsys.readouterr().err
     assert main(["--dir", str(tmp_path)]) == 0
     assert main(["--check", "--dir", str(tmp_path)]) == 0
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{s.name}.json" for s in EXAMPLE.tools)
+    expected = [*EXAMPLE.tools, *META_SPECS]  # the project's catalog holds the --dynamic-toolsets tools too
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{s.name}.json" for s in expected)
 
 
 def test_update_is_requested_only_by_the_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
