@@ -66,7 +66,7 @@ def make_tool(spec: ToolSpec) -> Tool:
     # were ~12% of tools/list. Validation runs on the pydantic models, not on these published schemas.
     tool.parameters = without_titles(tool.parameters)
     if tool.fn_metadata.output_schema is not None:
-        tool.fn_metadata.output_schema = without_titles(tool.fn_metadata.output_schema)
+        tool.fn_metadata.output_schema = lean_output_schema(without_titles(tool.fn_metadata.output_schema))
     return tool
 
 
@@ -77,6 +77,40 @@ def without_titles(schema: Any) -> Any:
     if isinstance(schema, list):
         return [without_titles(item) for item in schema]
     return schema
+
+
+OUTPUT_ONLY_INPUT_KEYWORDS = frozenset({
+    "description", "default", "examples", "format", "pattern", "minLength", "maxLength", "minimum", "maximum",
+    "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "minItems", "maxItems", "uniqueItems",
+    "minProperties", "maxProperties",
+})
+"""Keywords an output schema drops: they guide or check what a caller *sends*, and a result is what the server
+itself stored. Field descriptions, defaults and bounds were most of the catalog's bytes (``tools/list`` is read into
+every session's context); the tool description says what a result holds, and ``get_*`` tools return documents."""
+_SUBSCHEMA_MAPS = frozenset({"properties", "$defs", "definitions", "patternProperties"})
+
+
+def lean_output_schema(schema: Any) -> Any:
+    """``schema`` without :data:`OUTPUT_ONLY_INPUT_KEYWORDS`; ``anyOf`` (nullable fields), ``$ref``/``$defs``,
+    ``required`` and ``enum`` stay, so clients still validate results against it.
+
+    A free-form object (``type: object`` without ``properties``) keeps its own description: its schema says
+    nothing else about what it holds. Keys inside ``properties``/``$defs`` are names, never keywords.
+    """
+    if isinstance(schema, list):
+        return [lean_output_schema(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    free_form = schema.get("type") == "object" and "properties" not in schema
+    lean: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in _SUBSCHEMA_MAPS and isinstance(value, dict):
+            lean[key] = {name: lean_output_schema(sub) for name, sub in value.items()}
+        elif key in OUTPUT_ONLY_INPUT_KEYWORDS and not (key == "description" and free_form):
+            continue
+        else:
+            lean[key] = lean_output_schema(value)
+    return lean
 
 
 def build_server(

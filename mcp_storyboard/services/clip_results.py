@@ -125,6 +125,8 @@ class ClipGallery(StoryboardModel):
     """The selected image entry (null: no images)."""
     selected_video_id: str | None
     """The selected video entry (exports use it; null: no videos)."""
+    entry_id: str | None = None
+    """The entry the call added (``add`` only)."""
 
     @classmethod
     def of(cls, clip: Clip) -> ClipGallery:

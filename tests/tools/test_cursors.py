@@ -21,6 +21,7 @@ PAGINATED: dict[str, tuple[Args, Args]] = {
     "list_characters": (lambda w: {"project_id": w["A"]}, lambda w: {"project_id": w["B"]}),
     "list_style_templates": (lambda w: {"project_id": w["A"], "scope": "project"},
                              lambda w: {"project_id": w["B"], "scope": "project"}),
+    "list_media": (lambda w: {"project_id": w["A"]}, lambda w: {"project_id": w["B"]}),
 }
 
 
@@ -46,6 +47,8 @@ async def world(tools: ToolClient) -> dict[str, str]:
             await tools.call("create_clip", scene_id=scenes[0].id, name=f"Clip {i}")
             await services.repositories.characters.insert(Character(project_id=project_id, name=f"Char {i}"))
             await seed_template(services, project_id, f"Style {i}")
+            await services.database.media.put(b"\x89PNG", content_type="image/png", project_id=project_id,
+                                              filename=f"shot{i}.png")
     return ids
 
 

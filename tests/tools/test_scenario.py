@@ -46,7 +46,7 @@ async def test_an_assistant_builds_a_music_video_storyboard_end_to_end(tools: To
     assert stored["image_prompt"] == "Ava walks toward camera"  # composition never rewrites stored text
 
     alternate = await tools.call("create_alternate_scene", scene_id=intro["id"], copy_clips=True)
-    assert alternate["name"] == "Intro A1" and len(alternate["clips"]) == 2
+    assert alternate["name"] == "Intro A1" and len(alternate["clip_ids"]) == 2
 
     timeline = await tools.call("analyze_timeline", project_id=pid)
     assert timeline["has_issues"] is True  # the "Eyes" video clip has no video prompt (a text clip needs none)

@@ -9,14 +9,11 @@ from pydantic import Field
 
 from mcp_storyboard.models.clips import Clip, ClipDuration, TimelinePosition
 from mcp_storyboard.models.values import DisplayOrder
+from mcp_storyboard.server.tools._args import ClipId, Id, ProjectId, SceneId
 
-_ID = {"min_length": 1, "max_length": 64, "pattern": r"^[A-Za-z0-9_.:-]+$"}
+__all__ = ["AllowOverlap", "ClipId", "Duration", "Id", "OptionalDuration", "Order", "Position", "ProjectId", "SceneId",
+           "clip_uris", "scene_uris"]
 
-ClipId = Annotated[str, Field(description="The clip's id (from create_clip, list_clips or get_project_tree).", **_ID)]
-SceneId = Annotated[
-    str, Field(description="The scene's id (from create_scene, list_scenes or get_project_tree).", **_ID)
-]
-ProjectId = Annotated[str, Field(description="The project's id (from create_project or list_projects).", **_ID)]
 Position = Annotated[
     TimelinePosition | None,
     Field(description="Start in seconds from the start of the scene, 0–10000, rounded to 2 decimals."),

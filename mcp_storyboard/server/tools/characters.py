@@ -18,26 +18,20 @@ from mcp_storyboard.server.completions import MAX_COMPLETIONS, CompletionRegistr
 from mcp_storyboard.server.notify import notify_changed
 from mcp_storyboard.server.registry import ToolRegistry, get_services
 from mcp_storyboard.server.resources import character_uri, clip_uri, project_uris
+from mcp_storyboard.server.results import CharacterView, Written, character_written
 from mcp_storyboard.server.taxonomy import Toolset
+from mcp_storyboard.server.tools._args import CharacterId, ClipId, ProjectId
 from mcp_storyboard.services.characters import (
     CharacterAssignment,
     CharacterChanges,
     CharacterDeletion,
-    CharacterDetails,
     CharacterPage,
-    CharacterSummary,
 )
 
 TOOLSET: Toolset = "characters"
 tool = ToolRegistry(TOOLSET)
 complete = CompletionRegistry()
 
-_ID = {"min_length": 1, "max_length": 64, "pattern": r"^[A-Za-z0-9_.:-]+$"}
-ProjectId = Annotated[str, Field(description="The project's id (from create_project or list_projects).", **_ID)]
-CharacterId = Annotated[
-    str, Field(description="The character's id (from create_character or list_characters).", **_ID)
-]
-ClipId = Annotated[str, Field(description="The clip's id (from create_clip, list_clips or get_project_tree).", **_ID)]
 
 
 def _uris(project_id: str, character_id: str, clip_ids: list[str] | tuple[str, ...] = ()) -> list[str]:
@@ -65,27 +59,29 @@ async def create_character(
     style_notes: Annotated[
         Description | None, Field(description="Style and appearance notes (wardrobe, palette, rendering).")
     ] = None,
-) -> CharacterSummary:
+) -> Written:
     """Create a recurring character in a project, for consistent generation across clips.
 
     Composed prompts of the clips assigned to it start with
     `{trigger_words} {name}, {description}. Style: {style_notes}.` and carry its LoRA.
-    Next: assign_character to link clips to it.
+    get_character shows it; assign_character links clips to it.
     """
     created = await get_services(ctx).characters.create(
         project_id, name, description=description, reference_images=reference_images, lora=lora,
         trigger_words=trigger_words, style_notes=style_notes,
     )  # fmt: skip
     await notify_changed(ctx, _uris(project_id, created.id))
-    return created
+    given = {"description": description, "reference_images": reference_images, "lora": lora,
+             "trigger_words": trigger_words, "style_notes": style_notes}
+    return character_written(created.id, created.name, ["name", *(k for k, v in given.items() if v)])
 
 
 @tool(title="Get a character", operation="read")
-async def get_character(character_id: CharacterId, ctx: Context) -> CharacterDetails:
+async def get_character(character_id: CharacterId, ctx: Context) -> CharacterView:
     """One character: description, reference images, LoRA, trigger words, style notes, how many clips use it,
     and its FaceFusion work (history count, preferred settings — the defaults when none were chosen — and the
     output gallery)."""
-    return await get_services(ctx).characters.get(character_id)
+    return CharacterView.of(await get_services(ctx).characters.get(character_id))
 
 
 @tool(title="List characters", operation="read")
@@ -115,12 +111,12 @@ async def update_character(
         Field(description="Only the fields to change; null clears lora, trigger_words or style_notes."),
     ],
     ctx: Context,
-) -> CharacterSummary:
-    """Change some fields of a character in one atomic update. Clips assigned to it pick the change up the next
-    time their prompts are composed; no stored prompt is edited."""
+) -> Written:
+    """Change some fields of a character in one atomic update; get_character shows the result. Clips assigned to
+    it pick the change up the next time their prompts are composed; no stored prompt is edited."""
     updated = await get_services(ctx).characters.update(character_id, patch)
     await notify_changed(ctx, _uris(updated.project_id, character_id))
-    return updated
+    return character_written(updated.id, updated.name, sorted(patch.model_fields_set))
 
 
 @tool(title="Delete a character", operation="delete")

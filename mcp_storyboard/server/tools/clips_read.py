@@ -13,12 +13,10 @@ from mcp_storyboard.models.values import NOT_BOOL, PageSize
 from mcp_storyboard.server.completions import CompletionRegistry
 from mcp_storyboard.server.registry import ToolRegistry, get_services
 from mcp_storyboard.server.taxonomy import Toolset
-from mcp_storyboard.server.tools._clip_args import _ID, ClipId, SceneId
-from mcp_storyboard.services.clip_results import (
-    ClipAlternates,
-    ClipPage,
-    TimelineAnalysis,
-)
+from mcp_storyboard.server.results import ClipFamily, ClipSummaryPage, summaries
+from mcp_storyboard.server.tools._clip_args import ClipId, Id, SceneId
+from mcp_storyboard.services.clip_results import TimelineAnalysis
+from mcp_storyboard.services.tree import summarize_clip
 
 TOOLSET: Toolset = "storyboard"
 tool = ToolRegistry(TOOLSET)
@@ -43,25 +41,28 @@ async def list_clips(
     cursor: Annotated[
         str | None, Field(max_length=1024, description="next_cursor of the previous page; omit for the first page.")
     ] = None,
-) -> ClipPage:
-    """A scene's clips in display order (order 0..n-1), paginated. For the whole project use get_project_tree."""
-    return await get_services(ctx).clips.list_for_scene(
+) -> ClipSummaryPage:
+    """A scene's clips in display order (order 0..n-1) as summaries, paginated; get_clip shows a whole clip.
+    For the whole project use get_project_tree."""
+    page = await get_services(ctx).clips.list_for_scene(
         scene_id, include_alternates=include_alternates, limit=limit, cursor=cursor
     )
+    return ClipSummaryPage(items=summaries(page.items), next_cursor=page.next_cursor)
 
 
 @tool(title="List a clip's alternates", operation="read")
-async def list_clip_alternates(clip_id: ClipId, ctx: Context) -> ClipAlternates:
-    """A clip's family: its original (the clip itself, or the clip it is an alternate of) and the alternates
-    A1, A2, ... in number order."""
-    return await get_services(ctx).clips.alternates(clip_id)
+async def list_clip_alternates(clip_id: ClipId, ctx: Context) -> ClipFamily:
+    """A clip's family as summaries: its original (the clip itself, or the clip it is an alternate of) and the
+    alternates A1, A2, ... in number order."""
+    family = await get_services(ctx).clips.alternates(clip_id)
+    return ClipFamily(original=summarize_clip(family.original), alternates=summaries(family.alternates))
 
 
 @tool(title="Analyse the timeline", operation="read")
 async def analyze_timeline(
     ctx: Context,
-    project_id: Annotated[str | None, Field(description="Analyse the whole project.", **_ID)] = None,
-    scene_id: Annotated[str | None, Field(description="Analyse only this scene and its sub-scenes.", **_ID)] = None,
+    project_id: Annotated[Id | None, Field(description="Analyse the whole project.")] = None,
+    scene_id: Annotated[Id | None, Field(description="Analyse only this scene and its sub-scenes.")] = None,
     gap_threshold: Annotated[
         Annotated[float, Field(ge=0.0, le=600.0, allow_inf_nan=False), NOT_BOOL],
         Field(description="Report gaps longer than this, in seconds."),

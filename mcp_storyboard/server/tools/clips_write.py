@@ -7,16 +7,17 @@ from typing import Annotated
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from mcp_storyboard.models.clips import Clip, ClipType
+from mcp_storyboard.models.clips import ClipType
 from mcp_storyboard.models.values import MediaUrl
 from mcp_storyboard.server.notify import notify_changed
 from mcp_storyboard.server.registry import ToolRegistry, get_services
+from mcp_storyboard.server.results import ClipWritten, clip_written, created_fields
 from mcp_storyboard.server.taxonomy import Toolset
 from mcp_storyboard.server.tools._clip_args import (
-    _ID,
     AllowOverlap,
     ClipId,
     Duration,
+    Id,
     OptionalDuration,
     Order,
     Position,
@@ -63,12 +64,13 @@ async def create_clip(
     duration: Duration = 5.0,
     order: Order = None,
     allow_overlap: AllowOverlap = False,
-) -> Clip:
+) -> ClipWritten:
     """Create a clip in a scene (its project is the scene's).
 
     Without timeline_position the clip starts where the scene's main timeline ends (so clips created one after
     the other play back to back); an explicit position that overlaps another main clip is refused with
     [clip-overlap], naming that clip and a suggested free position. Without order it is listed last.
+    Returns where it went; get_clip shows the whole clip.
     """
     new = NewClip(
         name=name,
@@ -85,7 +87,7 @@ async def create_clip(
         scene_id, new, timeline_position=timeline_position, order=order, allow_overlap=allow_overlap
     )
     await notify_changed(ctx, clip_uris(clip))
-    return clip
+    return clip_written(clip, created_fields(clip))
 
 
 @tool(title="Update a clip", operation="update", idempotent=True)
@@ -96,7 +98,7 @@ async def update_clip(
         Field(description='Only the fields to change, e.g. {"image_prompt": "..."}; null clears a prompt or URL.'),
     ],
     ctx: Context,
-) -> Clip:
+) -> ClipWritten:
     """Change a clip's name, type, content, lyrics, image_prompt, video_prompt, media_url or thumbnail_url.
 
     Put only the fields to change in `changes`; null clears a prompt or URL. Timing: set_clip_timing. Order and
@@ -104,7 +106,7 @@ async def update_clip(
     """
     clip = await get_services(ctx).clips.update(clip_id, changes)
     await notify_changed(ctx, clip_uris(clip))
-    return clip
+    return clip_written(clip, sorted(changes.model_fields_set))
 
 
 @tool(title="Delete a clip", operation="delete")
@@ -127,7 +129,7 @@ async def delete_clip(
 
 
 @tool(title="Create an alternate clip", operation="create")
-async def create_alternate_clip(clip_id: ClipId, ctx: Context) -> Clip:
+async def create_alternate_clip(clip_id: ClipId, ctx: Context) -> ClipWritten:
     """Create an alternate take of a clip, named "<name> A<n>" (n unique, never reused).
 
     It copies the prompts, lyrics, timing, type, content, character and style template, starts with an empty
@@ -136,7 +138,7 @@ async def create_alternate_clip(clip_id: ClipId, ctx: Context) -> Clip:
     """
     clip = await get_services(ctx).clips.create_alternate(clip_id)
     await notify_changed(ctx, clip_uris(clip))
-    return clip
+    return clip_written(clip, created_fields(clip))
 
 
 @tool(title="Set a clip's timing", operation="update", idempotent=True)
@@ -152,7 +154,7 @@ async def set_clip_timing(
     move_alternates: Annotated[
         bool, Field(description="Also give the clip's alternates this position/duration (by default they keep theirs).")
     ] = False,
-) -> Clip:
+) -> ClipWritten:
     """Set where a clip starts on its scene's timeline and/or how long it lasts (seconds; the clip must end by 10000).
 
     A main clip may not overlap another main clip of the scene: the call is refused with [clip-overlap], naming the
@@ -166,7 +168,8 @@ async def set_clip_timing(
         move_alternates=move_alternates,
     )
     await notify_changed(ctx, clip_uris(clip))
-    return clip
+    given = {"timeline_position": timeline_position, "duration": duration}
+    return clip_written(clip, [name for name, value in given.items() if value is not None])
 
 
 @tool(title="Move a clip", operation="update")
@@ -174,7 +177,7 @@ async def move_clip(
     clip_id: ClipId,
     ctx: Context,
     scene_id: Annotated[
-        str | None, Field(description="Another scene of the same project; omit to stay in the scene.", **_ID)
+        Id | None, Field(description="Another scene of the same project; omit to stay in the scene.")
     ] = None,
     order: Annotated[
         Order,
@@ -187,7 +190,7 @@ async def move_clip(
         Position, Field(description="New start in the target scene, seconds 0–10000; omit to keep the current one.")
     ] = None,
     allow_overlap: AllowOverlap = False,
-) -> Clip:
+) -> ClipWritten:
     """Move a clip to another scene of its project and/or to another place in the display order (and optionally
     to a new timeline position). Its alternates move with it; alternates themselves only change order.
 
@@ -199,14 +202,15 @@ async def move_clip(
     )
     clip = moved.clip
     await notify_changed(ctx, scene_uris(clip.project_id, [moved.from_scene_id, clip.scene_id], [clip.id]))
-    return clip
+    given = {"scene_id": scene_id, "order": order, "timeline_position": timeline_position}
+    return clip_written(clip, [name for name, value in given.items() if value is not None])
 
 
 @tool(title="Reorder the clips of a scene", operation="update", idempotent=True)
 async def reorder_clips(
     scene_id: SceneId,
     clip_ids: Annotated[
-        list[Annotated[str, Field(**_ID)]],
+        list[Id],
         Field(
             min_length=1,
             max_length=1000,

@@ -16,7 +16,9 @@ from mcp_storyboard.server.errors import RESULT_LIMIT_BYTES
 from mcp_storyboard.server.notify import notify_changed
 from mcp_storyboard.server.registry import ToolRegistry, get_services
 from mcp_storyboard.server.resources import project_uris
+from mcp_storyboard.server.results import Written, created_fields, project_written
 from mcp_storyboard.server.taxonomy import Toolset
+from mcp_storyboard.server.tools._args import Id, ProjectId
 from mcp_storyboard.services.projects import ProjectDeletion
 from mcp_storyboard.services.tree import ProjectTree, TreeOptions
 
@@ -24,18 +26,8 @@ TOOLSET: Toolset = "storyboard"
 tool = ToolRegistry(TOOLSET)
 complete = CompletionRegistry()
 
-ID_PATTERN = r"^[A-Za-z0-9_.:-]+$"
-ProjectId = Annotated[
-    str,
-    Field(min_length=1, max_length=64, pattern=ID_PATTERN, description="The project's id, as returned by the tools."),
-]
-SceneId = Annotated[
-    str, Field(min_length=1, max_length=64, pattern=ID_PATTERN, description="A scene id of the project.")
-]
-MediaId = Annotated[
-    str,
-    Field(min_length=1, max_length=64, pattern=ID_PATTERN, description="A media-store id (storyboard://media/{id})."),
-]
+SceneId = Annotated[Id, Field(description="A scene id of the project.")]
+MediaId = Annotated[Id, Field(description="A media-store id (storyboard://media/{id}).")]
 
 
 class ProjectPage(Page[Project]):
@@ -56,17 +48,17 @@ async def create_project(
     music_duration: Annotated[
         MusicDuration | None, Field(description="Soundtrack length in seconds, 0–100000.")
     ] = None,
-) -> Project:
+) -> Written:
     """Create a storyboard project (the container of scenes, clips, characters and style templates).
 
-    Next: add scenes with create_scene, or plan the whole storyboard with the plan_storyboard prompt.
+    Returns its id; get_project shows it. Next: add scenes with create_scene, or plan the whole storyboard with the plan_storyboard prompt.
     """
     project = await get_services(ctx).projects.create(
         name, description=description, thumbnail_url=thumbnail_url, music_media_id=music_media_id,
         music_duration=music_duration,
     )  # fmt: skip
     await notify_changed(ctx, project_uris(project.id))
-    return project
+    return project_written(project, created_fields(project))
 
 
 @tool(title="Get a project", operation="read")
@@ -107,11 +99,12 @@ async def update_project(
         ),
     ],
     ctx: Context,
-) -> Project:
-    """Change some fields of a project in one atomic update; fields left out keep their values."""
+) -> Written:
+    """Change some fields of a project in one atomic update; fields left out keep their values.
+    get_project shows the result."""
     project = await get_services(ctx).projects.update(project_id, patch)
     await notify_changed(ctx, project_uris(project.id))
-    return project
+    return project_written(project, sorted(patch.model_fields_set))
 
 
 @tool(title="Delete a project", operation="delete")

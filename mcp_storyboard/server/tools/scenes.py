@@ -11,32 +11,27 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from mcp_storyboard.models.scenes import Scene, ScenePatch
+from mcp_storyboard.models.scenes import ScenePatch
 from mcp_storyboard.models.values import DisplayOrder, PageSize
 from mcp_storyboard.server.completions import MAX_COMPLETIONS, CompletionRegistry
 from mcp_storyboard.server.notify import notify_changed
 from mcp_storyboard.server.registry import ToolRegistry, get_services
+from mcp_storyboard.server.results import PromotedWritten, SceneOutline, SceneWritten, created_fields, scene_written
 from mcp_storyboard.server.taxonomy import Toolset
 from mcp_storyboard.services.scene_views import (
-    PromotedScene,
     SceneDeletion,
     SceneFamily,
     ScenePage,
-    SceneWithClips,
     SiblingOrder,
 )
+from mcp_storyboard.server.tools._args import Id, ProjectId, SceneId
 
 TOOLSET: Toolset = "storyboard"
 tool = ToolRegistry(TOOLSET)
 complete = CompletionRegistry()
 
-_ID = {"min_length": 1, "max_length": 64, "pattern": r"^[A-Za-z0-9_.:-]+$"}
-ProjectId = Annotated[str, Field(description="The project's id (from create_project or list_projects).", **_ID)]
-SceneId = Annotated[str, Field(description="The scene's id (from create_scene, list_scenes or get_project_tree).",
-                               **_ID)]
 ParentId = Annotated[
-    str | None,
-    Field(description="A main scene of the same project to nest under; omit for the project's top level.", **_ID),
+    Id | None, Field(description="A main scene of the same project to nest under; omit for the project's top level.")
 ]
 Position = Annotated[
     DisplayOrder | None,
@@ -64,15 +59,15 @@ async def create_scene(
     lyrics: SceneLyrics = "",
     parent_scene_id: ParentId = None,
     position: Position = None,
-) -> Scene:
+) -> SceneWritten:
     """Create a scene in a project, at the top level or nested under a main scene (at most 5 levels deep).
 
-    It goes last among its siblings unless `position` is given. Returns the new scene with its id and order.
+    It goes last among its siblings unless `position` is given. Returns its id and order; get_scene shows it.
     """
     scene = await get_services(ctx).scenes.create(project_id, name=name, description=description, lyrics=lyrics,
                                                   parent_scene_id=parent_scene_id, position=position)
     await notify_changed(ctx, _uris(project_id, [scene.id]))
-    return scene
+    return scene_written(scene, created_fields(scene))
 
 
 @tool(
@@ -81,9 +76,10 @@ async def create_scene(
     narrow_hint="read its clips page by page with list_clips (limit, cursor) and its sub-scenes with list_scenes "
     "(parent_scene_id)",
 )
-async def get_scene(scene_id: SceneId, ctx: Context) -> SceneWithClips:
-    """One scene with its clips in order (main clips and clip alternates), its sub-scene ids and alternate ids."""
-    return await get_services(ctx).scenes.get_with_clips(scene_id)
+async def get_scene(scene_id: SceneId, ctx: Context) -> SceneOutline:
+    """One scene with its clips in order as summaries (main clips and clip alternates; get_clip shows a whole
+    clip), its sub-scene ids and alternate ids."""
+    return SceneOutline.of(await get_services(ctx).scenes.get_with_clips(scene_id))
 
 
 @tool(title="List scenes", operation="read")
@@ -91,7 +87,7 @@ async def list_scenes(
     project_id: ProjectId,
     ctx: Context,
     parent_scene_id: Annotated[
-        str | None, Field(description="Only the direct children of this scene.", **_ID)
+        Id | None, Field(description="Only the direct children of this scene.")
     ] = None,
     top_level: Annotated[bool, Field(description="Only the project's top-level scenes.")] = False,
     include_alternates: Annotated[
@@ -124,7 +120,7 @@ async def update_scene(
     lyrics: Annotated[
         str | None, Field(max_length=5000, description="New lyrics (\"\" clears them); omit to keep.")
     ] = None,
-) -> Scene:
+) -> SceneWritten:
     """Change a scene's name, description and/or lyrics; fields left out keep their value.
 
     To change its place use move_scene (new parent or position) or reorder_scenes (a whole sibling list).
@@ -133,7 +129,7 @@ async def update_scene(
     patch = ScenePatch.model_validate({k: v for k, v in given.items() if v is not None})
     scene = await get_services(ctx).scenes.update(scene_id, patch)
     await notify_changed(ctx, _uris(scene.project_id, [scene.id]))
-    return scene
+    return scene_written(scene, sorted(patch.model_fields_set))
 
 
 @tool(title="Delete a scene", operation="delete")
@@ -158,13 +154,13 @@ async def delete_scene(
 async def reorder_scenes(
     project_id: ProjectId,
     scene_ids: Annotated[
-        list[Annotated[str, Field(**_ID)]],
+        list[Id],
         Field(min_length=1, max_length=1000,
               description="Every main scene of the sibling list, each once, in the new order (first = order 0)."),
     ],
     ctx: Context,
     parent_scene_id: Annotated[
-        str | None, Field(description="The parent whose sub-scenes these are; omit for the top level.", **_ID)
+        Id | None, Field(description="The parent whose sub-scenes these are; omit for the top level.")
     ] = None,
 ) -> SiblingOrder:
     """Set the order of all main scenes under one parent (or at the top level) at once; orders become 0..n-1.
@@ -182,12 +178,12 @@ async def move_scene(
     scene_id: SceneId,
     ctx: Context,
     parent_scene_id: Annotated[
-        str | None,
-        Field(description="The new parent: a main scene of the same project, not inside the moved scene.", **_ID),
+        Id | None,
+        Field(description="The new parent: a main scene of the same project, not inside the moved scene."),
     ] = None,
     top_level: Annotated[bool, Field(description="true moves the scene to the project's top level.")] = False,
     position: Position = None,
-) -> Scene:
+) -> SceneWritten:
     """Move a main scene to a new parent (or the top level) and/or position; its sub-scenes and alternates follow.
 
     Without parent_scene_id or top_level the scene stays under its parent and only changes position. Old and new
@@ -196,7 +192,8 @@ async def move_scene(
     scene = await get_services(ctx).scenes.move(scene_id, parent_scene_id=parent_scene_id, to_top_level=top_level,
                                                 position=position)
     await notify_changed(ctx, _uris(scene.project_id, [scene.id]))
-    return scene
+    given = {"parent_scene_id": parent_scene_id is not None or top_level, "order": position is not None}
+    return scene_written(scene, [name for name, asked in given.items() if asked])
 
 
 @tool(title="Create an alternate scene", operation="create")
@@ -206,16 +203,16 @@ async def create_alternate_scene(
     copy_clips: Annotated[
         bool, Field(description="Also copy the scene's main clips (new ids, same timing, empty galleries).")
     ] = False,
-) -> SceneWithClips:
+) -> SceneWritten:
     """Create an alternate timeline of a scene, named "<original name> A<n>" with a unique n.
 
     It copies the description and lyrics (and the clips with copy_clips: true). Given an alternate, the new one
-    is another alternate of the same original. Returns the alternate with its clips.
+    is another alternate of the same original. Returns its id, name and the copied clips' ids.
     """
     alternate = await get_services(ctx).scenes.create_alternate(scene_id, copy_clips=copy_clips)
     family = [alternate.id] + ([alternate.parent_scene_id] if alternate.parent_scene_id else [])
     await notify_changed(ctx, _uris(alternate.project_id, family))
-    return alternate
+    return scene_written(alternate, created_fields(alternate), [c.id for c in alternate.clips])
 
 
 @tool(title="List a scene's alternates", operation="read")
@@ -225,7 +222,7 @@ async def list_alternates(scene_id: SceneId, ctx: Context) -> SceneFamily:
 
 
 @tool(title="Promote an alternate scene", operation="update")
-async def promote_alternate(scene_id: SceneId, ctx: Context) -> PromotedScene:
+async def promote_alternate(scene_id: SceneId, ctx: Context) -> PromotedWritten:
     """Swap an alternate onto the main timeline: it takes its original's parent, position and sub-scenes.
 
     The former original and the other alternates become alternates of the promoted scene (names are kept).
@@ -234,7 +231,10 @@ async def promote_alternate(scene_id: SceneId, ctx: Context) -> PromotedScene:
     result = await get_services(ctx).scenes.promote_alternate(scene_id)
     family = [result.scene.id, *(a.id for a in result.alternates), *result.moved_sub_scene_ids]
     await notify_changed(ctx, _uris(result.scene.project_id, family))
-    return result
+    return PromotedWritten(
+        **scene_written(result.scene, ["parent_scene_id", "order", "is_alternate"]).model_dump(),
+        alternate_ids=[a.id for a in result.alternates], moved_sub_scene_ids=result.moved_sub_scene_ids,
+    )  # fmt: skip
 
 
 @complete(argument="scene_id", prompt="*")

@@ -21,7 +21,9 @@ from mcp_storyboard.server.completions import MAX_COMPLETIONS, CompletionRegistr
 from mcp_storyboard.server.notify import notify_changed
 from mcp_storyboard.server.registry import ToolRegistry, get_services
 from mcp_storyboard.server.resources import clip_uri, project_uris, style_template_uri
+from mcp_storyboard.server.results import Written, created_fields, template_written
 from mcp_storyboard.server.taxonomy import Toolset
+from mcp_storyboard.server.tools._args import ClipId, ProjectId, TemplateId
 from mcp_storyboard.services.prompt_models import ComposedClipPrompt
 from mcp_storyboard.services.style_templates import (
     StyleApplication,
@@ -32,12 +34,6 @@ TOOLSET: Toolset = "styles"
 tool = ToolRegistry(TOOLSET)
 complete = CompletionRegistry()
 
-_ID = {"min_length": 1, "max_length": 64, "pattern": r"^[A-Za-z0-9_.:-]+$"}
-ProjectId = Annotated[str, Field(description="The project's id (from create_project or list_projects).", **_ID)]
-TemplateId = Annotated[
-    str, Field(description="The style template's id (from create_style_template or list_style_templates).", **_ID)
-]
-ClipId = Annotated[str, Field(description="The clip's id (from create_clip, list_clips or get_project_tree).", **_ID)]
 PromptText = Annotated[str, Field(max_length=5000)]
 
 
@@ -71,15 +67,15 @@ async def create_style_template(
         Field(description="0.0–1.0; below 1.0 the additions are weighted as "
                                                "(additions:strength)."),
     ] = 1.0,
-) -> StyleTemplate:
+) -> Written:
     """Create a style template: a project's own (with project_id) or a library template (without), for
-    consistent prompts across clips. Next: apply_style_template to use it on a clip."""
+    consistent prompts across clips. get_style_template shows it; apply_style_template uses it on a clip."""
     template = await get_services(ctx).style_templates.create(
         project_id, name, description=description, prompt_additions=prompt_additions,
         negative_prompt=negative_prompt, style_strength=style_strength,
     )  # fmt: skip
     await notify_changed(ctx, _uris(template))
-    return template
+    return template_written(template, created_fields(template))
 
 
 @tool(title="Get a style template", operation="read")
@@ -114,12 +110,12 @@ async def update_style_template(
     template_id: TemplateId,
     patch: Annotated[StyleTemplatePatch, Field(description="Only the fields to change.")],
     ctx: Context,
-) -> StyleTemplate:
-    """Change some fields of a style template in one atomic update. Clips using it pick the change up the next
-    time their prompts are composed."""
+) -> Written:
+    """Change some fields of a style template in one atomic update; get_style_template shows the result. Clips
+    using it pick the change up the next time their prompts are composed."""
     template = await get_services(ctx).style_templates.update(template_id, patch)
     await notify_changed(ctx, _uris(template))
-    return template
+    return template_written(template, sorted(patch.model_fields_set))
 
 
 @tool(title="Delete a style template", operation="delete")
