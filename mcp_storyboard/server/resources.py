@@ -27,7 +27,7 @@ from mcp.types import ReadResourceResult
 from mcp_storyboard.errors import NotFoundError, StoryboardError
 from mcp_storyboard.models import DOCUMENT_CLASSES
 from mcp_storyboard.models.clips import Clip
-from mcp_storyboard.models.common import StoryboardModel
+from mcp_storyboard.models.common import ID_PATTERN, StoryboardModel
 from mcp_storyboard.models.projects import Project
 from mcp_storyboard.models.scenes import Scene
 from mcp_storyboard.server.scope import current_services
@@ -36,7 +36,7 @@ JSON = "application/json"
 MARKDOWN = "text/markdown"
 PROJECTS_URI = "storyboard://projects"
 RECENT_PROJECTS = 50
-_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+_ID = re.compile(ID_PATTERN)
 SCHEMAS: dict[str, type[StoryboardModel]] = {cls.collection: cls for cls in DOCUMENT_CLASSES}  # type: ignore[attr-defined]
 
 

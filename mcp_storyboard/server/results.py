@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Annotated, Any
 
-from pydantic import Field, WithJsonSchema
+from pydantic import BaseModel, JsonValue, WithJsonSchema
 
 from mcp_storyboard.models.clips import Clip
 from mcp_storyboard.models.common import Document, Page, StoryboardModel
@@ -27,58 +27,44 @@ from mcp_storyboard.server.resources import (
     scene_uri,
     style_template_uri,
 )
-from mcp_storyboard.services.characters import CharacterDetails
+from mcp_storyboard.services.characters import CharacterDetails, CharacterSummary
 from mcp_storyboard.services.scene_views import SceneWithClips
 from mcp_storyboard.services.tree import ClipSummary, summarize_clip
 
 BOOKKEEPING = frozenset({"id", "created_at", "updated_at", "project_id"})
 """Fields a create always sets; they are not news in ``changed``."""
 
+Changed = Annotated[
+    dict[str, JsonValue],
+    WithJsonSchema({"type": "object", "description": "Fields set, as stored."}),
+]
+
 
 class Written(StoryboardModel):
-    """A write's result: what it wrote and where to read the whole document."""
+    """A write's result: the document's id, where to read all of it, and what the call set (as stored)."""
 
     id: str
     uri: str
-    name: str
-    changed: list[str]
-    """The fields this call set (for a create: every field not at its default)."""
+    changed: Changed
 
 
-class ClipWritten(Written):
-    """A clip write's result, with where the clip now is (stored values)."""
+class SceneCopy(Written):
+    """An alternate scene's result: also the ids of the clips copied into it, in order."""
 
-    scene_id: str
-    order: int
-    timeline_position: float
-    duration: float
+    clip_ids: list[str]
 
 
-class SceneWritten(Written):
-    """A scene write's result, with where the scene now is (stored values)."""
-
-    parent_scene_id: str | None
-    order: int
-    clip_ids: list[str] = Field(default_factory=list)
-    """For an alternate created with copy_clips: the copies, in order."""
-
-
-class PromotedWritten(SceneWritten):
-    """A promotion's result: the promoted scene's place, its alternates now and the sub-scenes it took over."""
+class PromotedWritten(Written):
+    """A promotion's result: also the promoted scene's alternates now and the sub-scenes it took over."""
 
     alternate_ids: list[str]
     moved_sub_scene_ids: list[str]
 
 
-class GalleryWritten(StoryboardModel):
-    """A clip gallery write's result: the entry it touched and the selection after it."""
+class GalleryWritten(Written):
+    """A clip gallery write's result: also the entry it touched (``changed`` holds the selection after it)."""
 
-    id: str
-    uri: str
-    changed: list[str]
     media_entry_id: str
-    selected_image_id: str | None
-    selected_video_id: str | None
 
 
 class SceneOutline(Scene):
@@ -127,39 +113,50 @@ def summaries(clips: Iterable[Clip]) -> list[ClipSummary]:
     return [summarize_clip(c) for c in clips]
 
 
-def created_fields(document: Document) -> list[str]:
-    """The fields of a new ``document`` that are not at their model default, bookkeeping left out."""
+def written(document: Document, uri: str, fields: Iterable[str]) -> Written:
+    """The compact result of a write to ``document`` (as stored) that set ``fields``."""
+    return Written(id=document.id, uri=uri, changed=stored_values(document, fields))
+
+
+def stored_values(document: BaseModel, fields: Iterable[str]) -> dict[str, JsonValue]:
+    """``fields`` of ``document`` as JSON, in the order given."""
+    dumped = document.model_dump(mode="json", include=set(fields))
+    return {name: dumped[name] for name in fields if name in dumped}
+
+
+def created_fields(document: Document, *always: str) -> list[str]:
+    """What a create set: the fields of the new ``document`` not at their model default (bookkeeping left out),
+    plus ``always`` (the values the server chose, such as a place in an order, even when they equal a default)."""
     changed: list[str] = []
     for name, info in type(document).model_fields.items():
         if name in BOOKKEEPING:
             continue
         default: Any = info.get_default(call_default_factory=True)
-        if getattr(document, name) != default:
+        if name in always or getattr(document, name) != default:
             changed.append(name)
     return changed
 
 
-def clip_written(clip: Clip, changed: Iterable[str]) -> ClipWritten:
-    return ClipWritten(
-        id=clip.id, uri=clip_uri(clip.id), name=clip.name, changed=list(changed), scene_id=clip.scene_id,
-        order=clip.order, timeline_position=clip.timeline_position, duration=clip.duration,
-    )  # fmt: skip
+def clip_written(clip: Clip, fields: Iterable[str]) -> Written:
+    return written(clip, clip_uri(clip.id), fields)
 
 
-def scene_written(scene: Scene, changed: Iterable[str], clip_ids: Iterable[str] = ()) -> SceneWritten:
-    return SceneWritten(
-        id=scene.id, uri=scene_uri(scene.id), name=scene.name, changed=list(changed),
-        parent_scene_id=scene.parent_scene_id, order=scene.order, clip_ids=list(clip_ids),
-    )  # fmt: skip
+def character_written(character: CharacterSummary, fields: Iterable[str]) -> Written:
+    return Written(id=character.id, uri=character_uri(character.id), changed=stored_values(character, fields))
 
 
-def project_written(project: Project, changed: Iterable[str]) -> Written:
-    return Written(id=project.id, uri=project_uri(project.id), name=project.name, changed=list(changed))
+def patched(patch: BaseModel) -> list[str]:
+    """The fields a patch sets, in the patch model's order."""
+    return [name for name in type(patch).model_fields if name in patch.model_fields_set]
 
 
-def template_written(template: StyleTemplate, changed: Iterable[str]) -> Written:
-    return Written(id=template.id, uri=style_template_uri(template.id), name=template.name, changed=list(changed))
+def scene_written(scene: Scene, fields: Iterable[str]) -> Written:
+    return written(scene, scene_uri(scene.id), fields)
 
 
-def character_written(character_id: str, name: str, changed: Iterable[str]) -> Written:
-    return Written(id=character_id, uri=character_uri(character_id), name=name, changed=list(changed))
+def project_written(project: Project, fields: Iterable[str]) -> Written:
+    return written(project, project_uri(project.id), fields)
+
+
+def template_written(template: StyleTemplate, fields: Iterable[str]) -> Written:
+    return written(template, style_template_uri(template.id), fields)

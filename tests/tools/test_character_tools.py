@@ -22,8 +22,10 @@ async def test_create_then_get_returns_the_character_with_its_facefusion_fields(
         reference_images=["https://x.test/a.png", "storyboard://media/m1"], lora="alice:0.8", trigger_words="alc1",
         style_notes="painterly",
     )  # fmt: skip
-    assert (created["name"], created["uri"]) == ("Alice", f"storyboard://characters/{created['id']}")
-    assert created["changed"] == ["name", "description", "reference_images", "lora", "trigger_words", "style_notes"]
+    assert created["uri"] == f"storyboard://characters/{created['id']}"
+    assert created["changed"] == {"name": "Alice", "description": "a knight", "lora": "alice:0.8",
+                                  "reference_images": ["https://x.test/a.png", "storyboard://media/m1"],
+                                  "trigger_words": "alc1", "style_notes": "painterly"}
     assert "facefusion_history_count" not in created
     got = await tools.call("get_character", character_id=created["id"])
     assert (got["name"], got["lora"], got["clip_count"]) == ("Alice", "alice:0.8", 0)
@@ -60,7 +62,7 @@ async def test_update_character_patches_and_null_clears(tools: ToolClient) -> No
     created = await tools.call("create_character", project_id=pid, name="Alice", lora="alice", style_notes="ink")
     written = await tools.call("update_character", character_id=created["id"],
                                patch={"lora": None, "description": "taller"})
-    assert (written["id"], written["changed"]) == (created["id"], ["description", "lora"])
+    assert (written["id"], written["changed"]) == (created["id"], {"description": "taller", "lora": None})
     updated = await tools.call("get_character", character_id=created["id"])
     assert (updated["lora"], updated["description"], updated["style_notes"]) == (None, "taller", "ink")
 

@@ -84,7 +84,8 @@ async def test_numeric_strings_are_accepted_alike_by_create_and_update(tools: To
     scene = await tools.call("create_scene", project_id=project["id"], name="S")
     clip = await tools.call("create_clip", scene_id=scene["id"], duration="3", timeline_position="1.5")
     timed = await tools.call("set_clip_timing", clip_id=clip["id"], duration="4")
-    assert (clip["duration"], clip["timeline_position"], timed["duration"]) == (3.0, 1.5, 4.0)
+    assert (clip["changed"]["duration"], clip["changed"]["timeline_position"], timed["changed"]["duration"]) == (
+        3.0, 1.5, 4.0)
     assert (await tools.call("get_clip", clip_id=clip["id"]))["duration"] == 4.0
 
 

@@ -27,8 +27,8 @@ async def project_with_contents(tools: ToolClient, name: str = "Night Drive") ->
 
 async def test_create_then_get_returns_the_project(tools: ToolClient) -> None:
     created = await tools.call("create_project", name="  Night Drive ", description="neon", music_duration=180.5)
-    assert created == {"id": created["id"], "uri": f"storyboard://projects/{created['id']}", "name": "Night Drive",
-                       "changed": ["name", "description", "music_duration"]}
+    assert created == {"id": created["id"], "uri": f"storyboard://projects/{created['id']}",
+                       "changed": {"name": "Night Drive", "description": "neon", "music_duration": 180.5}}
     got = await tools.call("get_project", project_id=created["id"])
     assert (got["id"], got["name"], got["description"], got["music_duration"]) == (
         created["id"], "Night Drive", "neon", 180.5)
@@ -52,7 +52,7 @@ async def test_update_project_patches_and_null_clears_an_optional_field(tools: T
     written = await tools.call(
         "update_project", project_id=created["id"], patch={"description": "new", "thumbnail_url": None}
     )
-    assert written["changed"] == ["description", "thumbnail_url"]
+    assert written["changed"] == {"description": "new", "thumbnail_url": None}
     updated = await tools.call("get_project", project_id=created["id"])
     assert (updated["name"], updated["description"], updated["thumbnail_url"], updated["music_duration"]) == (
         "P",

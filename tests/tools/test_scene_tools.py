@@ -33,9 +33,11 @@ async def test_create_scene_appends_nests_and_inserts_at_a_position(tools: ToolC
     outro = await tools.call("create_scene", project_id=pid, name="Outro")
     middle = await tools.call("create_scene", project_id=pid, name="Middle", position=1)
     sub = await tools.call("create_scene", project_id=pid, name="Close-up", parent_scene_id=intro["id"])
-    assert (intro["order"], outro["order"], middle["order"], sub["order"]) == (0, 1, 1, 0)
+    orders = [s["changed"]["order"] for s in (intro, outro, middle, sub)]
+    assert orders == [0, 1, 1, 0]
     assert await names_in_order(tools, pid, top_level=True) == [("Intro", 0), ("Middle", 1), ("Outro", 2)]
-    assert sub["parent_scene_id"] == intro["id"] and intro["changed"] == ["name", "lyrics"]
+    assert sub["changed"]["parent_scene_id"] == intro["id"]
+    assert intro["changed"] == {"name": "Intro", "order": 0, "lyrics": "la la"}
     assert (await tools.call("get_scene", scene_id=intro["id"]))["lyrics"] == "la la"
 
 
@@ -67,7 +69,7 @@ async def test_update_scene_changes_only_the_given_fields(tools: ToolClient) -> 
     pid = await seed_project(tools.services)
     scene = await tools.call("create_scene", project_id=pid, name="A", description="keep", lyrics="old")
     written = await tools.call("update_scene", scene_id=scene["id"], lyrics="")
-    assert (written["name"], written["changed"]) == ("A", ["lyrics"])
+    assert written["changed"] == {"lyrics": ""}
     updated = await tools.call("get_scene", scene_id=scene["id"])
     assert (updated["name"], updated["description"], updated["lyrics"]) == ("A", "keep", "")
     message = await tools.error("update_scene", scene_id=scene["id"])
@@ -105,12 +107,12 @@ async def test_move_scene_re_parents_and_refuses_a_cycle_without_writing(tools: 
     a, b = [await tools.call("create_scene", project_id=pid, name=n) for n in "AB"]
     child = await tools.call("create_scene", project_id=pid, name="Child", parent_scene_id=a["id"])
     moved = await tools.call("move_scene", scene_id=b["id"], parent_scene_id=a["id"], position=0)
-    assert (moved["parent_scene_id"], moved["order"]) == (a["id"], 0)
+    assert moved["changed"] == {"parent_scene_id": a["id"], "order": 0}
     assert await names_in_order(tools, pid, parent_scene_id=a["id"]) == [("B", 0), ("Child", 1)]
     message = await tools.refused("move_scene", scene_id=a["id"], parent_scene_id=child["id"])
     assert message.startswith("[invalid-parent]") and "cycle" in message
     back = await tools.call("move_scene", scene_id=b["id"], top_level=True)
-    assert (back["parent_scene_id"], back["order"]) == (None, 1)
+    assert back["changed"] == {"parent_scene_id": None, "order": 1}
 
 
 async def test_create_scene_nests_five_levels_deep_and_refuses_a_sixth(tools: ToolClient) -> None:
@@ -134,13 +136,14 @@ async def test_alternates_copy_clips_list_as_a_family_and_promote_back_and_forth
     assert [(c["timeline_position"], c["video_prompt"]) for c in copies] == [(1.25, "slow pan")]
     assert alternate["clips"][0]["id"] != clip.id
     again = await tools.call("create_alternate_scene", scene_id=alternate["id"])
-    assert (again["name"], again["parent_scene_id"]) == ("Chorus A2", original["id"])
+    assert (again["changed"]["name"], again["changed"]["parent_scene_id"]) == ("Chorus A2", original["id"])
     family = await tools.call("list_alternates", scene_id=again["id"])
     assert family["original"]["id"] == original["id"]
     assert [a["name"] for a in family["alternates"]] == ["Chorus A1", "Chorus A2"]
 
     promoted = await tools.call("promote_alternate", scene_id=alternate["id"])
-    assert (promoted["id"], promoted["order"]) == (alternate["id"], 0)
+    assert (promoted["id"], promoted["changed"]) == (alternate["id"], {"parent_scene_id": None, "order": 0,
+                                                                       "is_alternate": False})
     assert (await tools.call("get_scene", scene_id=promoted["id"]))["is_alternate"] is False
     assert set(promoted["alternate_ids"]) == {original["id"], again["id"]}
     assert await names_in_order(tools, pid) == [("Chorus A1", 0)]
@@ -157,7 +160,7 @@ async def test_concurrent_create_alternate_scene_calls_get_distinct_numbers(tool
     names: list[str] = []
 
     async def make() -> None:
-        names.append((await tools.call("create_alternate_scene", scene_id=original["id"]))["name"])
+        names.append((await tools.call("create_alternate_scene", scene_id=original["id"]))["changed"]["name"])
 
     async with anyio.create_task_group() as tg:
         for _ in range(5):

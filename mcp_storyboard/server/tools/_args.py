@@ -1,4 +1,8 @@
-"""Id arguments shared by every tool module: one id type (the models' ``Uuid``), described once per kind."""
+"""Id arguments shared by every tool module: one id type (the models' ``Uuid``), one short description per kind.
+
+Where an id comes from (the create_*, list_* and get_project_tree results) is said once, in the server's
+instructions, rather than in each of the ~40 id arguments of the catalog.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +13,10 @@ from pydantic import Field
 from mcp_storyboard.models.common import Uuid
 
 Id = Uuid
-"""Any document id (1–64 characters of ``A-Za-z0-9_.:-``); give it a description where it is an argument."""
-ProjectId = Annotated[Uuid, Field(description="The project's id (from create_project or list_projects).")]
-SceneId = Annotated[Uuid, Field(description="The scene's id (from create_scene, list_scenes or get_project_tree).")]
-ClipId = Annotated[Uuid, Field(description="The clip's id (from create_clip, list_clips or get_project_tree).")]
-CharacterId = Annotated[Uuid, Field(description="The character's id (from create_character or list_characters).")]
-TemplateId = Annotated[
-    Uuid, Field(description="The style template's id (from create_style_template or list_style_templates).")
-]
-MediaId = Annotated[Uuid, Field(description="The file's media id (from list_media or upload_media).")]
+"""Any document id; give it a description where it is an argument."""
+ProjectId = Annotated[Uuid, Field(description="A project id.")]
+SceneId = Annotated[Uuid, Field(description="A scene id.")]
+ClipId = Annotated[Uuid, Field(description="A clip id.")]
+CharacterId = Annotated[Uuid, Field(description="A character id.")]
+TemplateId = Annotated[Uuid, Field(description="A style template id.")]
+MediaId = Annotated[Uuid, Field(description="A media-store file id.")]

@@ -16,24 +16,23 @@ __all__ = ["AllowOverlap", "ClipId", "Duration", "Id", "OptionalDuration", "Orde
 
 Position = Annotated[
     TimelinePosition | None,
-    Field(description="Start in seconds from the start of the scene, 0–10000, rounded to 2 decimals."),
+    Field(description="Start in seconds from the start of the scene, rounded to 2 decimals."),
 ]
-Duration = Annotated[ClipDuration, Field(description="Length in seconds, more than 0 and at most 10000.")]
+Duration = Annotated[ClipDuration, Field(description="Length in seconds.")]
 OptionalDuration = Annotated[
-    ClipDuration | None, Field(description="New length in seconds, more than 0 and at most 10000; omit to keep.")
+    ClipDuration | None, Field(description="New length in seconds; omit to keep.")
 ]
 Order = Annotated[
     DisplayOrder | None,
     Field(
-        description="0-based place in the scene's display order (0 = first); omit to put it "
-        "last. Clips after it shift down by one.",
+        description="0-based place in the scene's display order; omit to put it last. Later clips shift down.",
     ),
 ]
 AllowOverlap = Annotated[
     bool,
     Field(
-        description="true keeps the position even if it overlaps another main clip of the scene (analyze_timeline "
-        "then reports the overlap). By default an overlap is refused with a suggested free position."
+        description="true keeps a position that overlaps another main clip (analyze_timeline reports it); by "
+        "default an overlap is refused with a free position."
     ),
 ]
 

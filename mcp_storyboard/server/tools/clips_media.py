@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from mcp.server.mcpserver import Context
-from pydantic import Field
+from pydantic import Field, JsonValue
 
 from mcp_storyboard.models.values import SAFE_KEYS, JsonScalar, MediaUrl
 from mcp_storyboard.server.notify import notify_changed
@@ -68,7 +68,7 @@ async def add_clip_media(
         model=model,
     )
     assert gallery.entry_id is not None  # add always names the entry it appended
-    return await _written(ctx, gallery, gallery.entry_id, f"generated_{kind}s")
+    return await _written(ctx, gallery, gallery.entry_id)
 
 
 @tool(title="Select a clip's image or video", operation="update", idempotent=True)
@@ -76,7 +76,7 @@ async def select_clip_media(clip_id: ClipId, kind: Kind, media_entry_id: EntryId
     """Make one entry of a clip's image or video gallery the selected one (exports use the selected video).
     The entry must be in that gallery; the error lists the ids that are."""
     gallery = await get_services(ctx).clips.gallery.select(clip_id, kind, media_entry_id)
-    return await _written(ctx, gallery, media_entry_id, f"selected_{kind}_id")
+    return await _written(ctx, gallery, media_entry_id)
 
 
 @tool(title="Remove media from a clip", operation="delete")
@@ -84,12 +84,13 @@ async def remove_clip_media(clip_id: ClipId, kind: Kind, media_entry_id: EntryId
     """Remove an entry from a clip's image or video gallery. If it was the selected one, the oldest remaining entry
     becomes selected (or none). The file itself stays in the media store."""
     gallery = await get_services(ctx).clips.gallery.remove(clip_id, kind, media_entry_id)
-    return await _written(ctx, gallery, media_entry_id, f"generated_{kind}s")
+    return await _written(ctx, gallery, media_entry_id)
 
 
-async def _written(ctx: Context, gallery: ClipGallery, entry_id: str, changed: str) -> GalleryWritten:
+async def _written(ctx: Context, gallery: ClipGallery, entry_id: str) -> GalleryWritten:
+    """The entry the call touched and the gallery's selection after it (what the caller acts on next)."""
     await notify_changed(ctx, scene_uris(gallery.project_id, [gallery.scene_id], [gallery.clip_id]))
-    return GalleryWritten(
-        id=gallery.clip_id, uri=clip_uri(gallery.clip_id), changed=[changed], media_entry_id=entry_id,
-        selected_image_id=gallery.selected_image_id, selected_video_id=gallery.selected_video_id,
-    )  # fmt: skip
+    selection: dict[str, JsonValue] = {"selected_image_id": gallery.selected_image_id,
+                                       "selected_video_id": gallery.selected_video_id}
+    return GalleryWritten(id=gallery.clip_id, uri=clip_uri(gallery.clip_id), changed=selection,
+                          media_entry_id=entry_id)

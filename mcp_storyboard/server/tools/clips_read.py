@@ -25,8 +25,8 @@ complete = CompletionRegistry()
 
 @tool(title="Get a clip", operation="read")
 async def get_clip(clip_id: ClipId, ctx: Context) -> Clip:
-    """One clip with everything on it: type, name, content, lyrics, timing, order, prompts, character, style
-    template, alternate link, and its gallery of generated images and videos with the selected ones."""
+    """One whole clip: text, timing, prompts, character, style template, alternate link, and its gallery of
+    generated images and videos with the selected ones."""
     return await get_services(ctx).clips.get(clip_id)
 
 
@@ -35,11 +35,11 @@ async def list_clips(
     scene_id: SceneId,
     ctx: Context,
     include_alternates: Annotated[
-        bool, Field(description="Also list alternate clips (each right after its original); false: main clips only.")
+        bool, Field(description="Also list alternate clips (each after its original).")
     ] = True,
-    limit: Annotated[PageSize, Field(description="Page size, 1–100.")] = 50,
+    limit: Annotated[PageSize, Field(description="Page size.")] = 50,
     cursor: Annotated[
-        str | None, Field(max_length=1024, description="next_cursor of the previous page; omit for the first page.")
+        str | None, Field(max_length=1024, description="next_cursor of the previous page.")
     ] = None,
 ) -> ClipSummaryPage:
     """A scene's clips in display order (order 0..n-1) as summaries, paginated; get_clip shows a whole clip.
@@ -68,13 +68,12 @@ async def analyze_timeline(
         Field(description="Report gaps longer than this, in seconds."),
     ] = 0.1,
 ) -> TimelineAnalysis:
-    """Check a project's (or one scene's) timeline: per scene the overlapping main clips (with a suggested free
-    position for the later one), gaps longer than the threshold, its length and offset on the project timeline,
-    the summed clip length, clip counts, and clips missing prompts (image clips without image_prompt, video clips
-    without video_prompt); then totals, the project's music duration and has_issues.
+    """Check a project's (or one scene's) timeline. Per scene: overlapping main clips (with a free position for
+    the later one), gaps over the threshold, length, offset, clip counts and clips missing the prompt their type
+    needs; then totals, the music duration and has_issues.
 
-    Give project_id or scene_id. Alternate clips share their original's slot and never count as overlaps.
-    Fix overlaps with set_clip_timing at the suggested position.
+    Give project_id or scene_id. Alternate clips share their original's slot and never overlap. Fix overlaps with
+    set_clip_timing at the suggested position.
     """
     return await get_services(ctx).clips.analyze(project_id=project_id, scene_id=scene_id, gap_threshold=gap_threshold)
 

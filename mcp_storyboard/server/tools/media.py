@@ -62,7 +62,7 @@ async def list_media(
     project_id: Annotated[
         Id | None, Field(description="Only this project's files; omit for all.")
     ] = None,
-    limit: Annotated[PageSize, Field(description="Files per page (1–100).")] = 50,
+    limit: Annotated[PageSize, Field(description="Page size.")] = 50,
     cursor: Annotated[str | None, Field(max_length=2000, description="next_cursor of the previous page.")] = None,
 ) -> MediaPage:
     """Files in the media store, newest first: id, uri, name, MIME type, size."""
