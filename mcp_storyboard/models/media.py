@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from mcp_storyboard.models.common import StoryboardModel
+from mcp_storyboard.models.values import NOT_BOOL
+
+Count = Annotated[int, NOT_BOOL]
+"""A count: true and false are not numbers."""
 
 ReferenceKind = Literal["clip", "character", "project"]
 ReferenceField = Literal[
@@ -29,9 +33,9 @@ class MediaReference(StoryboardModel):
 class ClearedReferences(StoryboardModel):
     """How many documents lost a reference to a deleted media file."""
 
-    clips: int = 0
+    clips: Count = 0
     """Clips whose gallery entries, media_url or thumbnail_url named it."""
-    characters: int = 0
+    characters: Count = 0
     """Characters whose reference_images named it."""
-    projects: int = 0
+    projects: Count = 0
     """Projects whose music_media_id or thumbnail_url named it."""
