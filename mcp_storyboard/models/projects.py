@@ -39,12 +39,12 @@ class ProjectPatch(CollectionPatch):
     """Fields of a project a caller may change (``owner_id`` is ownership and is not among them)."""
 
     name: Name = keep()
-    """New project name, 1–200 characters."""
+    """New project name."""
     description: Description = keep()
-    """New description, at most 2000 characters."""
+    """New description."""
     thumbnail_url: MediaUrl | None = None
     """New thumbnail; null removes it."""
     music_media_id: Uuid | None = None
     """New soundtrack media id; null removes the soundtrack."""
     music_duration: MusicDuration | None = None
-    """Soundtrack length in seconds, 0–100,000; null clears it."""
+    """Soundtrack length in seconds; null clears it."""

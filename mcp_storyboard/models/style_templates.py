@@ -46,12 +46,12 @@ class StyleTemplatePatch(CollectionPatch):
     """Fields of a style template a caller may change."""
 
     name: Name = keep()
-    """New name, 1-200 characters."""
+    """New name."""
     description: Description = keep()
-    """New description, at most 2000 characters."""
+    """New description."""
     prompt_additions: str = keep(max_length=5000)
     """New prompt additions."""
     negative_prompt: str = keep(max_length=5000)
     """New negative prompt."""
     style_strength: StyleStrength = keep()
-    """New strength (0.0-1.0)."""
+    """New strength."""

@@ -44,7 +44,9 @@ mcp-storyboard keeps AI storyboards in a database. How a storyboard is organised
 Where to start: list_projects or create_project; get_project_tree shows a whole project (scenes in order,
 nested, with clip summaries) in one call; analyze_timeline finds overlaps, gaps and clips missing prompts;
 compose_clip_prompt gives the final prompt of a clip from its prompt, character and style template.
-Ids are opaque strings returned by the tools; pass them back as given. Lists are paginated (cursor + limit).
+Ids are opaque strings from the create_*, list_* and get_project_tree results; pass them back as given. A write
+returns what it changed (id, uri, changed fields); get_* shows the whole document. Lists are paginated
+(cursor + limit).
 Errors start with a code in brackets, e.g. [not-found] or [clip-overlap], and end with the next step.
 Deleting a project or a scene removes everything under it and needs confirm: true.
 """

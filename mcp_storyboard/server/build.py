@@ -69,9 +69,9 @@ def make_tool(spec: ToolSpec) -> Tool:
     )
     # Pydantic titles every property after its name ("Clip Id"); they tell a model nothing the name does not and
     # were ~12% of tools/list. Validation runs on the pydantic models, not on these published schemas.
-    tool.parameters = without_titles(tool.parameters)
+    tool.parameters = without_null_defaults(without_model_docstrings(without_titles(tool.parameters)))
     if tool.fn_metadata.output_schema is not None:
-        tool.fn_metadata.output_schema = without_titles(tool.fn_metadata.output_schema)
+        tool.fn_metadata.output_schema = lean_output_schema(without_titles(tool.fn_metadata.output_schema))
     return tool
 
 
@@ -82,6 +82,66 @@ def without_titles(schema: Any) -> Any:
     if isinstance(schema, list):
         return [without_titles(item) for item in schema]
     return schema
+
+
+def without_model_docstrings(schema: dict[str, Any]) -> dict[str, Any]:
+    """An input schema without the docstrings of the argument models in ``$defs`` (a patch model's "the fields to
+    change, leave one out to keep it"): the argument that takes the model describes it, and the tool says the rest;
+    field descriptions stay."""
+    defs = schema.get("$defs")
+    if not isinstance(defs, dict):
+        return schema
+    lean = {name: {k: v for k, v in d.items() if not (k == "description" and "properties" in d)}
+            for name, d in defs.items()}
+    return {**schema, "$defs": lean}
+
+
+def without_null_defaults(schema: dict[str, Any]) -> dict[str, Any]:
+    """An input schema without ``"default": null`` on its optional arguments: an argument left out of ``required``
+    is already optional, and the tool reads an omitted one as null (other defaults, which say what omitting
+    means, stay)."""
+    properties = schema.get("properties")
+    if not isinstance(properties, dict):
+        return schema
+    lean = {name: {k: v for k, v in prop.items() if not (k == "default" and v is None)} if isinstance(prop, dict)
+            else prop for name, prop in properties.items()}
+    return {**schema, "properties": lean}
+
+
+OUTPUT_ONLY_INPUT_KEYWORDS = frozenset({
+    "description", "default", "examples", "format", "pattern", "minLength", "maxLength", "minimum", "maximum",
+    "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "minItems", "maxItems", "uniqueItems",
+    "minProperties", "maxProperties", "required",
+})
+"""Keywords an output schema drops: they guide or check what a caller *sends*, and a result is what the server
+itself stored. Field descriptions, defaults and bounds were most of the catalog's bytes (``tools/list`` is read into
+every session's context); the tool description says what a result holds, and ``get_*`` tools return documents.
+``required`` goes too: pydantic derives it from which fields have defaults (what *validation* needs), so on a
+result it was an artifact (a clip listed 2 of its 27 always-present fields as required)."""
+_SUBSCHEMA_MAPS = frozenset({"properties", "$defs", "definitions", "patternProperties"})
+
+
+def lean_output_schema(schema: Any) -> Any:
+    """``schema`` without :data:`OUTPUT_ONLY_INPUT_KEYWORDS`; ``anyOf`` (nullable fields), ``$ref``/``$defs``,
+    ``required`` and ``enum`` stay, so clients still validate results against it.
+
+    A free-form object (``type: object`` without ``properties``) keeps its own description: its schema says
+    nothing else about what it holds. Keys inside ``properties``/``$defs`` are names, never keywords.
+    """
+    if isinstance(schema, list):
+        return [lean_output_schema(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    free_form = schema.get("type") == "object" and "properties" not in schema
+    lean: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in _SUBSCHEMA_MAPS and isinstance(value, dict):
+            lean[key] = {name: lean_output_schema(sub) for name, sub in value.items()}
+        elif key in OUTPUT_ONLY_INPUT_KEYWORDS and not (key == "description" and free_form):
+            continue
+        else:
+            lean[key] = lean_output_schema(value)
+    return lean
 
 
 def build_server(

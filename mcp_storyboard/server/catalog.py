@@ -5,7 +5,10 @@ annotations) plus our ``toolset`` and ``operation``, with sorted keys and sorted
 The server is built over no services and every toolset (the catalog is the union of all configurations).
 
 Regenerate with ``python -m mcp_storyboard.server.catalog`` or ``UPDATE_TOOL_CATALOG=1 pytest
-tests/server/test_catalog.py``; ``--check`` only reports.
+tests/server/test_catalog.py``; ``--check`` only reports; ``--sizes`` prints what each tool costs on the wire.
+
+Every session reads ``tools/list`` into the model's context, so the catalog has a byte budget
+(:data:`AVERAGE_BUDGET` per tool on average, none over :data:`TOOL_BUDGET`), counted as the wire carries it.
 """
 
 from __future__ import annotations
@@ -34,6 +37,10 @@ HOW_TO_UPDATE = (
     "(or `python -m mcp_storyboard.server.catalog`) and review the diff of tools/"
 )
 _WIRE_KEYS = ("name", "title", "description", "inputSchema", "outputSchema", "annotations")
+AVERAGE_BUDGET = 1500
+"""Bytes per tool on average over every toolset (``--toolsets all``)."""
+TOOL_BUDGET = 4000
+"""Bytes of the largest tool."""
 _UNORDERED = frozenset({"required", "enum"})
 
 Entry = dict[str, Any]
@@ -84,6 +91,36 @@ async def catalog_entries(specs: Sequence[ToolSpec] | None = None) -> dict[str, 
         entry["operation"] = by_name[tool.name].operation
         entries[tool.name] = entry
     return entries
+
+
+def wire_size(entry: Entry) -> int:
+    """Bytes of one tool as ``tools/list`` carries it: its wire fields as compact JSON, UTF-8."""
+    wire = {key: entry[key] for key in _WIRE_KEYS if key in entry}
+    return len(json.dumps(wire, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+def size_report(entries: Mapping[str, Entry], largest: int = 5) -> str:
+    """Total, average and largest tool bytes, and the ``largest`` tools with their parts."""
+    sizes = {name: wire_size(entry) for name, entry in entries.items()}
+    total = sum(sizes.values())
+    lines = [f"{len(sizes)} tools, {total} B, {total / max(len(sizes), 1):.0f} B a tool on average "
+             f"(budget {AVERAGE_BUDGET}), largest {max(sizes.values(), default=0)} B (budget {TOOL_BUDGET})"]
+    for name in sorted(sizes, key=lambda n: (-sizes[n], n))[:largest]:
+        parts = ", ".join(f"{key} {len(json.dumps(entries[name][key], separators=(',', ':'), ensure_ascii=False))}"
+                          for key in ("description", "inputSchema", "outputSchema") if key in entries[name])
+        lines.append(f"  {name}: {sizes[name]} B ({parts})")
+    return "\n".join(lines)
+
+
+def over_budget(entries: Mapping[str, Entry]) -> list[str]:
+    """What breaks the budget: the average, and each tool over :data:`TOOL_BUDGET` (empty: within budget)."""
+    sizes = {name: wire_size(entry) for name, entry in entries.items()}
+    problems = [f"{name} is {size} B, over the {TOOL_BUDGET} B a tool may cost"
+                for name, size in sorted(sizes.items()) if size > TOOL_BUDGET]
+    if sizes and sum(sizes.values()) / len(sizes) > AVERAGE_BUDGET:
+        problems.insert(0, f"the catalog averages {sum(sizes.values()) / len(sizes):.0f} B a tool, over the "
+                           f"{AVERAGE_BUDGET} B budget")
+    return problems
 
 
 def check_catalog(entries: Mapping[str, Entry], directory: Path = CATALOG_DIR) -> list[str]:
@@ -145,9 +182,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Rewrite (default) or ``--check`` the catalog; exit 1 when ``--check`` finds a difference."""
     parser = argparse.ArgumentParser(prog="python -m mcp_storyboard.server.catalog", description=__doc__)
     parser.add_argument("--check", action="store_true", help="report differences, change nothing")
+    parser.add_argument("--sizes", action="store_true", help="print what each tool costs in tools/list")
     parser.add_argument("--dir", type=Path, default=CATALOG_DIR, help=f"catalog directory (default {CATALOG_DIR})")
     args = parser.parse_args(argv)
     entries = anyio.run(catalog_entries)
+    if args.sizes:
+        print(size_report(entries, largest=len(entries)))
+        return 0
     if args.check:
         problems = check_catalog(entries, args.dir)
         for problem in problems:

@@ -26,17 +26,15 @@ from mcp.types import ReadResourceResult
 
 from mcp_storyboard.errors import NotFoundError, StoryboardError
 from mcp_storyboard.models import DOCUMENT_CLASSES
-from mcp_storyboard.models.clips import Clip
-from mcp_storyboard.models.common import StoryboardModel
+from mcp_storyboard.models.common import ID_PATTERN, StoryboardModel
 from mcp_storyboard.models.projects import Project
-from mcp_storyboard.models.scenes import Scene
 from mcp_storyboard.server.scope import current_services
 
 JSON = "application/json"
 MARKDOWN = "text/markdown"
 PROJECTS_URI = "storyboard://projects"
 RECENT_PROJECTS = 50
-_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+_ID = re.compile(ID_PATTERN)
 SCHEMAS: dict[str, type[StoryboardModel]] = {cls.collection: cls for cls in DOCUMENT_CLASSES}  # type: ignore[attr-defined]
 
 
@@ -80,13 +78,6 @@ def style_template_uri(template_id: str) -> str:
 def project_uris(project_id: str) -> list[str]:
     """What to notify when anything in a project changes: the project, its shot list, and the recent list."""
     return [project_uri(project_id), storyboard_uri(project_id), PROJECTS_URI]
-
-
-class SceneWithClips(Scene):
-    """A scene as read: the stored scene plus its clips in display order (clips are stored on their own)."""
-
-    clips: list[Clip]
-    """The scene's clips in display order, alternates included."""
 
 
 class RecentProjects(StoryboardModel):
@@ -178,12 +169,9 @@ def register_resources(server: MCPServer[Any]) -> None:
 
     @server.resource(scene_uri("{scene_id}"), name="scene", title="Scene", mime_type=JSON)
     async def scene(scene_id: str) -> str:
-        """A scene as JSON with its clips in display order."""
-        repos = current_services().repositories
+        """A scene as JSON with its whole clips in display order, its sub-scene ids and alternate ids."""
         with _resource_errors():
-            found = await repos.scenes.get(_checked("scene", scene_id))
-            clips = await repos.clips.list_for_scene(found.id)
-        return _dump(SceneWithClips(**found.model_dump(), clips=clips))
+            return _dump(await current_services().scenes.get_with_clips(_checked("scene", scene_id)))
 
     @server.resource(clip_uri("{clip_id}"), name="clip", title="Clip", mime_type=JSON)
     async def clip(clip_id: str) -> str:

@@ -39,17 +39,17 @@ class CharacterChanges(CollectionPatch):
     gallery change only through the FaceFusion tools."""
 
     name: Name = keep()
-    """New name, 1–200 characters, unique in the project ignoring case."""
+    """New name, unique in the project ignoring case."""
     description: Description = keep()
-    """New description, at most 2000 characters."""
+    """New description."""
     reference_images: ReferenceImages = keep()
-    """New reference image URLs (replace the whole list; at most 100)."""
+    """New reference image URLs (replace the whole list)."""
     lora: Lora | None = None
-    """New LoRA (``name`` or ``name:weight``, at most 200 characters); null removes it."""
+    """New LoRA (``name`` or ``name:weight``); null removes it."""
     trigger_words: TriggerWords | None = None
-    """New trigger words (at most 500 characters); null removes them."""
+    """New trigger words; null removes them."""
     style_notes: Description | None = None
-    """New style notes (at most 2000 characters); null removes them."""
+    """New style notes; null removes them."""
 
 
 class CharacterSummary(StoryboardModel):

@@ -107,7 +107,8 @@ class ClipGalleryService:
             server_id=server_id,
             model=model,
         )
-        return ClipGallery.of(await self.repos.clips.add_media(clip_id, kind, entry))
+        gallery = ClipGallery.of(await self.repos.clips.add_media(clip_id, kind, entry))
+        return gallery.model_copy(update={"entry_id": entry.id})
 
     async def select(self, clip_id: str, kind: MediaKind, entry_id: str) -> ClipGallery:
         """Make an entry of the clip's gallery of ``kind`` the selected one (one atomic update).

@@ -52,17 +52,17 @@ class ClipChanges(CollectionPatch):
     URLs). Timing, order, scene, character and style template change through their own tools."""
 
     name: ClipName = keep()
-    """New name, at most 200 characters (empty allowed)."""
+    """New name (empty allowed)."""
     type: ClipType = keep()
     """New type: image, video or text (a text clip needs non-empty content)."""
     content: ClipContent = keep()
-    """New text content (shown by text clips), at most 10,000 characters."""
+    """New text content (shown by text clips)."""
     lyrics: Lyrics = keep()
-    """New lyrics, at most 5000 characters."""
+    """New lyrics."""
     image_prompt: Prompt | None = None
-    """New image prompt, at most 10,000 characters; null clears it."""
+    """New image prompt; null clears it."""
     video_prompt: Prompt | None = None
-    """New video prompt, at most 10,000 characters; null clears it."""
+    """New video prompt; null clears it."""
     media_url: MediaUrl | None = None
     """New media URL (http(s)://, storyboard://media/<id> or a relative path); null removes it."""
     thumbnail_url: MediaUrl | None = None
@@ -125,6 +125,8 @@ class ClipGallery(StoryboardModel):
     """The selected image entry (null: no images)."""
     selected_video_id: str | None
     """The selected video entry (exports use it; null: no videos)."""
+    entry_id: str | None = None
+    """The entry the call added (``add`` only)."""
 
     @classmethod
     def of(cls, clip: Clip) -> ClipGallery:

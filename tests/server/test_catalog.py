@@ -57,10 +57,10 @@ async def test_a_written_catalog_has_no_problems_and_sorted_keys(tmp_path: Path)
 async def test_order_of_required_and_enum_lists_is_not_drift(tmp_path: Path) -> None:
     entries = await catalog_entries(EXAMPLE.tools)
     write_catalog(entries, tmp_path)
-    path = tmp_path / "delete_thing.json"
+    path = tmp_path / "rename_thing.json"
     stored = json.loads(path.read_text(encoding="utf-8"))
-    stored["inputSchema"]["required"] = ["thing_id"]
-    stored["outputSchema"]["required"] = list(reversed(stored["outputSchema"]["required"]))
+    assert len(stored["inputSchema"]["required"]) == 2  # output schemas carry no required list (lean)
+    stored["inputSchema"]["required"] = list(reversed(stored["inputSchema"]["required"]))
     path.write_text(json.dumps(stored), encoding="utf-8")
     assert check_catalog(entries, tmp_path) == []
 

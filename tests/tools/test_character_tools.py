@@ -22,13 +22,20 @@ async def test_create_then_get_returns_the_character_with_its_facefusion_fields(
         reference_images=["https://x.test/a.png", "storyboard://media/m1"], lora="alice:0.8", trigger_words="alc1",
         style_notes="painterly",
     )  # fmt: skip
-    assert (created["name"], created["lora"], created["clip_count"]) == ("Alice", "alice:0.8", 0)
+    assert created["uri"] == f"storyboard://characters/{created['id']}"
+    assert created["changed"] == {"name": "Alice", "description": "a knight", "lora": "alice:0.8",
+                                  "reference_images": ["https://x.test/a.png", "storyboard://media/m1"],
+                                  "trigger_words": "alc1", "style_notes": "painterly"}
     assert "facefusion_history_count" not in created
     got = await tools.call("get_character", character_id=created["id"])
+    assert (got["name"], got["lora"], got["clip_count"]) == ("Alice", "alice:0.8", 0)
+    assert (got["description"], got["trigger_words"], got["style_notes"]) == ("a knight", "alc1", "painterly")
+    assert got["reference_images"] == ["https://x.test/a.png", "storyboard://media/m1"]
     assert got["facefusion_history_count"] == 0 and got["facefusion_settings_customised"] is False
     assert got["facefusion_preferred_settings"]["enhancement_model"] == "gfpgan_1.4"
     assert got["facefusion_output_gallery"]["age_variants"] == {}
-    assert {k: got[k] for k in created} == created
+    listed = (await tools.call("list_characters", project_id=pid))["items"][0]
+    assert {k: got[k] for k in listed} == listed
 
 
 async def test_create_character_refuses_a_duplicate_name_naming_the_field(tools: ToolClient) -> None:
@@ -53,8 +60,10 @@ async def test_list_characters_is_by_name_filtered_and_paged(tools: ToolClient) 
 async def test_update_character_patches_and_null_clears(tools: ToolClient) -> None:
     pid = await seed_project(tools.services)
     created = await tools.call("create_character", project_id=pid, name="Alice", lora="alice", style_notes="ink")
-    updated = await tools.call("update_character", character_id=created["id"],
-                         patch={"lora": None, "description": "taller"})
+    written = await tools.call("update_character", character_id=created["id"],
+                               patch={"lora": None, "description": "taller"})
+    assert (written["id"], written["changed"]) == (created["id"], {"description": "taller", "lora": None})
+    updated = await tools.call("get_character", character_id=created["id"])
     assert (updated["lora"], updated["description"], updated["style_notes"]) == (None, "taller", "ink")
 
 

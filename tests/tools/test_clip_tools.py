@@ -44,10 +44,13 @@ async def test_create_clip_places_clips_back_to_back_in_the_scenes_project(tools
     sc = await scene(tools)
     first = await clip(tools, sc, "Intro", image_prompt="dawn over the city")
     second = await clip(tools, sc, "Title", type="text", content="NIGHT DRIVE", duration=2.5)
-    assert (first["project_id"], first["timeline_position"], first["order"]) == (sc.project_id, 0.0, 0)
-    assert (second["timeline_position"], second["order"], second["type"]) == (5.0, 1, "text")
+    assert (first["changed"]["timeline_position"], first["changed"]["order"]) == (0.0, 0)
+    assert (second["changed"]["timeline_position"], second["changed"]["order"]) == (5.0, 1)
     got = await tools.call("get_clip", clip_id=first["id"])
+    assert (got["project_id"], got["timeline_position"], got["order"]) == (sc.project_id, 0.0, 0)
     assert (got["name"], got["image_prompt"], got["duration"]) == ("Intro", "dawn over the city", 5.0)
+    got_second = await tools.call("get_clip", clip_id=second["id"])
+    assert (got_second["timeline_position"], got_second["order"], got_second["type"]) == (5.0, 1, "text")
 
 
 async def test_create_clip_refuses_an_overlap_naming_the_clip_and_a_free_position(tools: ToolClient) -> None:
@@ -58,7 +61,7 @@ async def test_create_clip_refuses_an_overlap_naming_the_clip_and_a_free_positio
     assert text.startswith("[clip-overlap] timeline_position:")
     assert f"'Intro' ({intro['id']})" in text and "timeline_position 8" in text
     forced = await tools.call("create_clip", scene_id=sc.id, timeline_position=2.0, allow_overlap=True)
-    assert forced["timeline_position"] == 2.0
+    assert forced["changed"]["timeline_position"] == 2.0
 
 
 async def test_create_clip_refuses_bad_input_naming_the_field(tools: ToolClient) -> None:
@@ -129,7 +132,10 @@ async def test_list_clips_pages_in_order_and_filters_alternates(tools: ToolClien
 async def test_update_clip_changes_only_the_given_fields_and_null_clears(tools: ToolClient) -> None:
     sc = await scene(tools)
     a = await clip(tools, sc, "a", image_prompt="dawn", video_prompt="pan")
-    updated = await tools.call("update_clip", clip_id=a["id"], changes={"image_prompt": None, "lyrics": "la la"})
+    written = await tools.call("update_clip", clip_id=a["id"], changes={"image_prompt": None, "lyrics": "la la"})
+    assert (written["id"], written["uri"], written["changed"]) == (a["id"], f"storyboard://clips/{a['id']}",
+                                                                   {"lyrics": "la la", "image_prompt": None})
+    updated = await tools.call("get_clip", clip_id=a["id"])
     assert (updated["image_prompt"], updated["video_prompt"], updated["lyrics"]) == (None, "pan", "la la")
     await refused_cases(
         tools,
@@ -175,6 +181,9 @@ async def test_create_alternate_clip_numbers_and_lists_the_family(tools: ToolCli
     a = await clip(tools, sc, "Intro", 0.0, 4.0, image_prompt="dawn")
     alt1 = await tools.call("create_alternate_clip", clip_id=a["id"])
     alt2 = await tools.call("create_alternate_clip", clip_id=alt1["id"])
+    assert (alt1["changed"]["name"], alt2["changed"]["name"], alt1["changed"]["timeline_position"]) == (
+        "Intro A1", "Intro A2", 0.0)
+    alt1, alt2 = [await tools.call("get_clip", clip_id=c["id"]) for c in (alt1, alt2)]
     assert (alt1["name"], alt2["name"], alt2["alternate_of"]) == ("Intro A1", "Intro A2", a["id"])
     assert (alt1["timeline_position"], alt1["image_prompt"], alt1["generated_images"]) == (0.0, "dawn", [])
     family = await tools.call("list_clip_alternates", clip_id=alt2["id"])
@@ -210,13 +219,13 @@ async def test_set_clip_timing_refuses_an_overlap_with_the_suggested_position(to
     assert text.startswith("[clip-overlap]") and b["id"] in text and "timeline_position 10" in text
     assert await tools.snapshot() == before
     moved = await tools.call("set_clip_timing", clip_id=a["id"], timeline_position=10.0, duration=2.5)
-    assert (moved["timeline_position"], moved["duration"]) == (10.0, 2.5)
+    assert moved["changed"] == {"timeline_position": 10.0, "duration": 2.5}
     over_b = await tools.call("set_clip_timing", clip_id=alt["id"], timeline_position=6.0)  # alternates never collide
-    assert over_b["timeline_position"] == 6.0
+    assert over_b["changed"] == {"timeline_position": 6.0}
     touching = await tools.call("set_clip_timing", clip_id=a["id"], timeline_position=0.0, duration=5.0)
-    assert touching["timeline_position"] == 0.0
+    assert touching["changed"]["timeline_position"] == 0.0
     rounded = await tools.call("set_clip_timing", clip_id=b["id"], timeline_position=5.004)
-    assert rounded["timeline_position"] == 5.0
+    assert rounded["changed"]["timeline_position"] == 5.0  # the stored value
 
 
 async def test_concurrent_set_clip_timing_calls_into_one_free_slot_let_at_most_one_win(tools: ToolClient) -> None:
@@ -287,7 +296,7 @@ async def test_move_clip_between_scenes_of_one_project_only(tools: ToolClient) -
     text = await tools.error("move_clip", clip_id=a["id"], scene_id=s2.id)
     assert x["id"] in text and "timeline_position 5" in text
     moved = await tools.call("move_clip", clip_id=a["id"], scene_id=s2.id, timeline_position=5.0, order=0)
-    assert (moved["scene_id"], moved["order"], moved["timeline_position"]) == (s2.id, 0, 5.0)
+    assert moved["changed"] == {"scene_id": s2.id, "order": 0, "timeline_position": 5.0}
     listed = await tools.call("list_clips", scene_id=s2.id)
     assert [(c["id"], c["order"]) for c in listed["items"]] == [(a["id"], 0), (alt["id"], 1), (x["id"], 2)]
     assert (await tools.call("list_clips", scene_id=s1.id))["items"] == []
@@ -382,11 +391,15 @@ async def test_clip_media_first_is_selected_unknown_ids_are_refused_and_removal_
         params={"seed": 7, "sampler": "euler"},
         model="sdxl.safetensors",
     )
-    one = first["images"][0]["id"]
+    one = first["media_entry_id"]
     second = await tools.call("add_clip_media", clip_id=a["id"], kind="image", url="https://x.test/2.png")
-    two = second["images"][1]["id"]
-    assert (first["selected_image_id"], second["selected_image_id"], second["selected_video_id"]) == (one, one, None)
-    assert first["images"][0]["params"] == {"seed": 7, "sampler": "euler"}
+    two = second["media_entry_id"]
+    assert first["changed"] == {"selected_image_id": one, "selected_video_id": None}
+    assert second["changed"] == {"selected_image_id": one, "selected_video_id": None}
+    assert (first["id"], first["uri"]) == (a["id"], f"storyboard://clips/{a['id']}")
+    gallery = (await tools.call("get_clip", clip_id=a["id"]))["generated_images"]
+    assert [m["id"] for m in gallery] == [one, two]
+    assert gallery[0]["params"] == {"seed": 7, "sampler": "euler"}
     await refused_cases(
         tools,
         "select_clip_media",
@@ -399,9 +412,10 @@ async def test_clip_media_first_is_selected_unknown_ids_are_refused_and_removal_
         ],
     )
     selected = await tools.call("select_clip_media", clip_id=a["id"], kind="image", media_entry_id=two)
-    assert selected["selected_image_id"] == two
+    assert selected["changed"]["selected_image_id"] == two
     after = await tools.call("remove_clip_media", clip_id=a["id"], kind="image", media_entry_id=two)
-    assert (after["selected_image_id"], [m["id"] for m in after["images"]]) == (one, [one])
+    images = (await tools.call("get_clip", clip_id=a["id"]))["generated_images"]
+    assert (after["changed"]["selected_image_id"], [m["id"] for m in images]) == (one, [one])
     await refused_cases(
         tools,
         "remove_clip_media",
@@ -439,11 +453,13 @@ async def test_clip_media_from_the_media_store_is_stored_as_a_storyboard_url(too
     sc = await scene(tools)
     a = await clip(tools, sc, "a", type="video")
     stored = await tools.services.database.media.put(b"\x00\x00", content_type="video/mp4", project_id=sc.project_id)
-    gallery = await tools.call("add_clip_media", clip_id=a["id"], kind="video", media_id=stored.id)
-    entry = gallery["videos"][0]
-    assert (entry["url"], entry["media_id"], gallery["selected_video_id"]) == (
+    added = await tools.call("add_clip_media", clip_id=a["id"], kind="video", media_id=stored.id)
+    gallery = await tools.call("get_clip", clip_id=a["id"])
+    entry = gallery["generated_videos"][0]
+    assert (entry["url"], entry["media_id"], gallery["selected_video_id"], added["media_entry_id"]) == (
         f"storyboard://media/{stored.id}",
         stored.id,
+        entry["id"],
         entry["id"],
     )
 

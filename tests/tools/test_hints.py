@@ -111,16 +111,17 @@ def test_every_tool_description_names_tools_that_exist() -> None:
 async def test_a_scene_too_large_for_get_scene_is_refused_with_a_way_that_works(tools: ToolClient) -> None:
     project_id = await seed_project(tools.services)
     scene = await seed_scene(tools.services, project_id, "Long")
-    for i in range(16):
-        await tools.services.repositories.clips.insert(Clip(
-            project_id=project_id, scene_id=scene.id, name=f"C{i}", order=i, image_prompt="x" * 10_000,
-            video_prompt="y" * 10_000))
+    # get_scene lists clip summaries (about 300 bytes each with a 200-character name): 1,000 are over 256 KB.
+    clips = [Clip(project_id=project_id, scene_id=scene.id, name=f"C{i}".ljust(200, "x"), order=i) for i in range(1000)]
+    repository = tools.services.repositories.clips
+    await repository.collection.insert_many([repository.to_document(c) for c in clips])
     text = await tools.refused("get_scene", scene_id=scene.id)
     assert text.startswith("[too-large] the result of get_scene is "), text
     assert "list_clips (limit, cursor)" in text and "next cursor page" not in text
-    first = await tools.call("list_clips", scene_id=scene.id, limit=5)
-    rest = await tools.call("list_clips", scene_id=scene.id, limit=100, cursor=first["next_cursor"])
-    assert len(first["items"]) + len(rest["items"]) == 16
+    pages = [await tools.call("list_clips", scene_id=scene.id, limit=5)]
+    while pages[-1]["next_cursor"] is not None:
+        pages.append(await tools.call("list_clips", scene_id=scene.id, limit=100, cursor=pages[-1]["next_cursor"]))
+    assert sum(len(p["items"]) for p in pages) == 1000
 
 
 EMPTY_UPDATES: list[Any] = [

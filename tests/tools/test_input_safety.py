@@ -21,9 +21,10 @@ async def test_add_clip_media_refuses_an_unsafe_params_key_naming_it(tools: Tool
     text = await tools.refused("add_clip_media", clip_id=clip["id"], kind="image", url="https://x.test/a.png",
                                params={"steps": 20, key: 1})
     assert text.startswith(f"[invalid-argument] params: key {key!r} {problem}"), text
-    added = await tools.call("add_clip_media", clip_id=clip["id"], kind="image", url="https://x.test/a.png",
-                             params={"steps": 20, "sampler name": "euler"})
-    assert added["images"][0]["params"] == {"steps": 20, "sampler name": "euler"}
+    await tools.call("add_clip_media", clip_id=clip["id"], kind="image", url="https://x.test/a.png",
+                     params={"steps": 20, "sampler name": "euler"})
+    added = await tools.call("get_clip", clip_id=clip["id"])
+    assert added["generated_images"][0]["params"] == {"steps": 20, "sampler name": "euler"}
 
 
 REFS = [

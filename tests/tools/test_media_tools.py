@@ -34,8 +34,10 @@ async def test_an_uploaded_file_is_listed_read_back_used_in_a_gallery_and_delete
     assert base64.b64decode(read.contents[0].blob) == IMAGE  # type: ignore[union-attr]
 
     shot = await seed_clip(tools.services, pid, "Shot")
-    gallery = await tools.call("add_clip_media", clip_id=shot.id, kind="image", media_id=media_id)
-    assert gallery["images"][0]["url"] == stored["uri"] and gallery["selected_image_id"] == gallery["images"][0]["id"]
+    await tools.call("add_clip_media", clip_id=shot.id, kind="image", media_id=media_id)
+    gallery = await tools.call("get_clip", clip_id=shot.id)
+    images = gallery["generated_images"]
+    assert images[0]["url"] == stored["uri"] and gallery["selected_image_id"] == images[0]["id"]
 
     refused = await tools.refused("delete_media", media_id=media_id)
     assert refused.startswith(f"[confirmation-required] media {media_id} is used by clip {shot.id} (generated_images)")

@@ -11,10 +11,15 @@ from typing import Any
 import pydantic
 import pytest
 
+from mcp_storyboard.models import Character, Clip, Project, Scene, StyleTemplate
 from tests.schemas import model_classes, number_branch, resolve
 from tests.tools.conftest import ToolClient
 
 NUMBER_KEYWORDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+DOCUMENTS: dict[str, type[pydantic.BaseModel]] = {
+    "project": Project, "scene": Scene, "clip": Clip, "character": Character, "style_template": StyleTemplate,
+}  # fmt: skip
+"""The stored document each ``create_<noun>`` writes."""
 
 
 def numeric_properties(tool: Any) -> Iterator[tuple[list[str], dict[str, Any]]]:
@@ -72,12 +77,16 @@ async def test_every_numeric_argument_refuses_true_and_false(tools: ToolClient) 
 
 async def test_numeric_strings_are_accepted_alike_by_create_and_update(tools: ToolClient) -> None:
     project = await tools.call("create_project", name="P", music_duration="12.5")
-    updated = await tools.call("update_project", project_id=project["id"], patch={"music_duration": "20"})
-    assert (project["music_duration"], updated["music_duration"]) == (12.5, 20.0)
+    created = await tools.call("get_project", project_id=project["id"])
+    await tools.call("update_project", project_id=project["id"], patch={"music_duration": "20"})
+    updated = await tools.call("get_project", project_id=project["id"])
+    assert (created["music_duration"], updated["music_duration"]) == (12.5, 20.0)
     scene = await tools.call("create_scene", project_id=project["id"], name="S")
     clip = await tools.call("create_clip", scene_id=scene["id"], duration="3", timeline_position="1.5")
     timed = await tools.call("set_clip_timing", clip_id=clip["id"], duration="4")
-    assert (clip["duration"], clip["timeline_position"], timed["duration"]) == (3.0, 1.5, 4.0)
+    assert (clip["changed"]["duration"], clip["changed"]["timeline_position"], timed["changed"]["duration"]) == (
+        3.0, 1.5, 4.0)
+    assert (await tools.call("get_clip", clip_id=clip["id"]))["duration"] == 4.0
 
 
 async def test_a_boolean_duration_makes_no_clip(tools: ToolClient) -> None:
@@ -96,11 +105,13 @@ async def test_create_update_and_the_stored_document_share_each_numeric_fields_c
         noun = name.removeprefix("create_")
         created = {p[-1]: s for p, s in numeric_properties(create)}
         others = [listed[t] for t in (f"update_{noun}", "set_clip_timing", "move_clip") if t in listed]
-        getter = listed.get(f"get_{noun}")
+        # Output schemas are lean (no bounds); the stored document's caps are its model's.
+        document = DOCUMENTS.get(noun)
         stored: dict[str, dict[str, Any]] = {}
-        if getter is not None and getter.output_schema:
-            for field, prop in getter.output_schema.get("properties", {}).items():
-                if (branch := number_branch(resolve(prop, getter.output_schema))) is not None:
+        if document is not None:
+            schema = document.model_json_schema()
+            for field, prop in schema.get("properties", {}).items():
+                if (branch := number_branch(resolve(prop, schema))) is not None:
                     stored[field] = branch
         for other in others if noun == "clip" else others[:1]:
             for path, schema in numeric_properties(other):
@@ -109,7 +120,7 @@ async def test_create_update_and_the_stored_document_share_each_numeric_fields_c
                     compared += 1
         for field, schema in created.items():
             if field in stored:
-                assert caps(schema) == caps(stored[field]), (name, f"get_{noun}", field)
+                assert caps(schema) == caps(stored[field]), (name, document, field)
                 compared += 1
     assert compared >= 8
 

@@ -27,8 +27,11 @@ async def project_with_contents(tools: ToolClient, name: str = "Night Drive") ->
 
 async def test_create_then_get_returns_the_project(tools: ToolClient) -> None:
     created = await tools.call("create_project", name="  Night Drive ", description="neon", music_duration=180.5)
-    assert (created["name"], created["description"], created["music_duration"]) == ("Night Drive", "neon", 180.5)
-    assert await tools.call("get_project", project_id=created["id"]) == created
+    assert created == {"id": created["id"], "uri": f"storyboard://projects/{created['id']}",
+                       "changed": {"name": "Night Drive", "description": "neon", "music_duration": 180.5}}
+    got = await tools.call("get_project", project_id=created["id"])
+    assert (got["id"], got["name"], got["description"], got["music_duration"]) == (
+        created["id"], "Night Drive", "neon", 180.5)
 
 
 async def test_list_projects_is_newest_first_searchable_and_paged(tools: ToolClient) -> None:
@@ -46,9 +49,11 @@ async def test_list_projects_is_newest_first_searchable_and_paged(tools: ToolCli
 
 async def test_update_project_patches_and_null_clears_an_optional_field(tools: ToolClient) -> None:
     created = await tools.call("create_project", name="P", thumbnail_url="https://x.test/t.png", music_duration=10)
-    updated = await tools.call(
+    written = await tools.call(
         "update_project", project_id=created["id"], patch={"description": "new", "thumbnail_url": None}
     )
+    assert written["changed"] == {"description": "new", "thumbnail_url": None}
+    updated = await tools.call("get_project", project_id=created["id"])
     assert (updated["name"], updated["description"], updated["thumbnail_url"], updated["music_duration"]) == (
         "P",
         "new",
@@ -162,7 +167,8 @@ async def test_create_project_refuses_a_soundtrack_that_is_not_in_the_media_stor
     text = await tools.refused("create_project", name="P", music_media_id="nope")
     assert text.startswith("[not-found] media 'nope'")
     media = await tools.services.database.media.put(b"ID3", content_type="audio/mpeg")
-    assert (await tools.call("create_project", name="P", music_media_id=media.id))["music_media_id"] == media.id
+    created = await tools.call("create_project", name="P", music_media_id=media.id)
+    assert (await tools.call("get_project", project_id=created["id"]))["music_media_id"] == media.id
 
 
 async def test_project_ids_complete_for_prompts_and_resource_templates(tools: ToolClient) -> None:

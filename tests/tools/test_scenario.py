@@ -14,7 +14,7 @@ async def test_an_assistant_builds_a_music_video_storyboard_end_to_end(tools: To
     intro = await tools.call("create_scene", project_id=pid, name="Intro", lyrics="(instrumental)")
     chorus = await tools.call("create_scene", project_id=pid, name="Chorus")
     close_ups = await tools.call("create_scene", project_id=pid, name="Close-ups", parent_scene_id=chorus["id"])
-    assert (intro["order"], chorus["order"], close_ups["order"]) == (0, 1, 0)
+    assert (intro["changed"]["order"], chorus["changed"]["order"], close_ups["changed"]["order"]) == (0, 1, 0)
 
     ava = await tools.call("create_character", project_id=pid, name="Ava", description="a woman in a red coat",
                            trigger_words="ava_v2", lora="ava_lora:0.8")
@@ -46,7 +46,7 @@ async def test_an_assistant_builds_a_music_video_storyboard_end_to_end(tools: To
     assert stored["image_prompt"] == "Ava walks toward camera"  # composition never rewrites stored text
 
     alternate = await tools.call("create_alternate_scene", scene_id=intro["id"], copy_clips=True)
-    assert alternate["name"] == "Intro A1" and len(alternate["clips"]) == 2
+    assert alternate["changed"]["name"] == "Intro A1" and len(alternate["clip_ids"]) == 2
 
     timeline = await tools.call("analyze_timeline", project_id=pid)
     assert timeline["has_issues"] is True  # the "Eyes" video clip has no video prompt (a text clip needs none)

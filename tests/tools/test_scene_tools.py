@@ -16,7 +16,8 @@ INJECTION = {"$ne": None}
 
 
 async def add_clip(tools: ToolClient, scene: dict[str, Any], order: int, position: float) -> Clip:
-    clip = Clip(scene_id=scene["id"], project_id=scene["project_id"], name=f"c{order}", order=order,
+    project_id = (await tools.services.repositories.scenes.get(scene["id"])).project_id
+    clip = Clip(scene_id=scene["id"], project_id=project_id, name=f"c{order}", order=order,
                 timeline_position=position, duration=3.0, video_prompt="slow pan")
     return await tools.services.repositories.clips.insert(clip)
 
@@ -32,9 +33,12 @@ async def test_create_scene_appends_nests_and_inserts_at_a_position(tools: ToolC
     outro = await tools.call("create_scene", project_id=pid, name="Outro")
     middle = await tools.call("create_scene", project_id=pid, name="Middle", position=1)
     sub = await tools.call("create_scene", project_id=pid, name="Close-up", parent_scene_id=intro["id"])
-    assert (intro["order"], outro["order"], middle["order"], sub["order"]) == (0, 1, 1, 0)
+    orders = [s["changed"]["order"] for s in (intro, outro, middle, sub)]
+    assert orders == [0, 1, 1, 0]
     assert await names_in_order(tools, pid, top_level=True) == [("Intro", 0), ("Middle", 1), ("Outro", 2)]
-    assert sub["parent_scene_id"] == intro["id"] and intro["lyrics"] == "la la"
+    assert sub["changed"]["parent_scene_id"] == intro["id"]
+    assert intro["changed"] == {"name": "Intro", "order": 0, "lyrics": "la la"}
+    assert (await tools.call("get_scene", scene_id=intro["id"]))["lyrics"] == "la la"
 
 
 async def test_get_scene_returns_its_clips_in_order_with_sub_scene_and_alternate_ids(tools: ToolClient) -> None:
@@ -64,7 +68,9 @@ async def test_list_scenes_pages_with_a_cursor_and_hides_alternates_unless_asked
 async def test_update_scene_changes_only_the_given_fields(tools: ToolClient) -> None:
     pid = await seed_project(tools.services)
     scene = await tools.call("create_scene", project_id=pid, name="A", description="keep", lyrics="old")
-    updated = await tools.call("update_scene", scene_id=scene["id"], lyrics="")
+    written = await tools.call("update_scene", scene_id=scene["id"], lyrics="")
+    assert written["changed"] == {"lyrics": ""}
+    updated = await tools.call("get_scene", scene_id=scene["id"])
     assert (updated["name"], updated["description"], updated["lyrics"]) == ("A", "keep", "")
     message = await tools.error("update_scene", scene_id=scene["id"])
     assert message.startswith("[invalid-argument]") and "nothing to change" in message
@@ -101,12 +107,12 @@ async def test_move_scene_re_parents_and_refuses_a_cycle_without_writing(tools: 
     a, b = [await tools.call("create_scene", project_id=pid, name=n) for n in "AB"]
     child = await tools.call("create_scene", project_id=pid, name="Child", parent_scene_id=a["id"])
     moved = await tools.call("move_scene", scene_id=b["id"], parent_scene_id=a["id"], position=0)
-    assert (moved["parent_scene_id"], moved["order"]) == (a["id"], 0)
+    assert moved["changed"] == {"parent_scene_id": a["id"], "order": 0}
     assert await names_in_order(tools, pid, parent_scene_id=a["id"]) == [("B", 0), ("Child", 1)]
     message = await tools.refused("move_scene", scene_id=a["id"], parent_scene_id=child["id"])
     assert message.startswith("[invalid-parent]") and "cycle" in message
     back = await tools.call("move_scene", scene_id=b["id"], top_level=True)
-    assert (back["parent_scene_id"], back["order"]) == (None, 1)
+    assert back["changed"] == {"parent_scene_id": None, "order": 1}
 
 
 async def test_create_scene_nests_five_levels_deep_and_refuses_a_sixth(tools: ToolClient) -> None:
@@ -122,23 +128,27 @@ async def test_alternates_copy_clips_list_as_a_family_and_promote_back_and_forth
     pid = await seed_project(tools.services)
     original = await tools.call("create_scene", project_id=pid, name="Chorus", description="rain")
     clip = await add_clip(tools, original, 0, 1.25)
-    alternate = await tools.call("create_alternate_scene", scene_id=original["id"], copy_clips=True)
+    created = await tools.call("create_alternate_scene", scene_id=original["id"], copy_clips=True)
+    alternate = await tools.call("get_scene", scene_id=created["id"])
     assert (alternate["name"], alternate["alternate_number"], alternate["is_alternate"]) == ("Chorus A1", 1, True)
-    assert [(c["timeline_position"], c["video_prompt"]) for c in alternate["clips"]] == [(1.25, "slow pan")]
+    assert [c["id"] for c in alternate["clips"]] == created["clip_ids"]
+    copies = [await tools.call("get_clip", clip_id=c) for c in created["clip_ids"]]
+    assert [(c["timeline_position"], c["video_prompt"]) for c in copies] == [(1.25, "slow pan")]
     assert alternate["clips"][0]["id"] != clip.id
     again = await tools.call("create_alternate_scene", scene_id=alternate["id"])
-    assert (again["name"], again["parent_scene_id"]) == ("Chorus A2", original["id"])
+    assert (again["changed"]["name"], again["changed"]["parent_scene_id"]) == ("Chorus A2", original["id"])
     family = await tools.call("list_alternates", scene_id=again["id"])
     assert family["original"]["id"] == original["id"]
     assert [a["name"] for a in family["alternates"]] == ["Chorus A1", "Chorus A2"]
 
     promoted = await tools.call("promote_alternate", scene_id=alternate["id"])
-    assert (promoted["scene"]["id"], promoted["scene"]["order"], promoted["scene"]["is_alternate"]) == (
-        alternate["id"], 0, False)
-    assert {a["id"] for a in promoted["alternates"]} == {original["id"], again["id"]}
+    assert (promoted["id"], promoted["changed"]) == (alternate["id"], {"parent_scene_id": None, "order": 0,
+                                                                       "is_alternate": False})
+    assert (await tools.call("get_scene", scene_id=promoted["id"]))["is_alternate"] is False
+    assert set(promoted["alternate_ids"]) == {original["id"], again["id"]}
     assert await names_in_order(tools, pid) == [("Chorus A1", 0)]
     restored = await tools.call("promote_alternate", scene_id=original["id"])
-    assert restored["scene"]["id"] == original["id"]
+    assert restored["id"] == original["id"]
     assert await names_in_order(tools, pid) == [("Chorus", 0)]
     message = await tools.error("promote_alternate", scene_id=original["id"])
     assert message.startswith("[alternate-not-found]")
@@ -150,7 +160,7 @@ async def test_concurrent_create_alternate_scene_calls_get_distinct_numbers(tool
     names: list[str] = []
 
     async def make() -> None:
-        names.append((await tools.call("create_alternate_scene", scene_id=original["id"]))["name"])
+        names.append((await tools.call("create_alternate_scene", scene_id=original["id"]))["changed"]["name"])
 
     async with anyio.create_task_group() as tg:
         for _ in range(5):

@@ -21,8 +21,11 @@ async def test_create_project_and_library_templates_then_get_them(tools: ToolCli
     own = await tools.call("create_style_template", project_id=pid, name="Noir", prompt_additions="film noir",
                      negative_prompt="blurry", style_strength=0.7)
     library = await tools.call("create_style_template", name="Noir")
+    assert own["changed"] == {"name": "Noir", "prompt_additions": "film noir", "negative_prompt": "blurry",
+                              "style_strength": 0.7}
+    own, library = [await tools.call("get_style_template", template_id=t["id"]) for t in (own, library)]
     assert (own["project_id"], own["style_strength"], own["use_count"], library["project_id"]) == (pid, 0.7, 0, None)
-    assert await tools.call("get_style_template", template_id=own["id"]) == own
+    assert (own["name"], own["prompt_additions"], own["negative_prompt"]) == ("Noir", "film noir", "blurry")
     text = await tools.refused("create_style_template", name="NOIR")
     assert text.startswith("[duplicate] name 'Noir' is taken: the template library") and library["id"] in text
 
@@ -59,7 +62,9 @@ async def test_list_style_templates_is_most_used_first_with_scope_filters(tools:
 async def test_update_style_template_patches_and_refuses_an_empty_patch(tools: ToolClient) -> None:
     pid = await seed_project(tools.services)
     tid = await seed_template(tools.services, pid, "Noir", negative_prompt="blurry")
-    updated = await tools.call("update_style_template", template_id=tid, patch={"style_strength": 0.3})
+    written = await tools.call("update_style_template", template_id=tid, patch={"style_strength": 0.3})
+    assert (written["id"], written["changed"]) == (tid, {"style_strength": 0.3})
+    updated = await tools.call("get_style_template", template_id=tid)
     assert (updated["style_strength"], updated["negative_prompt"]) == (0.3, "blurry")
     assert (await tools.refused("update_style_template", template_id=tid, patch={})).startswith(
         "[invalid-argument] patch:"

@@ -9,34 +9,30 @@ from pydantic import Field
 
 from mcp_storyboard.models.clips import Clip, ClipDuration, TimelinePosition
 from mcp_storyboard.models.values import DisplayOrder
+from mcp_storyboard.server.tools._args import ClipId, Id, ProjectId, SceneId
 
-_ID = {"min_length": 1, "max_length": 64, "pattern": r"^[A-Za-z0-9_.:-]+$"}
+__all__ = ["AllowOverlap", "ClipId", "Duration", "Id", "OptionalDuration", "Order", "Position", "ProjectId", "SceneId",
+           "clip_uris", "scene_uris"]
 
-ClipId = Annotated[str, Field(description="The clip's id (from create_clip, list_clips or get_project_tree).", **_ID)]
-SceneId = Annotated[
-    str, Field(description="The scene's id (from create_scene, list_scenes or get_project_tree).", **_ID)
-]
-ProjectId = Annotated[str, Field(description="The project's id (from create_project or list_projects).", **_ID)]
 Position = Annotated[
     TimelinePosition | None,
-    Field(description="Start in seconds from the start of the scene, 0–10000, rounded to 2 decimals."),
+    Field(description="Start in seconds from the start of the scene, rounded to 2 decimals."),
 ]
-Duration = Annotated[ClipDuration, Field(description="Length in seconds, more than 0 and at most 10000.")]
+Duration = Annotated[ClipDuration, Field(description="Length in seconds.")]
 OptionalDuration = Annotated[
-    ClipDuration | None, Field(description="New length in seconds, more than 0 and at most 10000; omit to keep.")
+    ClipDuration | None, Field(description="New length in seconds; omit to keep.")
 ]
 Order = Annotated[
     DisplayOrder | None,
     Field(
-        description="0-based place in the scene's display order (0 = first); omit to put it "
-        "last. Clips after it shift down by one.",
+        description="0-based place in the scene's display order; omit to put it last. Later clips shift down.",
     ),
 ]
 AllowOverlap = Annotated[
     bool,
     Field(
-        description="true keeps the position even if it overlaps another main clip of the scene (analyze_timeline "
-        "then reports the overlap). By default an overlap is refused with a suggested free position."
+        description="true keeps a position that overlaps another main clip (analyze_timeline reports it); by "
+        "default an overlap is refused with a free position."
     ),
 ]
 

@@ -18,26 +18,20 @@ from mcp_storyboard.server.completions import MAX_COMPLETIONS, CompletionRegistr
 from mcp_storyboard.server.notify import notify_changed
 from mcp_storyboard.server.registry import ToolRegistry, get_services
 from mcp_storyboard.server.resources import character_uri, clip_uri, project_uris
+from mcp_storyboard.server.results import CharacterView, Written, character_written, patched
 from mcp_storyboard.server.taxonomy import Toolset
+from mcp_storyboard.server.tools._args import CharacterId, ClipId, ProjectId
 from mcp_storyboard.services.characters import (
     CharacterAssignment,
     CharacterChanges,
     CharacterDeletion,
-    CharacterDetails,
     CharacterPage,
-    CharacterSummary,
 )
 
 TOOLSET: Toolset = "characters"
 tool = ToolRegistry(TOOLSET)
 complete = CompletionRegistry()
 
-_ID = {"min_length": 1, "max_length": 64, "pattern": r"^[A-Za-z0-9_.:-]+$"}
-ProjectId = Annotated[str, Field(description="The project's id (from create_project or list_projects).", **_ID)]
-CharacterId = Annotated[
-    str, Field(description="The character's id (from create_character or list_characters).", **_ID)
-]
-ClipId = Annotated[str, Field(description="The clip's id (from create_clip, list_clips or get_project_tree).", **_ID)]
 
 
 def _uris(project_id: str, character_id: str, clip_ids: list[str] | tuple[str, ...] = ()) -> list[str]:
@@ -47,14 +41,14 @@ def _uris(project_id: str, character_id: str, clip_ids: list[str] | tuple[str, .
 @tool(title="Create a character", operation="create")
 async def create_character(
     project_id: ProjectId,
-    name: Annotated[Name, Field(description="Character name, 1–200 characters, unique in the project ignoring case.")],
+    name: Annotated[Name, Field(description="Character name, unique in the project ignoring case.")],
     ctx: Context,
     description: Annotated[
-        Description, Field(description="Who the character is and how they look, at most 2000 characters.")
+        Description, Field(description="Who the character is and how they look.")
     ] = "",
     reference_images: Annotated[
         ReferenceImages,
-        Field(description="Reference image URLs (http(s), storyboard://media/<id> or relative paths; at most 100)."),
+        Field(description="Reference image URLs (http(s), storyboard://media/<id> or relative paths)."),
     ] = [],  # noqa: B006  (pydantic copies defaults; the schema shows [])
     lora: Annotated[
         Lora | None, Field(description="LoRA of the character: `name` or `name:weight` (weight 1.0 by default).")
@@ -65,27 +59,28 @@ async def create_character(
     style_notes: Annotated[
         Description | None, Field(description="Style and appearance notes (wardrobe, palette, rendering).")
     ] = None,
-) -> CharacterSummary:
+) -> Written:
     """Create a recurring character in a project, for consistent generation across clips.
 
     Composed prompts of the clips assigned to it start with
     `{trigger_words} {name}, {description}. Style: {style_notes}.` and carry its LoRA.
-    Next: assign_character to link clips to it.
+    get_character shows it; assign_character links clips to it.
     """
     created = await get_services(ctx).characters.create(
         project_id, name, description=description, reference_images=reference_images, lora=lora,
         trigger_words=trigger_words, style_notes=style_notes,
     )  # fmt: skip
     await notify_changed(ctx, _uris(project_id, created.id))
-    return created
+    given = {"description": description, "reference_images": reference_images, "lora": lora,
+             "trigger_words": trigger_words, "style_notes": style_notes}
+    return character_written(created, ["name", *(k for k, v in given.items() if v)])
 
 
 @tool(title="Get a character", operation="read")
-async def get_character(character_id: CharacterId, ctx: Context) -> CharacterDetails:
-    """One character: description, reference images, LoRA, trigger words, style notes, how many clips use it,
-    and its FaceFusion work (history count, preferred settings — the defaults when none were chosen — and the
-    output gallery)."""
-    return await get_services(ctx).characters.get(character_id)
+async def get_character(character_id: CharacterId, ctx: Context) -> CharacterView:
+    """One character, how many clips use it, and its FaceFusion work (history count, preferred settings — the
+    defaults when none were chosen — and output gallery)."""
+    return CharacterView.of(await get_services(ctx).characters.get(character_id))
 
 
 @tool(title="List characters", operation="read")
@@ -95,11 +90,11 @@ async def list_characters(
     name_contains: Annotated[
         str | None,
         Field(min_length=1, max_length=200,
-              description="Only characters whose name contains this text (case-insensitive, plain text)."),
+              description="Only names containing this text (any case)."),
     ] = None,
-    limit: Annotated[PageSize, Field(description="Characters per page (1–100).")] = 50,
+    limit: Annotated[PageSize, Field(description="Page size.")] = 50,
     cursor: Annotated[
-        str | None, Field(max_length=2000, description="next_cursor of the previous page; omit for the first page.")
+        str | None, Field(max_length=2000, description="next_cursor of the previous page.")
     ] = None,
 ) -> CharacterPage:
     """A project's characters by name (without their FaceFusion work; get_character shows it), paginated."""
@@ -115,12 +110,12 @@ async def update_character(
         Field(description="Only the fields to change; null clears lora, trigger_words or style_notes."),
     ],
     ctx: Context,
-) -> CharacterSummary:
-    """Change some fields of a character in one atomic update. Clips assigned to it pick the change up the next
-    time their prompts are composed; no stored prompt is edited."""
+) -> Written:
+    """Change some fields of a character in one atomic update; get_character shows the result. Clips assigned to
+    it pick the change up the next time their prompts are composed; no stored prompt is edited."""
     updated = await get_services(ctx).characters.update(character_id, patch)
     await notify_changed(ctx, _uris(updated.project_id, character_id))
-    return updated
+    return character_written(updated, patched(patch))
 
 
 @tool(title="Delete a character", operation="delete")
@@ -129,8 +124,7 @@ async def delete_character(
     ctx: Context,
     confirm: Annotated[
         bool,
-        Field(strict=True, description="Must be true when clips are assigned to the character (their "
-                                       "character_id is cleared)."),
+        Field(strict=True, description="Must be true when clips are assigned to it (their character_id is cleared)."),
     ] = False,
 ) -> CharacterDeletion:
     """Delete a character and clear character_id on every clip assigned to it; nothing else changes (prompts,
@@ -152,10 +146,8 @@ async def assign_character(
     ],
     ctx: Context,
 ) -> CharacterAssignment:
-    """Link a clip to a character of the same project (null unlinks it). Calling it again changes nothing.
-
-    The clip's prompts are not edited: the character's trigger words, description, style notes and LoRA are
-    composed in at generation time (preview with compose_clip_prompt).
+    """Link a clip to a character of the same project (null unlinks it); calling it again changes nothing.
+    Prompts are not edited: the character is composed in at generation time (see compose_clip_prompt).
     """
     assignment = await get_services(ctx).characters.assign(clip_id, character_id)
     if assignment.changed:

@@ -7,16 +7,17 @@ from typing import Annotated
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from mcp_storyboard.models.clips import Clip, ClipType
+from mcp_storyboard.models.clips import ClipType
 from mcp_storyboard.models.values import MediaUrl
 from mcp_storyboard.server.notify import notify_changed
 from mcp_storyboard.server.registry import ToolRegistry, get_services
+from mcp_storyboard.server.results import Written, clip_written, created_fields, patched
 from mcp_storyboard.server.taxonomy import Toolset
 from mcp_storyboard.server.tools._clip_args import (
-    _ID,
     AllowOverlap,
     ClipId,
     Duration,
+    Id,
     OptionalDuration,
     Order,
     Position,
@@ -41,7 +42,7 @@ Prompt = Annotated[str | None, Field(max_length=10_000)]
 async def create_clip(
     scene_id: SceneId,
     ctx: Context,
-    name: Annotated[str, Field(max_length=200, description="Short clip name, at most 200 characters.")] = "",
+    name: Annotated[str, Field(max_length=200, description="Short clip name.")] = "",
     type: Annotated[
         ClipType, Field(description="image (a still), video (motion) or text (a title card showing `content`).")
     ] = "image",
@@ -63,12 +64,12 @@ async def create_clip(
     duration: Duration = 5.0,
     order: Order = None,
     allow_overlap: AllowOverlap = False,
-) -> Clip:
-    """Create a clip in a scene (its project is the scene's).
+) -> Written:
+    """Create a clip in a scene.
 
-    Without timeline_position the clip starts where the scene's main timeline ends (so clips created one after
-    the other play back to back); an explicit position that overlaps another main clip is refused with
-    [clip-overlap], naming that clip and a suggested free position. Without order it is listed last.
+    Without timeline_position it starts where the scene's main timeline ends (clips created in turn play back to
+    back); a position overlapping another main clip is refused with [clip-overlap], naming it and a free position.
+    Returns where it went; get_clip shows the whole clip.
     """
     new = NewClip(
         name=name,
@@ -85,7 +86,7 @@ async def create_clip(
         scene_id, new, timeline_position=timeline_position, order=order, allow_overlap=allow_overlap
     )
     await notify_changed(ctx, clip_uris(clip))
-    return clip
+    return clip_written(clip, created_fields(clip, "order", "timeline_position"))
 
 
 @tool(title="Update a clip", operation="update", idempotent=True)
@@ -93,18 +94,18 @@ async def update_clip(
     clip_id: ClipId,
     changes: Annotated[
         ClipChanges,
-        Field(description='Only the fields to change, e.g. {"image_prompt": "..."}; null clears a prompt or URL.'),
+        Field(description='Only the fields to change; null clears a prompt or URL.'),
     ],
     ctx: Context,
-) -> Clip:
-    """Change a clip's name, type, content, lyrics, image_prompt, video_prompt, media_url or thumbnail_url.
+) -> Written:
+    """Change a clip's text, type, prompts or media URLs; get_clip shows the result.
 
-    Put only the fields to change in `changes`; null clears a prompt or URL. Timing: set_clip_timing. Order and
-    scene: move_clip / reorder_clips. Character: assign_character. Style: apply_style_template.
+    Timing: set_clip_timing. Order and scene: move_clip / reorder_clips. Character: assign_character. Style:
+    apply_style_template.
     """
     clip = await get_services(ctx).clips.update(clip_id, changes)
     await notify_changed(ctx, clip_uris(clip))
-    return clip
+    return clip_written(clip, patched(changes))
 
 
 @tool(title="Delete a clip", operation="delete")
@@ -127,16 +128,15 @@ async def delete_clip(
 
 
 @tool(title="Create an alternate clip", operation="create")
-async def create_alternate_clip(clip_id: ClipId, ctx: Context) -> Clip:
-    """Create an alternate take of a clip, named "<name> A<n>" (n unique, never reused).
+async def create_alternate_clip(clip_id: ClipId, ctx: Context) -> Written:
+    """Create an alternate take of a clip, named "<name> A<n>" (n never reused).
 
-    It copies the prompts, lyrics, timing, type, content, character and style template, starts with an empty
-    gallery, and is listed right after its family. It shares its original's slot on the timeline: alternates never
-    count as overlaps. Given an alternate, the new one is another alternate of the same original.
+    It copies everything but the gallery, is listed right after its family and shares its original's slot (never
+    an overlap). Given an alternate, the new one is another alternate of the same original.
     """
     clip = await get_services(ctx).clips.create_alternate(clip_id)
     await notify_changed(ctx, clip_uris(clip))
-    return clip
+    return clip_written(clip, created_fields(clip, "order", "timeline_position"))
 
 
 @tool(title="Set a clip's timing", operation="update", idempotent=True)
@@ -145,18 +145,18 @@ async def set_clip_timing(
     ctx: Context,
     timeline_position: Annotated[
         Position,
-        Field(description="New start in seconds from the start of the scene, 0–10000 (2 decimals); omit to keep."),
+        Field(description="New start in seconds from the start of the scene; omit to keep."),
     ] = None,
     duration: OptionalDuration = None,
     allow_overlap: AllowOverlap = False,
     move_alternates: Annotated[
-        bool, Field(description="Also give the clip's alternates this position/duration (by default they keep theirs).")
+        bool, Field(description="Also give its alternates this timing (by default they keep theirs).")
     ] = False,
-) -> Clip:
-    """Set where a clip starts on its scene's timeline and/or how long it lasts (seconds; the clip must end by 10000).
+) -> Written:
+    """Set where a clip starts on its scene's timeline and/or how long it lasts (it must end by 10000 s).
 
-    A main clip may not overlap another main clip of the scene: the call is refused with [clip-overlap], naming the
-    clip in the way and the first free position at or after the requested one. Alternates are never checked.
+    An overlap with another main clip is refused with [clip-overlap], naming that clip and the first free
+    position from the requested one. Alternates are never checked.
     """
     clip = await get_services(ctx).clips.set_timing(
         clip_id,
@@ -166,7 +166,8 @@ async def set_clip_timing(
         move_alternates=move_alternates,
     )
     await notify_changed(ctx, clip_uris(clip))
-    return clip
+    given = {"timeline_position": timeline_position, "duration": duration}
+    return clip_written(clip, [name for name, value in given.items() if value is not None])
 
 
 @tool(title="Move a clip", operation="update")
@@ -174,43 +175,44 @@ async def move_clip(
     clip_id: ClipId,
     ctx: Context,
     scene_id: Annotated[
-        str | None, Field(description="Another scene of the same project; omit to stay in the scene.", **_ID)
+        Id | None, Field(description="Another scene of the same project; omit to stay in the scene.")
     ] = None,
     order: Annotated[
         Order,
         Field(
-            description="0-based place in the target scene's display order (0 = first); omit to keep the "
-            "place (same scene) or to go last (another scene)."
+            description="0-based place in the target scene's display order; omit to keep the place (same scene) "
+            "or to go last (another scene)."
         ),
     ] = None,
     timeline_position: Annotated[
-        Position, Field(description="New start in the target scene, seconds 0–10000; omit to keep the current one.")
+        Position, Field(description="New start in the target scene, seconds; omit to keep the current one.")
     ] = None,
     allow_overlap: AllowOverlap = False,
-) -> Clip:
-    """Move a clip to another scene of its project and/or to another place in the display order (and optionally
-    to a new timeline position). Its alternates move with it; alternates themselves only change order.
+) -> Written:
+    """Move a clip to another scene of its project and/or place in the display order (optionally to a new
+    timeline position). Its alternates move with it; alternates themselves only change order.
 
-    A main clip that would overlap a main clip of the target scene is refused with [clip-overlap] and a suggested
-    free position (pass it as timeline_position). Both scenes are renumbered 0..n-1.
+    An overlap with a main clip of the target scene is refused with [clip-overlap] and a free position (pass it as
+    timeline_position). Both scenes are renumbered 0..n-1.
     """
     moved = await get_services(ctx).clips.move(
         clip_id, scene_id=scene_id, order=order, timeline_position=timeline_position, allow_overlap=allow_overlap
     )
     clip = moved.clip
     await notify_changed(ctx, scene_uris(clip.project_id, [moved.from_scene_id, clip.scene_id], [clip.id]))
-    return clip
+    given = {"scene_id": scene_id, "timeline_position": timeline_position}
+    return clip_written(clip, ["order", *(name for name, value in given.items() if value is not None)])
 
 
 @tool(title="Reorder the clips of a scene", operation="update", idempotent=True)
 async def reorder_clips(
     scene_id: SceneId,
     clip_ids: Annotated[
-        list[Annotated[str, Field(**_ID)]],
+        list[Id],
         Field(
             min_length=1,
             max_length=1000,
-            description="Every clip of the scene (alternates included), each once, in the new order.",
+            description="Every clip of the scene (alternates too), each once, in the new order.",
         ),
     ],
     ctx: Context,

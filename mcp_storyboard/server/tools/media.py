@@ -13,14 +13,13 @@ from mcp_storyboard.server.notify import notify_changed
 from mcp_storyboard.server.registry import ToolRegistry, get_services
 from mcp_storyboard.server.resources import character_uri, clip_uri, project_uris
 from mcp_storyboard.server.taxonomy import Toolset
+from mcp_storyboard.server.tools._args import Id, MediaId
 from mcp_storyboard.services.media import MediaDeletion, MediaItem
 
 TOOLSET: Toolset = "storyboard"
 tool = ToolRegistry(TOOLSET)
 
-_ID = {"min_length": 1, "max_length": 64, "pattern": r"^[A-Za-z0-9_.:-]+$"}
-ProjectId = Annotated[str, Field(description="The project the file belongs to (deleted with it).", **_ID)]
-MediaId = Annotated[str, Field(description="The file's media id (from list_media or upload_media).", **_ID)]
+ProjectId = Annotated[Id, Field(description="The project the file belongs to (deleted with it).")]
 FileName = Annotated[
     str, Field(min_length=1, max_length=255, pattern=r"^[^/\\\x00-\x1f]+$", description="File name, e.g. shot1.png.")
 ]
@@ -61,9 +60,9 @@ async def import_media(
 async def list_media(
     ctx: Context,
     project_id: Annotated[
-        str | None, Field(description="Only this project's files; omit for all.", **_ID)
+        Id | None, Field(description="Only this project's files; omit for all.")
     ] = None,
-    limit: Annotated[PageSize, Field(description="Files per page (1–100).")] = 50,
+    limit: Annotated[PageSize, Field(description="Page size.")] = 50,
     cursor: Annotated[str | None, Field(max_length=2000, description="next_cursor of the previous page.")] = None,
 ) -> MediaPage:
     """Files in the media store, newest first: id, uri, name, MIME type, size."""

@@ -16,7 +16,9 @@ from mcp_storyboard.server.errors import RESULT_LIMIT_BYTES
 from mcp_storyboard.server.notify import notify_changed
 from mcp_storyboard.server.registry import ToolRegistry, get_services
 from mcp_storyboard.server.resources import project_uris
+from mcp_storyboard.server.results import Written, created_fields, patched, project_written
 from mcp_storyboard.server.taxonomy import Toolset
+from mcp_storyboard.server.tools._args import Id, ProjectId
 from mcp_storyboard.services.projects import ProjectDeletion
 from mcp_storyboard.services.tree import ProjectTree, TreeOptions
 
@@ -24,18 +26,8 @@ TOOLSET: Toolset = "storyboard"
 tool = ToolRegistry(TOOLSET)
 complete = CompletionRegistry()
 
-ID_PATTERN = r"^[A-Za-z0-9_.:-]+$"
-ProjectId = Annotated[
-    str,
-    Field(min_length=1, max_length=64, pattern=ID_PATTERN, description="The project's id, as returned by the tools."),
-]
-SceneId = Annotated[
-    str, Field(min_length=1, max_length=64, pattern=ID_PATTERN, description="A scene id of the project.")
-]
-MediaId = Annotated[
-    str,
-    Field(min_length=1, max_length=64, pattern=ID_PATTERN, description="A media-store id (storyboard://media/{id})."),
-]
+SceneId = Annotated[Id, Field(description="A scene id of the project.")]
+MediaId = Annotated[Id, Field(description="A media-store id (storyboard://media/{id}).")]
 
 
 class ProjectPage(Page[Project]):
@@ -44,29 +36,30 @@ class ProjectPage(Page[Project]):
 
 @tool(title="Create a project", operation="create")
 async def create_project(
-    name: Annotated[Name, Field(description="Project name, 1–200 characters.")],
+    name: Annotated[Name, Field(description="Project name.")],
     ctx: Context,
     description: Annotated[
-        Description, Field(description="What the storyboard is about, at most 2000 characters.")
+        Description, Field(description="What the storyboard is about.")
     ] = "",
     thumbnail_url: Annotated[
         MediaUrl | None, Field(description="Thumbnail: http(s) URL, storyboard://media/<id> or a relative path.")
     ] = None,
     music_media_id: Annotated[MediaId | None, Field(description="The soundtrack's id in the media store.")] = None,
     music_duration: Annotated[
-        MusicDuration | None, Field(description="Soundtrack length in seconds, 0–100000.")
+        MusicDuration | None, Field(description="Soundtrack length in seconds.")
     ] = None,
-) -> Project:
+) -> Written:
     """Create a storyboard project (the container of scenes, clips, characters and style templates).
 
-    Next: add scenes with create_scene, or plan the whole storyboard with the plan_storyboard prompt.
+    Returns its id; get_project shows it. Next: add scenes with create_scene, or plan the whole storyboard with
+    the plan_storyboard prompt.
     """
     project = await get_services(ctx).projects.create(
         name, description=description, thumbnail_url=thumbnail_url, music_media_id=music_media_id,
         music_duration=music_duration,
     )  # fmt: skip
     await notify_changed(ctx, project_uris(project.id))
-    return project
+    return project_written(project, created_fields(project))
 
 
 @tool(title="Get a project", operation="read")
@@ -83,12 +76,12 @@ async def list_projects(
         Field(
             min_length=1,
             max_length=200,
-            description="Only projects whose name contains this text (case-insensitive, plain text).",
+            description="Only names containing this text (any case).",
         ),
     ] = None,
-    limit: Annotated[PageSize, Field(description="Projects per page (1–100).")] = 50,
+    limit: Annotated[PageSize, Field(description="Page size.")] = 50,
     cursor: Annotated[
-        str | None, Field(max_length=2000, description="next_cursor of the previous page; omit for the first page.")
+        str | None, Field(max_length=2000, description="next_cursor of the previous page.")
     ] = None,
 ) -> ProjectPage:
     """Projects, newest first, optionally filtered by name; paginated with cursor and limit."""
@@ -107,11 +100,12 @@ async def update_project(
         ),
     ],
     ctx: Context,
-) -> Project:
-    """Change some fields of a project in one atomic update; fields left out keep their values."""
+) -> Written:
+    """Change some fields of a project in one atomic update; fields left out keep their values.
+    get_project shows the result."""
     project = await get_services(ctx).projects.update(project_id, patch)
     await notify_changed(ctx, project_uris(project.id))
-    return project
+    return project_written(project, patched(patch))
 
 
 @tool(title="Delete a project", operation="delete")
@@ -142,15 +136,14 @@ async def get_project_tree(
     max_clips_per_scene: Annotated[
         Annotated[int, Field(ge=0, le=10_000), NOT_BOOL] | None,
         Field(
-            description="List at most this many clips per scene (the rest are counted in clips_omitted).",
+            description="At most this many clips per scene (the rest counted in clips_omitted).",
         ),
     ] = None,
 ) -> ProjectTree:
-    """The whole project in one call: scenes in order, sub-scenes nested under their parent, alternates listed
-    under their original, each scene's start and length on the project timeline, and clip summaries in order
-    (timing, type, character, whether prompts and selected media exist).
+    """The whole project in one call: scenes in order, sub-scenes and alternates nested, each scene's start and
+    length on the project timeline, and clip summaries in order.
 
-    For a very large project narrow the result with max_clips_per_scene, include_clips=false or scene_id.
+    For a very large project narrow it with max_clips_per_scene, include_clips=false or scene_id.
     """
     options = TreeOptions(scene_id=scene_id, include_clips=include_clips, max_clips_per_scene=max_clips_per_scene)
     # A little under the cap: the refusal carries a hint that fits, rather than the generic one.

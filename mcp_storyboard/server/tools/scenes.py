@@ -11,43 +11,45 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from mcp_storyboard.models.scenes import Scene, ScenePatch
+from mcp_storyboard.models.scenes import ScenePatch
 from mcp_storyboard.models.values import DisplayOrder, PageSize
 from mcp_storyboard.server.completions import MAX_COMPLETIONS, CompletionRegistry
 from mcp_storyboard.server.notify import notify_changed
 from mcp_storyboard.server.registry import ToolRegistry, get_services
+from mcp_storyboard.server.results import (
+    PromotedWritten,
+    SceneCopy,
+    SceneOutline,
+    Written,
+    created_fields,
+    patched,
+    scene_written,
+)
 from mcp_storyboard.server.taxonomy import Toolset
 from mcp_storyboard.services.scene_views import (
-    PromotedScene,
     SceneDeletion,
     SceneFamily,
     ScenePage,
-    SceneWithClips,
     SiblingOrder,
 )
+from mcp_storyboard.server.tools._args import Id, ProjectId, SceneId
 
 TOOLSET: Toolset = "storyboard"
 tool = ToolRegistry(TOOLSET)
 complete = CompletionRegistry()
 
-_ID = {"min_length": 1, "max_length": 64, "pattern": r"^[A-Za-z0-9_.:-]+$"}
-ProjectId = Annotated[str, Field(description="The project's id (from create_project or list_projects).", **_ID)]
-SceneId = Annotated[str, Field(description="The scene's id (from create_scene, list_scenes or get_project_tree).",
-                               **_ID)]
 ParentId = Annotated[
-    str | None,
-    Field(description="A main scene of the same project to nest under; omit for the project's top level.", **_ID),
+    Id | None, Field(description="A main scene of the same project to nest under; omit for the project's top level.")
 ]
 Position = Annotated[
     DisplayOrder | None,
-    Field(description="0-based place among the sibling scenes (0 = first); omit to put it last. "
-                                       "Siblings from there on move one place back."),
+    Field(description="0-based place among the sibling scenes; omit to put it last. Later siblings shift down."),
 ]
-SceneName = Annotated[str, Field(min_length=1, max_length=200, description="Scene name, 1–200 characters.")]
+SceneName = Annotated[str, Field(min_length=1, max_length=200, description="Scene name.")]
 SceneDescription = Annotated[
-    str, Field(max_length=2000, description="What happens in the scene, at most 2000 characters.")
+    str, Field(max_length=2000, description="What happens in the scene.")
 ]
-SceneLyrics = Annotated[str, Field(max_length=5000, description="Lyrics sung over the scene, at most 5000 characters.")]
+SceneLyrics = Annotated[str, Field(max_length=5000, description="Lyrics sung over the scene.")]
 
 
 def _uris(project_id: str, scene_ids: Iterable[str]) -> list[str]:
@@ -64,15 +66,15 @@ async def create_scene(
     lyrics: SceneLyrics = "",
     parent_scene_id: ParentId = None,
     position: Position = None,
-) -> Scene:
+) -> Written:
     """Create a scene in a project, at the top level or nested under a main scene (at most 5 levels deep).
 
-    It goes last among its siblings unless `position` is given. Returns the new scene with its id and order.
+    It goes last among its siblings unless `position` is given. Returns its id and order; get_scene shows it.
     """
     scene = await get_services(ctx).scenes.create(project_id, name=name, description=description, lyrics=lyrics,
                                                   parent_scene_id=parent_scene_id, position=position)
     await notify_changed(ctx, _uris(project_id, [scene.id]))
-    return scene
+    return scene_written(scene, created_fields(scene, "order"))
 
 
 @tool(
@@ -81,9 +83,10 @@ async def create_scene(
     narrow_hint="read its clips page by page with list_clips (limit, cursor) and its sub-scenes with list_scenes "
     "(parent_scene_id)",
 )
-async def get_scene(scene_id: SceneId, ctx: Context) -> SceneWithClips:
-    """One scene with its clips in order (main clips and clip alternates), its sub-scene ids and alternate ids."""
-    return await get_services(ctx).scenes.get_with_clips(scene_id)
+async def get_scene(scene_id: SceneId, ctx: Context) -> SceneOutline:
+    """One scene with its clips in order as summaries (main clips and clip alternates; get_clip shows a whole
+    clip), its sub-scene ids and alternate ids."""
+    return SceneOutline.of(await get_services(ctx).scenes.get_with_clips(scene_id))
 
 
 @tool(title="List scenes", operation="read")
@@ -91,15 +94,15 @@ async def list_scenes(
     project_id: ProjectId,
     ctx: Context,
     parent_scene_id: Annotated[
-        str | None, Field(description="Only the direct children of this scene.", **_ID)
+        Id | None, Field(description="Only the direct children of this scene.")
     ] = None,
     top_level: Annotated[bool, Field(description="Only the project's top-level scenes.")] = False,
     include_alternates: Annotated[
         bool, Field(description="Also list alternate scenes (by default only the main timeline).")
     ] = False,
-    limit: Annotated[PageSize, Field(description="Page size, 1–100.")] = 50,
+    limit: Annotated[PageSize, Field(description="Page size.")] = 50,
     cursor: Annotated[
-        str | None, Field(max_length=1024, description="next_cursor of the previous page; omit for the first page.")
+        str | None, Field(max_length=1024, description="next_cursor of the previous page.")
     ] = None,
 ) -> ScenePage:
     """Scenes of a project, sorted by order within each parent; paginated.
@@ -124,7 +127,7 @@ async def update_scene(
     lyrics: Annotated[
         str | None, Field(max_length=5000, description="New lyrics (\"\" clears them); omit to keep.")
     ] = None,
-) -> Scene:
+) -> Written:
     """Change a scene's name, description and/or lyrics; fields left out keep their value.
 
     To change its place use move_scene (new parent or position) or reorder_scenes (a whole sibling list).
@@ -133,7 +136,7 @@ async def update_scene(
     patch = ScenePatch.model_validate({k: v for k, v in given.items() if v is not None})
     scene = await get_services(ctx).scenes.update(scene_id, patch)
     await notify_changed(ctx, _uris(scene.project_id, [scene.id]))
-    return scene
+    return scene_written(scene, patched(patch))
 
 
 @tool(title="Delete a scene", operation="delete")
@@ -158,13 +161,13 @@ async def delete_scene(
 async def reorder_scenes(
     project_id: ProjectId,
     scene_ids: Annotated[
-        list[Annotated[str, Field(**_ID)]],
+        list[Id],
         Field(min_length=1, max_length=1000,
-              description="Every main scene of the sibling list, each once, in the new order (first = order 0)."),
+              description="Every main scene of the sibling list, each once, in the new order."),
     ],
     ctx: Context,
     parent_scene_id: Annotated[
-        str | None, Field(description="The parent whose sub-scenes these are; omit for the top level.", **_ID)
+        Id | None, Field(description="The parent whose sub-scenes these are; omit for the top level.")
     ] = None,
 ) -> SiblingOrder:
     """Set the order of all main scenes under one parent (or at the top level) at once; orders become 0..n-1.
@@ -182,12 +185,12 @@ async def move_scene(
     scene_id: SceneId,
     ctx: Context,
     parent_scene_id: Annotated[
-        str | None,
-        Field(description="The new parent: a main scene of the same project, not inside the moved scene.", **_ID),
+        Id | None,
+        Field(description="The new parent: a main scene of the same project, not inside the moved scene."),
     ] = None,
     top_level: Annotated[bool, Field(description="true moves the scene to the project's top level.")] = False,
     position: Position = None,
-) -> Scene:
+) -> Written:
     """Move a main scene to a new parent (or the top level) and/or position; its sub-scenes and alternates follow.
 
     Without parent_scene_id or top_level the scene stays under its parent and only changes position. Old and new
@@ -196,7 +199,7 @@ async def move_scene(
     scene = await get_services(ctx).scenes.move(scene_id, parent_scene_id=parent_scene_id, to_top_level=top_level,
                                                 position=position)
     await notify_changed(ctx, _uris(scene.project_id, [scene.id]))
-    return scene
+    return scene_written(scene, ["parent_scene_id", "order"] if parent_scene_id is not None or top_level else ["order"])
 
 
 @tool(title="Create an alternate scene", operation="create")
@@ -206,16 +209,17 @@ async def create_alternate_scene(
     copy_clips: Annotated[
         bool, Field(description="Also copy the scene's main clips (new ids, same timing, empty galleries).")
     ] = False,
-) -> SceneWithClips:
+) -> SceneCopy:
     """Create an alternate timeline of a scene, named "<original name> A<n>" with a unique n.
 
     It copies the description and lyrics (and the clips with copy_clips: true). Given an alternate, the new one
-    is another alternate of the same original. Returns the alternate with its clips.
+    is another alternate of the same original. Returns its id, name and the copied clips' ids.
     """
     alternate = await get_services(ctx).scenes.create_alternate(scene_id, copy_clips=copy_clips)
     family = [alternate.id] + ([alternate.parent_scene_id] if alternate.parent_scene_id else [])
     await notify_changed(ctx, _uris(alternate.project_id, family))
-    return alternate
+    written = scene_written(alternate, created_fields(alternate, "order"))
+    return SceneCopy(**written.model_dump(), clip_ids=[c.id for c in alternate.clips])
 
 
 @tool(title="List a scene's alternates", operation="read")
@@ -225,16 +229,16 @@ async def list_alternates(scene_id: SceneId, ctx: Context) -> SceneFamily:
 
 
 @tool(title="Promote an alternate scene", operation="update")
-async def promote_alternate(scene_id: SceneId, ctx: Context) -> PromotedScene:
-    """Swap an alternate onto the main timeline: it takes its original's parent, position and sub-scenes.
-
-    The former original and the other alternates become alternates of the promoted scene (names are kept).
-    Promoting the former original again swaps back.
+async def promote_alternate(scene_id: SceneId, ctx: Context) -> PromotedWritten:
+    """Swap an alternate onto the main timeline: it takes its original's parent, position and sub-scenes; the
+    former original and the other alternates become its alternates (names kept). Promoting back swaps back.
     """
     result = await get_services(ctx).scenes.promote_alternate(scene_id)
     family = [result.scene.id, *(a.id for a in result.alternates), *result.moved_sub_scene_ids]
     await notify_changed(ctx, _uris(result.scene.project_id, family))
-    return result
+    written = scene_written(result.scene, ["parent_scene_id", "order", "is_alternate"])
+    return PromotedWritten(**written.model_dump(), alternate_ids=[a.id for a in result.alternates],
+                           moved_sub_scene_ids=result.moved_sub_scene_ids)
 
 
 @complete(argument="scene_id", prompt="*")

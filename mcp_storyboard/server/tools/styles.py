@@ -21,7 +21,9 @@ from mcp_storyboard.server.completions import MAX_COMPLETIONS, CompletionRegistr
 from mcp_storyboard.server.notify import notify_changed
 from mcp_storyboard.server.registry import ToolRegistry, get_services
 from mcp_storyboard.server.resources import clip_uri, project_uris, style_template_uri
+from mcp_storyboard.server.results import Written, created_fields, patched, template_written
 from mcp_storyboard.server.taxonomy import Toolset
+from mcp_storyboard.server.tools._args import ClipId, ProjectId, TemplateId
 from mcp_storyboard.services.prompt_models import ComposedClipPrompt
 from mcp_storyboard.services.style_templates import (
     StyleApplication,
@@ -32,12 +34,6 @@ TOOLSET: Toolset = "styles"
 tool = ToolRegistry(TOOLSET)
 complete = CompletionRegistry()
 
-_ID = {"min_length": 1, "max_length": 64, "pattern": r"^[A-Za-z0-9_.:-]+$"}
-ProjectId = Annotated[str, Field(description="The project's id (from create_project or list_projects).", **_ID)]
-TemplateId = Annotated[
-    str, Field(description="The style template's id (from create_style_template or list_style_templates).", **_ID)
-]
-ClipId = Annotated[str, Field(description="The clip's id (from create_clip, list_clips or get_project_tree).", **_ID)]
 PromptText = Annotated[str, Field(max_length=5000)]
 
 
@@ -52,14 +48,14 @@ def _uris(template: StyleTemplate | StyleTemplateDeletion, clip_ids: list[str] |
 
 @tool(title="Create a style template", operation="create")
 async def create_style_template(
-    name: Annotated[Name, Field(description="Template name, 1–200 characters, unique in its scope ignoring case.")],
+    name: Annotated[Name, Field(description="Template name, unique in its scope ignoring case.")],
     ctx: Context,
     project_id: Annotated[
         ProjectId | None,
         Field(description="The project the template belongs to; omit for a library template offered to every "
                           "project."),
     ] = None,
-    description: Annotated[Description, Field(description="What the style looks like, at most 2000 characters.")] = "",
+    description: Annotated[Description, Field(description="What the style looks like.")] = "",
     prompt_additions: Annotated[
         PromptText, Field(description="Text appended to the positive prompt of the clips using the template.")
     ] = "",
@@ -71,15 +67,15 @@ async def create_style_template(
         Field(description="0.0–1.0; below 1.0 the additions are weighted as "
                                                "(additions:strength)."),
     ] = 1.0,
-) -> StyleTemplate:
+) -> Written:
     """Create a style template: a project's own (with project_id) or a library template (without), for
-    consistent prompts across clips. Next: apply_style_template to use it on a clip."""
+    consistent prompts across clips. get_style_template shows it; apply_style_template uses it on a clip."""
     template = await get_services(ctx).style_templates.create(
         project_id, name, description=description, prompt_additions=prompt_additions,
         negative_prompt=negative_prompt, style_strength=style_strength,
     )  # fmt: skip
     await notify_changed(ctx, _uris(template))
-    return template
+    return template_written(template, created_fields(template))
 
 
 @tool(title="Get a style template", operation="read")
@@ -99,9 +95,9 @@ async def list_style_templates(
         Field(description="all: the project's templates and the library's; project: the project's only; "
                           "library: library templates only."),
     ] = "all",
-    limit: Annotated[PageSize, Field(description="Templates per page (1–100).")] = 50,
+    limit: Annotated[PageSize, Field(description="Page size.")] = 50,
     cursor: Annotated[
-        str | None, Field(max_length=2000, description="next_cursor of the previous page; omit for the first page.")
+        str | None, Field(max_length=2000, description="next_cursor of the previous page.")
     ] = None,
 ) -> StyleTemplatePage:
     """Style templates most used first (use_count descending): the project's own and library ones, paginated."""
@@ -114,12 +110,12 @@ async def update_style_template(
     template_id: TemplateId,
     patch: Annotated[StyleTemplatePatch, Field(description="Only the fields to change.")],
     ctx: Context,
-) -> StyleTemplate:
-    """Change some fields of a style template in one atomic update. Clips using it pick the change up the next
-    time their prompts are composed."""
+) -> Written:
+    """Change some fields of a style template in one atomic update; get_style_template shows the result. Clips
+    using it pick the change up the next time their prompts are composed."""
     template = await get_services(ctx).style_templates.update(template_id, patch)
     await notify_changed(ctx, _uris(template))
-    return template
+    return template_written(template, patched(patch))
 
 
 @tool(title="Delete a style template", operation="delete")
@@ -143,10 +139,8 @@ async def delete_style_template(
 
 @tool(title="Apply a style template to a clip", operation="update", idempotent=True)
 async def apply_style_template(clip_id: ClipId, template_id: TemplateId, ctx: Context) -> StyleApplication:
-    """Use a style template (the clip's project's or a library one) for a clip and count the use.
-
-    Applying the template the clip already has changes nothing and does not count again. The clip's prompts are
-    not edited; compose_clip_prompt shows the result.
+    """Use a style template (the clip's project's or a library one) for a clip and count the use; applying the
+    one it has changes nothing. Prompts are not edited; compose_clip_prompt shows the result.
     """
     application = await get_services(ctx).style_templates.apply(clip_id, template_id)
     if application.applied:
@@ -161,14 +155,14 @@ async def compose_clip_prompt(
     ctx: Context,
     base_negative_prompt: Annotated[
         str | None,
-        Field(max_length=10_000, description="A negative prompt to start from (e.g. the model's default); the "
-                                             "template's terms are merged in without duplicates."),
+        Field(max_length=10_000, description="A negative prompt to start from (e.g. the model's default); "
+                                             "template terms merge in without duplicates."),
     ] = None,
 ) -> ComposedClipPrompt:
-    """The final positive and negative prompts a clip's image and video generation will use, from the clip's own
-    prompt, its character (prefix `{trigger_words} {name}, {description}. Style: {style_notes}.` and LoRA tag
-    `<lora:name:weight>`, also listed in `loras`) and its style template (additions, weighted below strength 1.0;
-    negative terms). `parts` tells which text came from where. Nothing is stored."""
+    """The final positive and negative prompts of a clip's image and video generation: its own prompt, its
+    character (prefix `{trigger_words} {name}, {description}. Style: {style_notes}.`, LoRA tag
+    `<lora:name:weight>`) and its style template (additions, weighted below strength 1.0; negative terms).
+    `parts` tells which text came from where. Nothing is stored."""
     return await get_services(ctx).style_templates.compose(clip_id, base_negative=base_negative_prompt)
 
 
