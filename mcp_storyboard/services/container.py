@@ -19,13 +19,13 @@ from mcp_storyboard.repositories.counters import CounterRepository
 from mcp_storyboard.repositories.projects import ProjectRepository
 from mcp_storyboard.repositories.scenes import SceneRepository
 from mcp_storyboard.repositories.style_templates import StyleTemplateRepository
-from mcp_storyboard.services.characters import CharacterService
+from mcp_storyboard.services.characters.service import CharacterService
 from mcp_storyboard.integrations.media_fetch import MediaFetcher
-from mcp_storyboard.services.clips import ClipService
-from mcp_storyboard.services.media import MediaService
-from mcp_storyboard.services.projects import ProjectService
-from mcp_storyboard.services.scenes import SceneService
-from mcp_storyboard.services.style_templates import StyleTemplateService
+from mcp_storyboard.services.clips.service import ClipService
+from mcp_storyboard.services.media.service import MediaService
+from mcp_storyboard.services.projects.service import ProjectService
+from mcp_storyboard.services.scenes.service import SceneService
+from mcp_storyboard.services.styles.service import StyleTemplateService
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from mcp_storyboard.server.notify import notify_changed
 from mcp_storyboard.server.registry import ToolRegistry, get_services
 from mcp_storyboard.server.resources import character_uri, clip_uri, project_uris
 from mcp_storyboard.server.taxonomy import Toolset
-from mcp_storyboard.services.characters import (
+from mcp_storyboard.services.characters.service import (
     CharacterAssignment,
     CharacterChanges,
     CharacterDeletion,

@@ -12,7 +12,7 @@ from mcp_storyboard.server.notify import notify_changed
 from mcp_storyboard.server.registry import ToolRegistry, get_services
 from mcp_storyboard.server.taxonomy import Toolset
 from mcp_storyboard.server.tools._clip_args import _ID, ClipId, scene_uris
-from mcp_storyboard.services.clip_results import ClipGallery, MediaKind
+from mcp_storyboard.services.clips.results import ClipGallery, MediaKind
 
 TOOLSET: Toolset = "storyboard"
 tool = ToolRegistry(TOOLSET)

@@ -14,7 +14,7 @@ from mcp_storyboard.server.completions import CompletionRegistry
 from mcp_storyboard.server.registry import ToolRegistry, get_services
 from mcp_storyboard.server.taxonomy import Toolset
 from mcp_storyboard.server.tools._clip_args import _ID, ClipId, SceneId
-from mcp_storyboard.services.clip_results import (
+from mcp_storyboard.services.clips.results import (
     ClipAlternates,
     ClipPage,
     TimelineAnalysis,

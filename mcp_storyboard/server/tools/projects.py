@@ -17,8 +17,8 @@ from mcp_storyboard.server.notify import notify_changed
 from mcp_storyboard.server.registry import ToolRegistry, get_services
 from mcp_storyboard.server.resources import project_uris
 from mcp_storyboard.server.taxonomy import Toolset
-from mcp_storyboard.services.projects import ProjectDeletion
-from mcp_storyboard.services.tree import ProjectTree, TreeOptions
+from mcp_storyboard.services.projects.service import ProjectDeletion
+from mcp_storyboard.services.projects.tree import ProjectTree, TreeOptions
 
 TOOLSET: Toolset = "storyboard"
 tool = ToolRegistry(TOOLSET)

@@ -17,7 +17,7 @@ from mcp_storyboard.server.completions import MAX_COMPLETIONS, CompletionRegistr
 from mcp_storyboard.server.notify import notify_changed
 from mcp_storyboard.server.registry import ToolRegistry, get_services
 from mcp_storyboard.server.taxonomy import Toolset
-from mcp_storyboard.services.scene_views import (
+from mcp_storyboard.services.scenes.views import (
     PromotedScene,
     SceneDeletion,
     SceneFamily,

@@ -22,8 +22,8 @@ from mcp_storyboard.server.notify import notify_changed
 from mcp_storyboard.server.registry import ToolRegistry, get_services
 from mcp_storyboard.server.resources import clip_uri, project_uris, style_template_uri
 from mcp_storyboard.server.taxonomy import Toolset
-from mcp_storyboard.services.prompt_models import ComposedClipPrompt
-from mcp_storyboard.services.style_templates import (
+from mcp_storyboard.services.styles.prompt_models import ComposedClipPrompt
+from mcp_storyboard.services.styles.service import (
     StyleApplication,
     StyleTemplateDeletion,
 )

@@ -6,11 +6,11 @@ from mcp_storyboard.errors import ConflictError, InvalidStateError
 from mcp_storyboard.models.clips import Clip
 from mcp_storyboard.models.scenes import Scene
 from mcp_storyboard.repositories.base import Session
-from mcp_storyboard.services.alternates import alternate_name, counter_key
-from mcp_storyboard.services.parents import create_under
-from mcp_storyboard.services.scene_base import LIST_HINT, SceneServiceBase
-from mcp_storyboard.services.scene_rules import copy_main_clips, describe
-from mcp_storyboard.services.scene_views import (
+from mcp_storyboard.services.common.alternates import alternate_name, counter_key
+from mcp_storyboard.services.common.parents import create_under
+from mcp_storyboard.services.scenes.base import LIST_HINT, SceneServiceBase
+from mcp_storyboard.services.scenes.rules import copy_main_clips, describe
+from mcp_storyboard.services.scenes.views import (
     PromotedScene,
     SceneFamily,
     SceneWithClips,

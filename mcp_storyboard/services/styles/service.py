@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from mcp_storyboard.errors import NotFoundError, ValidationError
 from mcp_storyboard.models.common import Page, StoryboardModel
 from mcp_storyboard.models.style_templates import StyleTemplate, StyleTemplatePatch
-from mcp_storyboard.services.prompt_composer import ComposedClipPrompt, compose_clip
-from mcp_storyboard.services.parents import create_under
-from mcp_storyboard.services.references import delete_referenced
+from mcp_storyboard.services.styles.prompt_composer import ComposedClipPrompt, compose_clip
+from mcp_storyboard.services.common.parents import create_under
+from mcp_storyboard.services.common.references import delete_referenced
 
 if TYPE_CHECKING:
     from mcp_storyboard.services.container import Repositories

@@ -9,9 +9,9 @@ from mcp_storyboard.models.common import Page, StoryboardModel
 from mcp_storyboard.models.projects import Project, ProjectPatch
 from mcp_storyboard.repositories.facefusion_jobs import FaceFusionJobRepository
 from mcp_storyboard.repositories.generation_batches import GenerationBatchRepository
-from mcp_storyboard.services.alternates import counter_key
-from mcp_storyboard.services.storyboard_markdown import render_storyboard
-from mcp_storyboard.services.tree import (
+from mcp_storyboard.services.common.alternates import counter_key
+from mcp_storyboard.services.projects.storyboard_markdown import render_storyboard
+from mcp_storyboard.services.projects.tree import (
     ProjectTree,
     TreeOptions,
     build_tree,

@@ -27,17 +27,17 @@ from typing import TYPE_CHECKING
 from mcp_storyboard.errors import InvalidStateError, NotFoundError, ValidationError
 from mcp_storyboard.models.scenes import Scene, ScenePatch
 from mcp_storyboard.repositories.base import Session
-from mcp_storyboard.services.alternates import counter_key
-from mcp_storyboard.services.scene_alternates import SceneAlternateOps
-from mcp_storyboard.services.scene_base import LIST_HINT
-from mcp_storyboard.services.scene_rules import (
+from mcp_storyboard.services.common.alternates import counter_key
+from mcp_storyboard.services.scenes.alternates import SceneAlternateOps
+from mcp_storyboard.services.scenes.base import LIST_HINT
+from mcp_storyboard.services.scenes.rules import (
     check_full_list,
     check_parent,
     check_position,
     dense_orders,
     describe,
 )
-from mcp_storyboard.services.scene_views import (
+from mcp_storyboard.services.scenes.views import (
     SceneDeletion,
     ScenePage,
     SceneRef,

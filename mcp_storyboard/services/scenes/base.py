@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, TypeVar
 from mcp_storyboard.errors import NotFoundError
 from mcp_storyboard.models.scenes import Scene
 from mcp_storyboard.repositories.base import Session
-from mcp_storyboard.services.parents import create_under
-from mcp_storyboard.services.scene_rules import SceneForest, dense_orders
+from mcp_storyboard.services.common.parents import create_under
+from mcp_storyboard.services.scenes.rules import SceneForest, dense_orders
 
 if TYPE_CHECKING:
     from mcp_storyboard.services.container import Repositories

@@ -23,8 +23,8 @@ from mcp_storyboard.models.facefusion import (
     FaceFusionPreferredSettings,
 )
 from mcp_storyboard.models.values import CollectionPatch, Description, Name
-from mcp_storyboard.services.parents import create_under
-from mcp_storyboard.services.references import delete_referenced
+from mcp_storyboard.services.common.parents import create_under
+from mcp_storyboard.services.common.references import delete_referenced
 
 if TYPE_CHECKING:
     from mcp_storyboard.services.container import Repositories

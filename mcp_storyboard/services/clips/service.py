@@ -27,11 +27,11 @@ from mcp_storyboard.errors import (
 from mcp_storyboard.models.clips import Clip, ClipPatch
 from mcp_storyboard.models.projects import Project
 from mcp_storyboard.models.scenes import Scene
-from mcp_storyboard.services.alternates import alternate_name, counter_key
-from mcp_storyboard.services.clip_gallery import ClipGalleryService
-from mcp_storyboard.services.clip_order import after_family, insert_block, order_changes
-from mcp_storyboard.services.clip_placement import ClipPlacement
-from mcp_storyboard.services.clip_results import (
+from mcp_storyboard.services.common.alternates import alternate_name, counter_key
+from mcp_storyboard.services.clips.gallery import ClipGalleryService
+from mcp_storyboard.services.clips.order import after_family, insert_block, order_changes
+from mcp_storyboard.services.clips.placement import ClipPlacement
+from mcp_storyboard.services.clips.results import (
     ClipAlternates,
     ClipChanges,
     ClipDeleted,
@@ -39,15 +39,15 @@ from mcp_storyboard.services.clip_results import (
     NewClip,
     TimelineAnalysis,
 )
-from mcp_storyboard.services.clip_serial import Session, in_scene_transaction
-from mcp_storyboard.services.parents import create_under
-from mcp_storyboard.services.clip_timeline import (
+from mcp_storyboard.services.clips.serial import Session, in_scene_transaction
+from mcp_storyboard.services.common.parents import create_under
+from mcp_storyboard.services.clips.timeline import (
     analyse,
     check_free_slot,
     check_timeline_end,
     slot_of,
 )
-from mcp_storyboard.services.timeline import (
+from mcp_storyboard.services.common.timeline import (
     GAP_THRESHOLD_SECONDS,
     SceneNode,
     timeline_end,

@@ -12,16 +12,16 @@ from typing import TYPE_CHECKING
 from mcp_storyboard.errors import InvalidStateError, ValidationError
 from mcp_storyboard.models.clips import Clip
 from mcp_storyboard.models.scenes import Scene
-from mcp_storyboard.services.clip_order import (
+from mcp_storyboard.services.clips.order import (
     check_exact_set,
     family_block,
     insert_block,
     order_changes,
 )
-from mcp_storyboard.services.clip_results import ClipMoved, ClipOrder
-from mcp_storyboard.services.clip_serial import Session, in_scene_transaction
-from mcp_storyboard.services.clip_timeline import check_free_slot, check_timeline_end
-from mcp_storyboard.services.timeline import Slot
+from mcp_storyboard.services.clips.results import ClipMoved, ClipOrder
+from mcp_storyboard.services.clips.serial import Session, in_scene_transaction
+from mcp_storyboard.services.clips.timeline import check_free_slot, check_timeline_end
+from mcp_storyboard.services.common.timeline import Slot
 
 if TYPE_CHECKING:
     from mcp_storyboard.services.container import Repositories
