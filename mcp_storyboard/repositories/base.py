@@ -98,7 +98,7 @@ class Repository(Generic[D, K]):
         """Move ``updated_at`` forward on one document; False when there is none.
 
         Inside a transaction this is the write that makes a create under this document conflict with its delete
-        and with other creates under it, see ``services/parents.py``. It must change the document every time: a
+        and with other creates under it, see ``services/common/parents.py``. It must change the document every time: a
         write that leaves it as it was is skipped by the server and conflicts with nothing, and two touches within
         one millisecond (BSON's precision) would set the same time — measured on the embedded server, 1 of 3
         rounds of 64 parallel creates under one project then committed two creates that had read the same list.

@@ -11,7 +11,7 @@ from mcp_storyboard.models.values import JsonScalar
 from mcp_storyboard.services.clips.results import ClipGallery, MediaKind
 
 if TYPE_CHECKING:
-    from mcp_storyboard.services.container import Repositories
+    from mcp_storyboard.repositories.bundle import Repositories
 
 _COMPATIBLE_TYPES = {"image": ("image/",), "video": ("video/", "image/gif")}
 

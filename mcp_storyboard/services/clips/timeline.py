@@ -1,6 +1,6 @@
 """Timeline checks the clip service runs before writing, and the timeline analysis report.
 
-The rules themselves are pure (``services/timeline.py``); this module turns clips into slots, a collision into
+The rules themselves are pure (``services/common/timeline.py``); this module turns clips into slots, a collision into
 a ``[clip-overlap]`` error with a suggested free position, and scenes with their clips into a
 :class:`TimelineAnalysis`.
 """

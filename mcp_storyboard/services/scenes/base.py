@@ -12,7 +12,7 @@ from mcp_storyboard.services.common.parents import create_under
 from mcp_storyboard.services.scenes.rules import SceneForest, dense_orders
 
 if TYPE_CHECKING:
-    from mcp_storyboard.services.container import Repositories
+    from mcp_storyboard.repositories.bundle import Repositories
 
 T = TypeVar("T")
 _SETTLE_ROUNDS = 20
@@ -52,7 +52,7 @@ class SceneServiceBase:
         parent_scene_id: str | None = None,
     ) -> T:
         """Run a create under the project (and under ``parent_scene_id``) so it cannot outlive them; see
-        ``services/parents.py``. Writing the project also serialises it with every other change to the project's
+        ``services/common/parents.py``. Writing the project also serialises it with every other change to the project's
         scene lists (:meth:`_lock_project`), so the orders it computes are the ones stored."""
         also = [(self.repos.scenes, parent_scene_id)] if parent_scene_id is not None else []
         return await create_under(self.repos.database, self.repos.projects, project_id, work, undo,

@@ -5,7 +5,7 @@ transaction where the backend has them, retried when it collides with a concurre
 validating first is what keeps "nothing written on failure" there). Sibling orders are dense 0..n-1: every change
 to a sibling list writes the project in its transaction, so such changes are serialised and each computes orders
 from a list no one else is changing (and a create conflicts with its project's or parent's delete, see
-``services/parents.py``). Without transactions the list is settled after the write instead (re-densified by
+``services/common/parents.py``). Without transactions the list is settled after the write instead (re-densified by
 ``(order, id)``), so two concurrent appends that both took slot n end as n and n+1.
 Decisions beyond docs/architecture.md:
 
@@ -46,7 +46,7 @@ from mcp_storyboard.services.scenes.views import (
 )
 
 if TYPE_CHECKING:
-    from mcp_storyboard.services.container import Repositories
+    from mcp_storyboard.repositories.bundle import Repositories
 
 
 class SceneService(SceneAlternateOps):
@@ -200,7 +200,7 @@ class SceneService(SceneAlternateOps):
 
     async def _sweep_under(self, deleted: list[str]) -> None:
         # Without transactions, a sub-scene or alternate created under a deleted scene after the delete read the
-        # subtree passed its parent re-check before the parent went (services/parents.py): remove those, level by
+        # subtree passed its parent re-check before the parent went (services/common/parents.py): remove those, level by
         # level, with their clips (a clip's re-check comes after its insert, so clips deleted after their scene
         # are caught by the delete itself).
         level = deleted
