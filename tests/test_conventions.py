@@ -91,3 +91,67 @@ def test_integrations_never_import_services_repositories_or_the_server() -> None
         if name.startswith(("mcp_storyboard.services", "mcp_storyboard.repositories", "mcp_storyboard.server"))
     ]
     assert offenders == []
+
+
+SERVICES = PACKAGE / "services"
+
+
+def _area_of(module: str) -> str | None:
+    """``clips`` for ``mcp_storyboard.services.clips.placement``; None outside the service areas."""
+    parts = module.split(".")
+    if parts[:2] != ["mcp_storyboard", "services"] or len(parts) < 3 or parts[2] == "container":
+        return None
+    return parts[2]
+
+
+def test_services_are_one_package_per_area_each_exporting_its_service() -> None:
+    flat = sorted(p.name for p in SERVICES.glob("*.py") if p.name not in {"__init__.py", "container.py"})
+    assert flat == [], "put each services module in its area's package"
+    areas = sorted(p.name for p in SERVICES.iterdir() if (p / "__init__.py").exists())
+    assert {"characters", "clips", "media", "projects", "scenes", "styles"} <= set(areas)
+    for area in set(areas) - {"common"}:
+        tree = ast.parse((SERVICES / area / "__init__.py").read_text())
+        exported = [
+            ast.literal_eval(node.value)
+            for node in tree.body
+            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets)
+        ]
+        assert exported and any(name.endswith("Service") for name in exported[0]), f"services/{area} exports no service"
+
+
+def test_services_never_import_the_container_that_builds_them() -> None:
+    offenders = [
+        str(path.relative_to(PACKAGE))
+        for path in _modules("services")
+        if path.name != "container.py" and "mcp_storyboard.services.container" in _imports(path)
+    ]
+    assert offenders == []
+
+
+def test_service_areas_import_each_other_without_a_circle() -> None:
+    edges: dict[str, set[str]] = {}
+    for path in _modules("services"):
+        area = _area_of("mcp_storyboard." + ".".join(path.relative_to(PACKAGE).with_suffix("").parts))
+        if area is None:
+            continue
+        edges.setdefault(area, set()).update(
+            other for name in _imports(path) if (other := _area_of(name)) not in (None, area)
+        )
+
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        return any(nxt == goal or (nxt not in seen and reaches(nxt, goal, seen | {nxt})) for nxt in edges.get(start, ()))
+
+    circles = sorted(area for area in edges if reaches(area, area, {area}))
+    assert circles == [], f"service areas in an import circle: {circles}; {edges}"
+
+
+def test_services_compose_helpers_instead_of_mixing_them_in() -> None:
+    """No class stands in for its host with ``if TYPE_CHECKING:`` stubs: a helper gets what it needs passed in."""
+    offenders = [
+        f"{path.relative_to(PACKAGE)}: class {node.name}"
+        for path in _modules("services")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ClassDef)
+        and any(isinstance(stmt, ast.If) and "TYPE_CHECKING" in ast.unparse(stmt.test) for stmt in node.body)
+    ]
+    assert offenders == []

@@ -14,6 +14,7 @@ from pymongo.errors import PyMongoError
 from mcp_storyboard.config import Settings, redact_uri
 from mcp_storyboard.db import driver as shim
 from mcp_storyboard.db.media import GridFSMediaStore, MediaStore, MemoryMediaStore
+from mcp_storyboard.db.memory import MemoryDatabase
 from mcp_storyboard.errors import ConfigError, ConflictError
 
 Backend = Literal["memory", "embedded", "mongodb"]
@@ -170,7 +171,7 @@ async def open_database(settings: Settings, *, uri: str | None = None, backend: 
         client = _import_mongomock()(tz_aware=True)
         return Database(
             client=client,
-            db=client[settings.db_name],
+            db=MemoryDatabase(client[settings.db_name]),  # mongomock answering as MongoDB does: db/memory.py
             backend="memory",
             driver="mongomock",
             capabilities=Capabilities.for_backend("memory", replica_set=False),

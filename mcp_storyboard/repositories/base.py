@@ -49,8 +49,6 @@ class Repository(Generic[D, K]):
     kind: ClassVar[str]
     """Human name used in errors ("scene", "clip", ...)."""
     key: ClassVar[str] = "id"
-    unique_fields: ClassVar[tuple[str, ...]] = ()
-    """Unique-indexed fields a patch may change (besides the key); named when an update collides on one."""
 
     def __init__(self, database: Database) -> None:
         self.database = database
@@ -98,7 +96,7 @@ class Repository(Generic[D, K]):
         """Move ``updated_at`` forward on one document; False when there is none.
 
         Inside a transaction this is the write that makes a create under this document conflict with its delete
-        and with other creates under it, see ``services/parents.py``. It must change the document every time: a
+        and with other creates under it, see ``services/common/parents.py``. It must change the document every time: a
         write that leaves it as it was is skipped by the server and conflicts with nothing, and two touches within
         one millisecond (BSON's precision) would set the same time — measured on the embedded server, 1 of 3
         rounds of 64 parallel creates under one project then committed two creates that had read the same list.
@@ -178,18 +176,7 @@ class Repository(Generic[D, K]):
             NotFoundError: no such document.
             DuplicateKeyConflict: a changed unique field belongs to another document (naming that field).
         """
-        try:
-            return await self._update({self.key: key}, {"$set": dict(fields)} if fields else {}, session=session)
-        except DuplicateKeyConflict as exc:
-            if exc.field != self.key or self.key in fields:
-                raise
-            # mongomock-motor names the first unique index (the key) for any unique violation by an update: the
-            # updated document matches itself. The key did not change, so name the field that is really taken.
-            for field in self.unique_fields:
-                taken = {field: fields.get(field), self.key: {"$ne": key}}
-                if field in fields and await self.collection.find_one(taken, {"_id": 1}, **_s(session)):
-                    raise DuplicateKeyConflict(self.name, field, fields[field]) from None
-            raise
+        return await self._update({self.key: key}, {"$set": dict(fields)} if fields else {}, session=session)
 
     async def apply_patch(self, key: K, patch: Patch, *, session: Session = None) -> D:
         """Write the fields a caller set on ``patch`` (explicit None clears)."""
@@ -198,10 +185,6 @@ class Repository(Generic[D, K]):
     async def _bulk_update(self, updates: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]], *, session: Session = None) -> None:
         """Many ``update_one``s in one round trip (ordered; inside a transaction they are all-or-nothing)."""
         if not updates:
-            return
-        if self.database.backend == "memory":  # mongomock's bulk API rejects the driver's UpdateOne
-            for query, update in updates:
-                await self.collection.update_one(dict(query), dict(update))
             return
         ops = [UpdateOne(dict(query), dict(update)) for query, update in updates]
         await self.collection.bulk_write(ops, ordered=True, **_s(session))

@@ -6,10 +6,12 @@ import re
 from collections.abc import Sequence
 from typing import Any, Literal
 
+from pymongo import ReturnDocument
+
 from mcp_storyboard.errors import NotFoundError
 from mcp_storyboard.models.clips import Clip, GeneratedMedia
 from mcp_storyboard.models.common import Page, utc_now
-from mcp_storyboard.repositories.base import Repository, Session, _s
+from mcp_storyboard.repositories.base import NO_ID, Repository, Session, _s
 
 MediaKind = Literal["image", "video"]
 # Served by the schema indexes {scene_id, order} and {scene_id, timeline_position}; id makes the order total.
@@ -63,10 +65,10 @@ class ClipRepository(Repository[Clip]):
         pushed = {"$push": {array: entry.model_dump(mode="python")}}
         first = await self.collection.find_one_and_update(
             {"id": clip_id, selected: None}, {**pushed, "$set": {selected: entry.id, "updated_at": utc_now()}},
-            projection={"_id": 1}, **_s(session),
+            projection=NO_ID, return_document=ReturnDocument.AFTER, **_s(session),
         )
         if first is not None:
-            return await self.get(clip_id, session=session)
+            return self.from_document(first)
         return await self._update({"id": clip_id}, pushed, session=session)
 
     async def select_media(self, clip_id: str, kind: MediaKind, media_entry_id: str, *, session: Session = None) -> Clip:
@@ -79,7 +81,7 @@ class ClipRepository(Repository[Clip]):
         raw = await self.collection.find_one_and_update(
             {"id": clip_id, f"{array}.id": media_entry_id},
             {"$set": {selected: media_entry_id, "updated_at": utc_now()}},
-            projection={"_id": 0}, return_document=True, **_s(session),
+            projection=NO_ID, return_document=ReturnDocument.AFTER, **_s(session),
         )
         if raw is None:
             clip = await self.get(clip_id, session=session)
@@ -94,24 +96,24 @@ class ClipRepository(Repository[Clip]):
             NotFoundError: no such clip or entry.
         """
         array, selected = _GALLERY[kind]
-        # Returns the document as it was before: mongomock re-applies the filter to find the "after"
-        # document, which the $pull has just made unmatchable.
-        before_raw = await self.collection.find_one_and_update(
+        after_raw = await self.collection.find_one_and_update(
             {"id": clip_id, f"{array}.id": media_entry_id},
             {"$pull": {array: {"id": media_entry_id}}, "$set": {"updated_at": utc_now()}},
-            projection={"_id": 0}, **_s(session),
+            projection=NO_ID, return_document=ReturnDocument.AFTER, **_s(session),
         )
-        if before_raw is None:
+        if after_raw is None:
             await self.get(clip_id, session=session)
             raise NotFoundError(f"gallery {kind}", media_entry_id, hint=f"it is not in {array} of clip {clip_id}")
-        before = self.from_document(before_raw)
-        if getattr(before, selected) == media_entry_id:
-            remaining = [m.id for m in getattr(before, array) if m.id != media_entry_id]
-            # Conditional on the selection still pointing at the removed entry: a concurrent select wins.
-            await self.collection.update_one(
-                {"id": clip_id, selected: media_entry_id}, {"$set": {selected: remaining[0] if remaining else None}}, **_s(session)
-            )
-        return await self.get(clip_id, session=session)
+        after = self.from_document(after_raw)
+        if getattr(after, selected) != media_entry_id:
+            return after
+        remaining = [m.id for m in getattr(after, array)]
+        # Conditional on the selection still pointing at the removed entry: a concurrent select wins.
+        raw = await self.collection.find_one_and_update(
+            {"id": clip_id, selected: media_entry_id}, {"$set": {selected: remaining[0] if remaining else None}},
+            projection=NO_ID, return_document=ReturnDocument.AFTER, **_s(session),
+        )
+        return self.from_document(raw) if raw is not None else await self.get(clip_id, session=session)
 
     # -- references and cascades --------------------------------------------------------------------------------
     async def clear_reference(self, field: Literal["character_id", "style_template_id"], value: str, *, session: Session = None) -> int:
@@ -205,8 +207,7 @@ class ClipRepository(Repository[Clip]):
         Raises:
             NotFoundError: no such clip.
         """
-        # The document before the change: mongomock finds the "after" document by re-applying the filter, which
-        # the change has just made unmatchable.
+        # The document before the change: the caller undoes the change with the value it replaced.
         raw = await self.collection.find_one_and_update(
             {"id": clip_id, field: {"$ne": value}}, {"$set": {field: value, "updated_at": utc_now()}},
             projection={"_id": 0}, **_s(session),

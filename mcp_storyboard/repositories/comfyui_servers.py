@@ -26,7 +26,6 @@ class ComfyUIServerRepository(Repository[ComfyUIServer]):
 
     document = ComfyUIServer
     kind = "ComfyUI server"
-    unique_fields = ("url",)
 
     async def find_by_url(self, url: str, *, session: Session = None) -> ComfyUIServer | None:
         """The server at ``url`` in any spelling of it ("HTTP://Box:80/" finds "http://box").

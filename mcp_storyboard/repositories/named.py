@@ -72,8 +72,7 @@ class NamedRepository(Repository[N]):
         try:
             return await self._update({self.key: key}, {"$set": keyed}, session=session)
         except DuplicateKeyConflict:
-            # The id never changes here, so only the name can collide (mongomock names the id index for any
-            # violation by an update, so the reported index is not looked at).
+            # The id never changes here, so only the name can collide.
             current = await self.get(key)
             raise await self._taken(current.project_id, fields["name"], exclude_id=key) from None  # type: ignore[attr-defined]
 

@@ -15,7 +15,7 @@ from pymongo import ReturnDocument
 from mcp_storyboard.db.pagination import SortSpec
 from mcp_storyboard.errors import InvalidStateError, QueueError, ValidationError
 from mcp_storyboard.models.common import utc_now
-from mcp_storyboard.repositories.base import D, Repository
+from mcp_storyboard.repositories.base import NO_ID, D, Repository
 
 # Served by the schema index {project_id: 1, created_at: -1}; id makes the order total.
 NEWEST_FIRST = (("created_at", -1), ("id", 1))
@@ -54,11 +54,9 @@ class LeasedQueueRepository(Repository[D]):
     async def _transition(
         self, query: Mapping[str, Any], update: Mapping[str, Any] | list[Any], *, sort: SortSpec | None = None
     ) -> D | None:
-        # No projection: mongomock then re-reads the changed document by _id instead of re-applying `query`,
-        # which the status change has just made unmatchable. from_document drops _id.
         raw = await self.collection.find_one_and_update(
             dict(query), update if isinstance(update, list) else dict(update),
-            sort=list(sort) if sort else None, return_document=ReturnDocument.AFTER,
+            projection=NO_ID, sort=list(sort) if sort else None, return_document=ReturnDocument.AFTER,
         )  # fmt: skip
         return None if raw is None else self.from_document(raw)
 

@@ -20,7 +20,6 @@ class UserRepository(Repository[User]):
 
     document = User
     kind = "user"
-    unique_fields = ("username", "email")
 
     async def find_by_username(self, username: str, *, session: Session = None) -> User | None:
         """The user with this username, in any case ("Alice " finds "alice")."""

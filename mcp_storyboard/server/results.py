@@ -27,9 +27,9 @@ from mcp_storyboard.server.resources import (
     scene_uri,
     style_template_uri,
 )
-from mcp_storyboard.services.characters import CharacterDetails, CharacterSummary
-from mcp_storyboard.services.scene_views import SceneWithClips
-from mcp_storyboard.services.tree import ClipSummary, summarize_clip
+from mcp_storyboard.services.characters.service import CharacterDetails, CharacterSummary
+from mcp_storyboard.services.scenes.views import SceneWithClips
+from mcp_storyboard.services.projects.tree import ClipSummary, summarize_clip
 
 BOOKKEEPING = frozenset({"id", "created_at", "updated_at", "project_id"})
 """Fields a create always sets; they are not news in ``changed``."""

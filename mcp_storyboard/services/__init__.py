@@ -1,2 +1,3 @@
-"""Domain rules and use cases: pure rule modules (timeline, alternates, prompt composition, tree) and async
-services that fetch through repositories, apply the rules and write. Knows repositories and models."""
+"""Domain rules and use cases, one package per area (``clips``, ``scenes``, ``projects``, ``characters``,
+``styles``, ``media``; shared rules in ``common``), each exporting its service; ``container`` builds them all
+over one ``Repositories``. Services know repositories and models, never the container or the server."""

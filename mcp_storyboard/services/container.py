@@ -2,6 +2,7 @@
 
 ``open_services(settings)`` connects, applies pending migrations and creates missing indexes, and yields a
 ``Services`` whose members are the domain services; the server layer reaches the data only through them.
+The services import their packages' modules and ``repositories/``, never this module: the container sits on top.
 """
 
 from __future__ import annotations
@@ -13,44 +14,14 @@ from dataclasses import dataclass
 from mcp_storyboard.config import Settings
 from mcp_storyboard.db.connection import Database, connect
 from mcp_storyboard.db.setup import prepare_database
-from mcp_storyboard.repositories.characters import CharacterRepository
-from mcp_storyboard.repositories.clips import ClipRepository
-from mcp_storyboard.repositories.counters import CounterRepository
-from mcp_storyboard.repositories.projects import ProjectRepository
-from mcp_storyboard.repositories.scenes import SceneRepository
-from mcp_storyboard.repositories.style_templates import StyleTemplateRepository
-from mcp_storyboard.services.characters import CharacterService
 from mcp_storyboard.integrations.media_fetch import MediaFetcher
+from mcp_storyboard.repositories.bundle import Repositories
+from mcp_storyboard.services.characters import CharacterService
 from mcp_storyboard.services.clips import ClipService
 from mcp_storyboard.services.media import MediaService
 from mcp_storyboard.services.projects import ProjectService
 from mcp_storyboard.services.scenes import SceneService
-from mcp_storyboard.services.style_templates import StyleTemplateService
-
-
-@dataclass(frozen=True)
-class Repositories:
-    """Every repository over one database, shared by the services."""
-
-    database: Database
-    projects: ProjectRepository
-    scenes: SceneRepository
-    clips: ClipRepository
-    characters: CharacterRepository
-    style_templates: StyleTemplateRepository
-    counters: CounterRepository
-
-    @classmethod
-    def over(cls, database: Database) -> Repositories:
-        return cls(
-            database=database,
-            projects=ProjectRepository(database),
-            scenes=SceneRepository(database),
-            clips=ClipRepository(database),
-            characters=CharacterRepository(database),
-            style_templates=StyleTemplateRepository(database),
-            counters=CounterRepository(database),
-        )
+from mcp_storyboard.services.styles import StyleTemplateService
 
 
 @dataclass(frozen=True)

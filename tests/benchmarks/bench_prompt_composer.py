@@ -15,7 +15,7 @@ from collections.abc import Callable
 from mcp_storyboard.models.characters import Character
 from mcp_storyboard.models.clips import Clip
 from mcp_storyboard.models.style_templates import StyleTemplate
-from mcp_storyboard.services.prompt_composer import compose_clip, compose_prompt
+from mcp_storyboard.services.styles.prompt_composer import compose_clip, compose_prompt
 
 CHARACTER = Character(id="char-1", project_id="p1", name="Alice", description="a knight", trigger_words="alc1",
                       lora="alice_v2:0.8")

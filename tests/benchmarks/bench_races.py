@@ -25,7 +25,7 @@ from mcp_storyboard.config import Settings
 from mcp_storyboard.db.connection import Database, open_database
 from mcp_storyboard.db.embedded import EmbeddedServer
 from mcp_storyboard.db.indexes import ensure_indexes
-from mcp_storyboard.services.clip_results import NewClip
+from mcp_storyboard.services.clips.results import NewClip
 from mcp_storyboard.services.container import Services
 
 _attempts: ContextVar[list[int]] = ContextVar("attempts", default=[0])  # noqa: B039 (setup calls share it)

@@ -10,11 +10,11 @@ import pytest
 from mcp_storyboard.errors import ConflictError, InvalidStateError, NotFoundError, ValidationError
 from mcp_storyboard.models.clips import Clip
 from mcp_storyboard.models.scenes import Scene
-from mcp_storyboard.services.alternates import counter_key
-from mcp_storyboard.services.clip_order import check_exact_set, insert_block
-from mcp_storyboard.services.clip_results import ClipChanges, NewClip
+from mcp_storyboard.services.common.alternates import counter_key
+from mcp_storyboard.services.clips.order import check_exact_set, insert_block
+from mcp_storyboard.services.clips.results import ClipChanges, NewClip
 from mcp_storyboard.services.container import Services
-from mcp_storyboard.services.timeline import SceneNode, timeline_sequence
+from mcp_storyboard.services.common.timeline import SceneNode, timeline_sequence
 from tests.seed import seed_project, seed_scene, snapshot
 
 

@@ -21,7 +21,7 @@ from mcp_storyboard.config import Settings
 from mcp_storyboard.db.connection import open_database
 from mcp_storyboard.db.indexes import ensure_indexes
 from mcp_storyboard.errors import StoryboardError
-from mcp_storyboard.services.clip_results import NewClip
+from mcp_storyboard.services.clips.results import NewClip
 from mcp_storyboard.services.container import Services
 
 T = TypeVar("T")

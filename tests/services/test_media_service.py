@@ -15,7 +15,7 @@ from mcp_storyboard.integrations.media_fetch import MediaFetcher
 from mcp_storyboard.models import Character
 from mcp_storyboard.models.clips import GeneratedMedia, legacy_media_id
 from mcp_storyboard.services.container import Services
-from mcp_storyboard.services.media import UPLOAD_MAX_BYTES
+from mcp_storyboard.services.media.service import UPLOAD_MAX_BYTES
 from tests.media_samples import JPEG, MP4, b64, png
 from tests.seed import seed_clip, seed_project, snapshot
 

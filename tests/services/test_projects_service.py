@@ -21,9 +21,9 @@ from mcp_storyboard.models import (
     Scene,
     StyleTemplate,
 )
-from mcp_storyboard.services.alternates import counter_key
+from mcp_storyboard.services.common.alternates import counter_key
 from mcp_storyboard.services.container import Services
-from mcp_storyboard.services.tree import TreeOptions
+from mcp_storyboard.services.projects.tree import TreeOptions
 
 
 @dataclass

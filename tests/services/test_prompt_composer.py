@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from mcp_storyboard.models.characters import Character
 from mcp_storyboard.models.clips import Clip
 from mcp_storyboard.models.style_templates import StyleTemplate
-from mcp_storyboard.services.prompt_composer import (
+from mcp_storyboard.services.styles.prompt_composer import (
     character_prefix,
     compose_clip,
     compose_prompt,
@@ -250,7 +250,7 @@ def test_whitespace_is_what_isspace_and_the_regex_class_accept() -> None:
     import re
     import sys
 
-    from mcp_storyboard.services.prompt_composer import WHITESPACE
+    from mcp_storyboard.services.styles.prompt_composer import WHITESPACE
 
     every = "".join(map(chr, range(sys.maxunicode + 1)))
     assert set(WHITESPACE) == {c for c in every if c.isspace()} == set(re.findall(r"\s", every))
@@ -263,7 +263,7 @@ GLUE_TEXT = st.text(alphabet=st.sampled_from(list("ab ,.\t\n\u00a0\u3000")), max
 def test_trimming_matches_the_former_glue_regex(text: str) -> None:
     import re
 
-    from mcp_storyboard.services.prompt_composer import _trim
+    from mcp_storyboard.services.styles.prompt_composer import _trim
 
     assert _trim(text) == re.sub(r"^[\s,]+|[\s,]+$", "", text)
 
@@ -272,7 +272,7 @@ def test_trimming_matches_the_former_glue_regex(text: str) -> None:
 def test_collapsing_prefix_copies_matches_the_former_loop(text: str, prefix: str) -> None:
     import re
 
-    from mcp_storyboard.services.prompt_composer import _collapse_prefix
+    from mcp_storyboard.services.styles.prompt_composer import _collapse_prefix
 
     count, rest = 0, text
     while prefix and rest.startswith(prefix):

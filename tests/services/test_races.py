@@ -17,7 +17,7 @@ import pytest
 
 from mcp_storyboard.db.connection import Database
 from mcp_storyboard.errors import InvalidStateError, NotFoundError
-from mcp_storyboard.services.clip_results import NewClip
+from mcp_storyboard.services.clips.results import NewClip
 from mcp_storyboard.services.container import Services
 
 ROUNDS = 20

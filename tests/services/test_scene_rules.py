@@ -6,7 +6,7 @@ import pytest
 
 from mcp_storyboard.errors import InvalidStateError, ValidationError
 from mcp_storyboard.models.scenes import Scene
-from mcp_storyboard.services.scene_rules import (
+from mcp_storyboard.services.scenes.rules import (
     MAX_DEPTH,
     SceneForest,
     check_full_list,

@@ -10,9 +10,9 @@ import pytest
 from mcp_storyboard.errors import InvalidStateError, NotFoundError, ValidationError
 from mcp_storyboard.models.clips import Clip, GeneratedMedia
 from mcp_storyboard.models.scenes import Scene, ScenePatch
-from mcp_storyboard.services.alternates import counter_key
+from mcp_storyboard.services.common.alternates import counter_key
 from mcp_storyboard.services.container import Services
-from mcp_storyboard.services.scene_rules import MAX_DEPTH
+from mcp_storyboard.services.scenes.rules import MAX_DEPTH
 from tests.seed import seed_project, snapshot
 
 

@@ -12,7 +12,7 @@ from mcp_storyboard.models import (
     Scene,
     StyleTemplate,
 )
-from mcp_storyboard.services.storyboard_markdown import (
+from mcp_storyboard.services.projects.storyboard_markdown import (
     escape_block,
     escape_inline,
     render_storyboard,

@@ -1,8 +1,8 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mcp_storyboard.services.alternates import alternate_name
-from mcp_storyboard.services.timeline import (
+from mcp_storyboard.services.common.alternates import alternate_name
+from mcp_storyboard.services.common.timeline import (
     Slot,
     collisions,
     find_gaps,

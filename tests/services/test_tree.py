@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from mcp_storyboard.errors import NotFoundError
 from mcp_storyboard.models import Clip, Project, Scene
-from mcp_storyboard.services.clip_timeline import analyse
-from mcp_storyboard.services.tree import (
+from mcp_storyboard.services.clips.timeline import analyse
+from mcp_storyboard.services.projects.tree import (
     TreeOptions,
     build_tree,
     summarize_clip,

@@ -176,7 +176,7 @@ async def test_parallel_create_scene_calls_return_the_orders_that_are_stored(too
 
         async def append(n: int, round_no: int = round_no) -> None:
             scene = await tools.call("create_scene", project_id=pid, name=f"R{round_no}-{n}")
-            returned[scene["id"]] = scene["order"]
+            returned[scene["id"]] = scene["changed"]["order"]
 
         async with anyio.create_task_group() as tg:
             for n in range(6):

@@ -21,7 +21,7 @@ from mcp_storyboard.server.resources import character_uri, clip_uri, project_uri
 from mcp_storyboard.server.results import CharacterView, Written, character_written, patched
 from mcp_storyboard.server.taxonomy import Toolset
 from mcp_storyboard.server.tools._args import CharacterId, ClipId, ProjectId
-from mcp_storyboard.services.characters import (
+from mcp_storyboard.services.characters.service import (
     CharacterAssignment,
     CharacterChanges,
     CharacterDeletion,

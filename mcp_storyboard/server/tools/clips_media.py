@@ -14,7 +14,7 @@ from mcp_storyboard.server.taxonomy import Toolset
 from mcp_storyboard.server.results import GalleryWritten
 from mcp_storyboard.server.resources import clip_uri
 from mcp_storyboard.server.tools._clip_args import ClipId, Id, scene_uris
-from mcp_storyboard.services.clip_results import ClipGallery, MediaKind
+from mcp_storyboard.services.clips.results import ClipGallery, MediaKind
 
 TOOLSET: Toolset = "storyboard"
 tool = ToolRegistry(TOOLSET)

@@ -15,8 +15,8 @@ from mcp_storyboard.server.registry import ToolRegistry, get_services
 from mcp_storyboard.server.taxonomy import Toolset
 from mcp_storyboard.server.results import ClipFamily, ClipSummaryPage, summaries
 from mcp_storyboard.server.tools._clip_args import ClipId, Id, SceneId
-from mcp_storyboard.services.clip_results import TimelineAnalysis
-from mcp_storyboard.services.tree import summarize_clip
+from mcp_storyboard.services.clips.results import TimelineAnalysis
+from mcp_storyboard.services.projects.tree import summarize_clip
 
 TOOLSET: Toolset = "storyboard"
 tool = ToolRegistry(TOOLSET)

@@ -25,7 +25,7 @@ from mcp_storyboard.server.tools._clip_args import (
     clip_uris,
     scene_uris,
 )
-from mcp_storyboard.services.clip_results import (
+from mcp_storyboard.services.clips.results import (
     ClipChanges,
     ClipDeleted,
     ClipOrder,

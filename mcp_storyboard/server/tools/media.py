@@ -14,7 +14,7 @@ from mcp_storyboard.server.registry import ToolRegistry, get_services
 from mcp_storyboard.server.resources import character_uri, clip_uri, project_uris
 from mcp_storyboard.server.taxonomy import Toolset
 from mcp_storyboard.server.tools._args import Id, MediaId
-from mcp_storyboard.services.media import MediaDeletion, MediaItem
+from mcp_storyboard.services.media.service import MediaDeletion, MediaItem
 
 TOOLSET: Toolset = "storyboard"
 tool = ToolRegistry(TOOLSET)

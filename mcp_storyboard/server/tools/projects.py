@@ -19,8 +19,8 @@ from mcp_storyboard.server.resources import project_uris
 from mcp_storyboard.server.results import Written, created_fields, patched, project_written
 from mcp_storyboard.server.taxonomy import Toolset
 from mcp_storyboard.server.tools._args import Id, ProjectId
-from mcp_storyboard.services.projects import ProjectDeletion
-from mcp_storyboard.services.tree import ProjectTree, TreeOptions
+from mcp_storyboard.services.projects.service import ProjectDeletion
+from mcp_storyboard.services.projects.tree import ProjectTree, TreeOptions
 
 TOOLSET: Toolset = "storyboard"
 tool = ToolRegistry(TOOLSET)

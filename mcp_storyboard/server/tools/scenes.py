@@ -26,7 +26,7 @@ from mcp_storyboard.server.results import (
     scene_written,
 )
 from mcp_storyboard.server.taxonomy import Toolset
-from mcp_storyboard.services.scene_views import (
+from mcp_storyboard.services.scenes.views import (
     SceneDeletion,
     SceneFamily,
     ScenePage,

@@ -24,8 +24,8 @@ from mcp_storyboard.server.resources import clip_uri, project_uris, style_templa
 from mcp_storyboard.server.results import Written, created_fields, patched, template_written
 from mcp_storyboard.server.taxonomy import Toolset
 from mcp_storyboard.server.tools._args import ClipId, ProjectId, TemplateId
-from mcp_storyboard.services.prompt_models import ComposedClipPrompt
-from mcp_storyboard.services.style_templates import (
+from mcp_storyboard.services.styles.prompt_models import ComposedClipPrompt
+from mcp_storyboard.services.styles.service import (
     StyleApplication,
     StyleTemplateDeletion,
 )

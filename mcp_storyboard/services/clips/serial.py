@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from mcp_storyboard.errors import NotFoundError
 
 if TYPE_CHECKING:
-    from mcp_storyboard.services.container import Repositories
+    from mcp_storyboard.repositories.bundle import Repositories
 
 T = TypeVar("T")
 Session = Any

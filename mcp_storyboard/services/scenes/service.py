@@ -5,7 +5,7 @@ transaction where the backend has them, retried when it collides with a concurre
 validating first is what keeps "nothing written on failure" there). Sibling orders are dense 0..n-1: every change
 to a sibling list writes the project in its transaction, so such changes are serialised and each computes orders
 from a list no one else is changing (and a create conflicts with its project's or parent's delete, see
-``services/parents.py``). Without transactions the list is settled after the write instead (re-densified by
+``services/common/parents.py``). Without transactions the list is settled after the write instead (re-densified by
 ``(order, id)``), so two concurrent appends that both took slot n end as n and n+1.
 Decisions beyond docs/architecture.md:
 
@@ -27,18 +27,20 @@ from typing import TYPE_CHECKING
 from mcp_storyboard.errors import InvalidStateError, NotFoundError, ValidationError
 from mcp_storyboard.models.scenes import Scene, ScenePatch
 from mcp_storyboard.repositories.base import Session
-from mcp_storyboard.services.alternates import counter_key
-from mcp_storyboard.services.scene_alternates import SceneAlternateOps
-from mcp_storyboard.services.scene_base import LIST_HINT
-from mcp_storyboard.services.scene_rules import (
+from mcp_storyboard.services.common.alternates import counter_key
+from mcp_storyboard.services.scenes.alternates import SceneAlternates
+from mcp_storyboard.services.scenes.base import LIST_HINT, SceneSupport
+from mcp_storyboard.services.scenes.rules import (
     check_full_list,
     check_parent,
     check_position,
     dense_orders,
     describe,
 )
-from mcp_storyboard.services.scene_views import (
+from mcp_storyboard.services.scenes.views import (
+    PromotedScene,
     SceneDeletion,
+    SceneFamily,
     ScenePage,
     SceneRef,
     SceneWithClips,
@@ -46,14 +48,38 @@ from mcp_storyboard.services.scene_views import (
 )
 
 if TYPE_CHECKING:
-    from mcp_storyboard.services.container import Repositories
+    from mcp_storyboard.repositories.bundle import Repositories
 
 
-class SceneService(SceneAlternateOps):
-    """Scene operations over the repositories (alternate timelines come from :class:`SceneAlternateOps`)."""
+class SceneService:
+    """Scene operations over the repositories; alternate timelines are the composed :class:`SceneAlternates`,
+    the lookups and transactions both use are :class:`SceneSupport`."""
 
     def __init__(self, repos: Repositories) -> None:
-        super().__init__(repos)
+        self.repos = repos
+        self.support = SceneSupport(repos)
+        self.alternates = SceneAlternates(repos, self.support)
+
+    async def get(self, scene_id: str, *, session: Session = None) -> Scene:
+        """One scene.
+
+        Raises:
+            NotFoundError: no such scene.
+        """
+        return await self.support.get(scene_id, session=session)
+
+    # -- alternate timelines (SceneAlternates) ---------------------------------------------------------
+    async def family(self, scene_id: str) -> SceneFamily:
+        """See :meth:`SceneAlternates.family`."""
+        return await self.alternates.family(scene_id)
+
+    async def create_alternate(self, scene_id: str, *, copy_clips: bool = False) -> SceneWithClips:
+        """See :meth:`SceneAlternates.create_alternate`."""
+        return await self.alternates.create_alternate(scene_id, copy_clips=copy_clips)
+
+    async def promote_alternate(self, scene_id: str) -> PromotedScene:
+        """See :meth:`SceneAlternates.promote_alternate`."""
+        return await self.alternates.promote_alternate(scene_id)
 
     # -- reads -----------------------------------------------------------------------------------------
     async def get_with_clips(self, scene_id: str) -> SceneWithClips:
@@ -85,7 +111,7 @@ class SceneService(SceneAlternateOps):
         if parent_scene_id is not None and top_level_only:
             raise ValidationError("top_level", "cannot be combined with parent_scene_id",
                                   hint="give one of them, or neither for every scene of the project")
-        await self._require_project(project_id)
+        await self.support.require_project(project_id)
         if parent_scene_id is not None:
             parent = await self.repos.scenes.find(parent_scene_id)
             if parent is None or parent.project_id != project_id:
@@ -123,7 +149,7 @@ class SceneService(SceneAlternateOps):
                       parent_scene_id=parent_scene_id)
 
         async def work(session: Session) -> Scene:
-            forest = await self._forest(project_id, session=session)
+            forest = await self.support.forest(project_id, session=session)
             if parent_scene_id is not None:
                 check_parent(forest, parent_scene_id, project_id=project_id)
             siblings = forest.main_children(parent_scene_id)
@@ -135,10 +161,10 @@ class SceneService(SceneAlternateOps):
         async def undo(created: Scene) -> None:
             await self.repos.scenes.delete(created.id)
 
-        created = await self._create_in(project_id, work, undo, parent_scene_id=parent_scene_id)
+        created = await self.support.create_in(project_id, work, undo, parent_scene_id=parent_scene_id)
         if self.repos.database.capabilities.transactions:
             return created  # computed under the project's lock: what was stored, and still is at commit
-        await self._settle(project_id, parent_scene_id)
+        await self.support.settle(project_id, parent_scene_id)
         return await self.get(scene.id)
 
     async def update(self, scene_id: str, patch: ScenePatch) -> Scene:
@@ -168,8 +194,8 @@ class SceneService(SceneAlternateOps):
 
         async def work(session: Session) -> tuple[Scene, list[str], list[str]]:
             scene = await self.get(scene_id, session=session)
-            await self._lock_project(scene.project_id, session)
-            forest = await self._forest(scene.project_id, session=session)
+            await self.support.lock_project(scene.project_id, session)
+            forest = await self.support.forest(scene.project_id, session=session)
             doomed = forest.subtree(scene_id)
             clip_ids = await self.repos.clips.ids_for_scenes(doomed, session=session)
             if (len(doomed) > 1 or clip_ids) and not confirm:
@@ -190,17 +216,17 @@ class SceneService(SceneAlternateOps):
                 await self.repos.scenes.set_orders(dense_orders(rest), session=session)
             return scene, doomed, clip_ids
 
-        scene, doomed, clip_ids = await self._atomic(work)
+        scene, doomed, clip_ids = await self.support.atomic(work)
         if not self.repos.database.capabilities.transactions:
             await self._sweep_under(doomed)
         if not scene.is_alternate:
-            await self._settle(scene.project_id, scene.parent_scene_id)
+            await self.support.settle(scene.project_id, scene.parent_scene_id)
         return SceneDeletion(scene_id=scene_id, project_id=scene.project_id, deleted_scene_ids=doomed,
                              deleted_clip_count=len(clip_ids))
 
     async def _sweep_under(self, deleted: list[str]) -> None:
         # Without transactions, a sub-scene or alternate created under a deleted scene after the delete read the
-        # subtree passed its parent re-check before the parent went (services/parents.py): remove those, level by
+        # subtree passed its parent re-check before the parent went (services/common/parents.py): remove those, level by
         # level, with their clips (a clip's re-check comes after its insert, so clips deleted after their scene
         # are caught by the delete itself).
         level = deleted
@@ -221,9 +247,9 @@ class SceneService(SceneAlternateOps):
         """
 
         async def work(session: Session) -> list[Scene]:
-            await self._require_project(project_id, session=session)
-            await self._lock_project(project_id, session)
-            forest = await self._forest(project_id, session=session)
+            await self.support.require_project(project_id, session=session)
+            await self.support.lock_project(project_id, session)
+            forest = await self.support.forest(project_id, session=session)
             where = f"the top level of project {project_id}"
             if parent_scene_id is not None:
                 parent = forest.by_id.get(parent_scene_id)
@@ -240,7 +266,7 @@ class SceneService(SceneAlternateOps):
             await self.repos.scenes.set_orders(dense_orders(ordered), session=session)
             return ordered
 
-        ordered = await self._atomic(work)
+        ordered = await self.support.atomic(work)
         refs = [SceneRef(id=s.id, name=s.name, order=i) for i, s in enumerate(ordered)]
         return SiblingOrder(project_id=project_id, parent_scene_id=parent_scene_id, scenes=refs)
 
@@ -272,8 +298,8 @@ class SceneService(SceneAlternateOps):
                     hint=f"move scene {scene.parent_scene_id} instead, or promote_alternate {scene_id} first",
                     code="invalid-parent",
                 )
-            await self._lock_project(scene.project_id, session)
-            forest = await self._forest(scene.project_id, session=session)
+            await self.support.lock_project(scene.project_id, session)
+            forest = await self.support.forest(scene.project_id, session=session)
             old_parent = scene.parent_scene_id
             new_parent = None if to_top_level else (parent_scene_id or old_parent)
             if new_parent is not None and new_parent != old_parent:
@@ -293,7 +319,7 @@ class SceneService(SceneAlternateOps):
             await self.repos.scenes.set_orders(writes, session=session)
             return scene, old_parent, new_parent
 
-        scene, old_parent, new_parent = await self._atomic(work)
+        scene, old_parent, new_parent = await self.support.atomic(work)
         for parent in dict.fromkeys([old_parent, new_parent]):
-            await self._settle(scene.project_id, parent)
+            await self.support.settle(scene.project_id, parent)
         return await self.get(scene_id)

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from mcp_storyboard.models.style_templates import StyleTemplate
     from mcp_storyboard.repositories.base import Repository
     from mcp_storyboard.repositories.clips import ReferenceField
-    from mcp_storyboard.services.container import Repositories
+    from mcp_storyboard.repositories.bundle import Repositories
 
 
 async def delete_referenced(

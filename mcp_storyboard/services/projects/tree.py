@@ -21,8 +21,8 @@ from mcp_storyboard.models.clips import Clip, ClipType
 from mcp_storyboard.models.common import StoryboardModel
 from mcp_storyboard.models.projects import Project
 from mcp_storyboard.models.scenes import Scene
-from mcp_storyboard.services.timeline import SceneNode as TimelineNode
-from mcp_storyboard.services.timeline import Slot, place_scenes, timeline_end
+from mcp_storyboard.services.common.timeline import SceneNode as TimelineNode
+from mcp_storyboard.services.common.timeline import Slot, place_scenes, timeline_end
 
 
 def _is_none(value: object) -> bool:

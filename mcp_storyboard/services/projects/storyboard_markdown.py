@@ -15,7 +15,7 @@ from mcp_storyboard.models.clips import Clip, GeneratedMedia
 from mcp_storyboard.models.projects import Project
 from mcp_storyboard.models.scenes import Scene
 from mcp_storyboard.models.style_templates import StyleTemplate
-from mcp_storyboard.services.tree import SceneNode, build_tree
+from mcp_storyboard.services.projects.tree import SceneNode, build_tree
 
 MEDIA_URI_PREFIX = "storyboard://media/"
 # Backslash escapes for every character that can start inline markup (emphasis, code, links, HTML, entities,

@@ -36,7 +36,7 @@ from itertools import product
 from mcp_storyboard.models.characters import Character
 from mcp_storyboard.models.clips import Clip
 from mcp_storyboard.models.style_templates import StyleTemplate
-from mcp_storyboard.services.prompt_models import (
+from mcp_storyboard.services.styles.prompt_models import (
     ComposedClipPrompt,
     ComposedPrompt,
     LoraRef,

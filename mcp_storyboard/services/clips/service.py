@@ -1,9 +1,9 @@
 """Clips: create, read, update and delete; alternates; timeline analysis and completion.
 
-Placement on the timeline and in the display order (move, reorder, timing) is in ``clip_placement``; the
-gallery of generated media in ``clip_gallery``. Every change to a scene's clips runs in one transaction that
-holds the scene's lock (``clip_serial``), so concurrent changes to one scene are serialised where the backend
-has transactions.
+Placement on the timeline and in the display order (move, reorder, timing) is in ``placement``; the
+gallery of generated media in ``gallery``; both are composed helpers sharing this service's ``lookups``. Every
+change to a scene's clips runs in one transaction that holds the scene's lock (``serial``), so concurrent changes
+to one scene are serialised where the backend has transactions.
 
 Decisions:
 - ``order`` is dense 0..n-1 over all clips of a scene, alternates included; an alternate is placed right after
@@ -16,38 +16,40 @@ Decisions:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from mcp_storyboard.errors import (
-    ConflictError,
     InvalidStateError,
     NotFoundError,
     ValidationError,
 )
 from mcp_storyboard.models.clips import Clip, ClipPatch
-from mcp_storyboard.models.projects import Project
 from mcp_storyboard.models.scenes import Scene
-from mcp_storyboard.services.alternates import alternate_name, counter_key
-from mcp_storyboard.services.clip_gallery import ClipGalleryService
-from mcp_storyboard.services.clip_order import after_family, insert_block, order_changes
-from mcp_storyboard.services.clip_placement import ClipPlacement
-from mcp_storyboard.services.clip_results import (
+from mcp_storyboard.services.clips.gallery import ClipGalleryService
+from mcp_storyboard.services.clips.lookups import SCENE_HINT, ClipLookups
+from mcp_storyboard.services.clips.order import after_family, insert_block, order_changes
+from mcp_storyboard.services.clips.placement import ClipPlacement
+from mcp_storyboard.services.clips.results import (
     ClipAlternates,
     ClipChanges,
     ClipDeleted,
+    ClipMoved,
+    ClipOrder,
     ClipPage,
     NewClip,
     TimelineAnalysis,
 )
-from mcp_storyboard.services.clip_serial import Session, in_scene_transaction
-from mcp_storyboard.services.parents import create_under
-from mcp_storyboard.services.clip_timeline import (
+from mcp_storyboard.services.clips.serial import Session, in_scene_transaction
+from mcp_storyboard.services.clips.timeline import (
     analyse,
     check_free_slot,
     check_timeline_end,
     slot_of,
 )
-from mcp_storyboard.services.timeline import (
+from mcp_storyboard.services.common.alternates import alternate_name, counter_key
+from mcp_storyboard.services.common.parents import create_under
+from mcp_storyboard.services.common.timeline import (
     GAP_THRESHOLD_SECONDS,
     SceneNode,
     timeline_end,
@@ -55,52 +57,64 @@ from mcp_storyboard.services.timeline import (
 )
 
 if TYPE_CHECKING:
-    from mcp_storyboard.services.container import Repositories
+    from mcp_storyboard.repositories.bundle import Repositories
 
 COMPLETION_SCAN = 1000
 """Clips of one scene scanned for a completion."""
-SCENE_HINT = "see get_project_tree or list_scenes for a project's scenes"
 
 
-class ClipService(ClipPlacement):
-    """Clips of scenes: CRUD, alternates, placement (see :class:`ClipPlacement`), analysis and the gallery."""
+class ClipService:
+    """Clips of scenes: CRUD, alternates, analysis; placement (:class:`ClipPlacement`) and the gallery
+    (:class:`ClipGalleryService`) are composed helpers, placement reached through this service's methods."""
 
     def __init__(self, repos: Repositories) -> None:
         self.repos = repos
+        self.lookups = ClipLookups(repos)
+        self.placement = ClipPlacement(repos, self.lookups)
         self.gallery = ClipGalleryService(repos)
 
-    # -- lookups with actionable errors ---------------------------------------------------------------------------
+    # -- lookups ---------------------------------------------------------------------------------------------------
     async def get(self, clip_id: str) -> Clip:
         """One clip by id.
 
         Raises:
             NotFoundError: no such clip.
         """
-        clip = await self.repos.clips.find(clip_id)
-        if clip is None:
-            raise NotFoundError(
-                "clip", clip_id, hint="see list_clips for a scene's clips, get_project_tree for a project's"
-            )
-        return clip
+        return await self.lookups.clip(clip_id)
 
-    async def _scene(self, scene_id: str) -> Scene:
-        scene = await self.repos.scenes.find(scene_id)
-        if scene is None:
-            raise NotFoundError("scene", scene_id, hint=SCENE_HINT)
-        return scene
+    # -- placement: timing, order and moves (ClipPlacement) ------------------------------------------------------
+    async def set_timing(
+        self,
+        clip_id: str,
+        *,
+        timeline_position: float | None = None,
+        duration: float | None = None,
+        allow_overlap: bool = False,
+        move_alternates: bool = False,
+    ) -> Clip:
+        """See :meth:`ClipPlacement.set_timing`."""
+        return await self.placement.set_timing(
+            clip_id, timeline_position=timeline_position, duration=duration,
+            allow_overlap=allow_overlap, move_alternates=move_alternates,
+        )  # fmt: skip
 
-    async def _project(self, project_id: str) -> Project:
-        project = await self.repos.projects.find(project_id)
-        if project is None:
-            raise NotFoundError("project", project_id, hint="see list_projects for the projects")
-        return project
+    async def reorder(self, scene_id: str, clip_ids: Sequence[str]) -> ClipOrder:
+        """See :meth:`ClipPlacement.reorder`."""
+        return await self.placement.reorder(scene_id, clip_ids)
 
-    async def _reread(self, clip: Clip, session: Session) -> Clip:
-        # The scene lock was taken for the scene the clip was in before the transaction started.
-        current = await self.repos.clips.get(clip.id, session=session)
-        if current.scene_id != clip.scene_id:
-            raise ConflictError(f"clip {clip.id} was moved to another scene meanwhile", hint="retry the call")
-        return current
+    async def move(
+        self,
+        clip_id: str,
+        *,
+        scene_id: str | None = None,
+        order: int | None = None,
+        timeline_position: float | None = None,
+        allow_overlap: bool = False,
+    ) -> ClipMoved:
+        """See :meth:`ClipPlacement.move`."""
+        return await self.placement.move(
+            clip_id, scene_id=scene_id, order=order, timeline_position=timeline_position, allow_overlap=allow_overlap
+        )
 
     # -- reads ---------------------------------------------------------------------------------------------------
     async def list_for_scene(
@@ -112,7 +126,7 @@ class ClipService(ClipPlacement):
             NotFoundError: no such scene.
             ValidationError: ``cursor`` did not come from this list.
         """
-        await self._scene(scene_id)
+        await self.lookups.scene(scene_id)
         page = await self.repos.clips.page_for_scene(
             scene_id, include_alternates=include_alternates, limit=limit, cursor=cursor
         )
@@ -160,7 +174,7 @@ class ClipService(ClipPlacement):
         """
         root: Scene | None = None
         if scene_id is not None:
-            root = await self._scene(scene_id)
+            root = await self.lookups.scene(scene_id)
             if project_id is not None and root.project_id != project_id:
                 raise InvalidStateError(
                     f"scene {scene_id} is in project {root.project_id}, not in {project_id}",
@@ -172,7 +186,7 @@ class ClipService(ClipPlacement):
             raise ValidationError(
                 "project_id", "give project_id (the whole project) or scene_id (one scene and its sub-scenes)"
             )
-        project = await self._project(project_id)
+        project = await self.lookups.project(project_id)
         scenes = await self.repos.scenes.list_for_project(project_id)
         if root is None:
             clips = await self.repos.clips.list_for_project(project_id)
@@ -220,7 +234,7 @@ class ClipService(ClipPlacement):
                 "a text clip needs non-empty content",
                 hint="pass the text it shows, or choose type image or video",
             )
-        scene = await self._scene(scene_id)
+        scene = await self.lookups.scene(scene_id)
 
         async def work(session: Session) -> Clip:
             current = await self.repos.clips.list_for_scene(scene_id, session=session)
@@ -275,7 +289,7 @@ class ClipService(ClipPlacement):
         clip = await self.get(clip_id)
 
         async def work(session: Session) -> ClipDeleted:
-            current = await self._reread(clip, session)
+            current = await self.lookups.reread(clip, session)
             alternates = [] if current.alternate_of else await self.repos.clips.alternates_of(clip.id, session=session)
             if alternates and not confirm:
                 raise InvalidStateError(
@@ -317,7 +331,7 @@ class ClipService(ClipPlacement):
         )
 
         async def work(session: Session) -> Clip:
-            await self._reread(original, session)
+            await self.lookups.reread(original, session)
             current = await self.repos.clips.list_for_scene(original.scene_id, session=session)
             family = [original.id] + [c.id for c in current if c.alternate_of == original.id]
             alternate = Clip(

@@ -9,9 +9,9 @@ from mcp_storyboard.models.common import Page, StoryboardModel
 from mcp_storyboard.models.projects import Project, ProjectPatch
 from mcp_storyboard.repositories.facefusion_jobs import FaceFusionJobRepository
 from mcp_storyboard.repositories.generation_batches import GenerationBatchRepository
-from mcp_storyboard.services.alternates import counter_key
-from mcp_storyboard.services.storyboard_markdown import render_storyboard
-from mcp_storyboard.services.tree import (
+from mcp_storyboard.services.common.alternates import counter_key
+from mcp_storyboard.services.projects.storyboard_markdown import render_storyboard
+from mcp_storyboard.services.projects.tree import (
     ProjectTree,
     TreeOptions,
     build_tree,
@@ -20,7 +20,7 @@ from mcp_storyboard.services.tree import (
 )
 
 if TYPE_CHECKING:
-    from mcp_storyboard.services.container import Repositories
+    from mcp_storyboard.repositories.bundle import Repositories
 
 Session = Any
 PATCH_FIELDS = tuple(ProjectPatch.model_fields)
@@ -244,7 +244,7 @@ class ProjectService:
 
         project, deleted = await repos.database.run_transaction(work)
         if not repos.database.capabilities.transactions:
-            # A create that re-checked its parent before that parent went kept what it inserted (services/parents.py);
+            # A create that re-checked its parent before that parent went kept what it inserted (services/common/parents.py);
             # sweep until a sweep finds nothing (a clip may have passed its check under a scene the last sweep took).
             for _ in range(_SWEEPS):
                 more = await self._delete_contents(project_id, None)

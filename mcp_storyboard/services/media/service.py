@@ -26,7 +26,7 @@ from mcp_storyboard.models.values import Integer
 from mcp_storyboard.repositories.media_references import MediaReferenceRepository
 
 if TYPE_CHECKING:
-    from mcp_storyboard.services.container import Repositories
+    from mcp_storyboard.repositories.bundle import Repositories
 
 UPLOAD_MAX_BYTES = 3_000_000
 """Largest file ``upload_media`` takes: its base64 (4/3 larger) plus the request fits the SDK's 4 MiB HTTP cap."""

@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from mcp_storyboard.errors import ConflictError, InvalidStateError
 from mcp_storyboard.models.clips import Clip
 from mcp_storyboard.models.scenes import Scene
 from mcp_storyboard.repositories.base import Session
-from mcp_storyboard.services.alternates import alternate_name, counter_key
-from mcp_storyboard.services.parents import create_under
-from mcp_storyboard.services.scene_base import LIST_HINT, SceneServiceBase
-from mcp_storyboard.services.scene_rules import copy_main_clips, describe
-from mcp_storyboard.services.scene_views import (
+from mcp_storyboard.services.common.alternates import alternate_name, counter_key
+from mcp_storyboard.services.common.parents import create_under
+from mcp_storyboard.services.scenes.base import LIST_HINT, SceneSupport
+from mcp_storyboard.services.scenes.rules import copy_main_clips, describe
+from mcp_storyboard.services.scenes.views import (
     PromotedScene,
     SceneFamily,
     SceneWithClips,
 )
+if TYPE_CHECKING:
+    from mcp_storyboard.repositories.bundle import Repositories
 
 
-class SceneAlternateOps(SceneServiceBase):
-    """The alternate-timeline operations of the scene service."""
+class SceneAlternates:
+    """The alternate-timeline operations of the scene service (composed into ``SceneService``, which exposes
+    them)."""
+
+    def __init__(self, repos: Repositories, support: SceneSupport) -> None:
+        self.repos = repos
+        self.support = support
 
     async def family(self, scene_id: str) -> SceneFamily:
         """The family of a scene: its original (the scene itself when it is main) and the original's alternates.
@@ -26,7 +35,7 @@ class SceneAlternateOps(SceneServiceBase):
         Raises:
             NotFoundError: no such scene.
         """
-        original = await self._original(await self.get(scene_id))
+        original = await self.support.original(await self.support.get(scene_id))
         return SceneFamily(original=original, alternates=await self.repos.scenes.alternates_of(original.id))
 
     async def create_alternate(self, scene_id: str, *, copy_clips: bool = False) -> SceneWithClips:
@@ -35,8 +44,8 @@ class SceneAlternateOps(SceneServiceBase):
         Raises:
             NotFoundError: no such scene.
         """
-        source = await self.get(scene_id)
-        original = await self._original(source)
+        source = await self.support.get(scene_id)
+        original = await self.support.original(source)
         existing = await self.repos.scenes.alternates_of(original.id)
         # Outside the transaction: concurrent callers must each get their own n, never a write conflict.
         number = await self.repos.counters.next_value(
@@ -49,7 +58,7 @@ class SceneAlternateOps(SceneServiceBase):
         )
 
         async def work(session: Session) -> list[Clip]:
-            current = await self.get(original.id, session=session)
+            current = await self.support.get(original.id, session=session)
             if current.is_alternate:
                 raise ConflictError(f"scene {original.id} was promoted while its alternate was being created",
                                     field="scene_id", hint="call create_alternate_scene again")
@@ -82,7 +91,7 @@ class SceneAlternateOps(SceneServiceBase):
             InvalidStateError: code ``alternate-not-found``, the scene is not an alternate.
             ConflictError: the family changed while promoting (retry).
         """
-        scene = await self.get(scene_id)
+        scene = await self.support.get(scene_id)
         if not scene.is_alternate:
             alternates = await self.repos.scenes.alternates_of(scene_id)
             raise InvalidStateError(f"scene {scene_id} is not an alternate: it is on the main timeline",
@@ -97,12 +106,12 @@ class SceneAlternateOps(SceneServiceBase):
         )
 
         async def work(session: Session) -> list[str]:
-            current = await self.get(scene_id, session=session)
+            current = await self.support.get(scene_id, session=session)
             if current.parent_scene_id != original_id or not current.is_alternate:
                 raise ConflictError(f"scene {scene_id} changed while it was being promoted", field="scene_id",
                                     hint="call promote_alternate again")
-            original = await self.get(original_id, session=session)
-            await self._lock_project(original.project_id, session)
+            original = await self.support.get(original_id, session=session)
+            await self.support.lock_project(original.project_id, session)
             family = await self.repos.scenes.alternates_of(original_id, session=session)
             subs = [s.id for s in await self.repos.scenes.siblings(original.project_id, original_id, session=session)]
             await self.repos.scenes.update_fields(scene_id, {
@@ -115,8 +124,8 @@ class SceneAlternateOps(SceneServiceBase):
                                                session=session)
             return subs
 
-        subs = await self._atomic(work)
-        promoted = await self.get(scene_id)
+        subs = await self.support.atomic(work)
+        promoted = await self.support.get(scene_id)
         return PromotedScene(scene=promoted, alternates=await self.repos.scenes.alternates_of(scene_id),
                              moved_sub_scene_ids=subs)
 

@@ -1,6 +1,6 @@
 """Timeline checks the clip service runs before writing, and the timeline analysis report.
 
-The rules themselves are pure (``services/timeline.py``); this module turns clips into slots, a collision into
+The rules themselves are pure (``services/common/timeline.py``); this module turns clips into slots, a collision into
 a ``[clip-overlap]`` error with a suggested free position, and scenes with their clips into a
 :class:`TimelineAnalysis`.
 """
@@ -13,14 +13,14 @@ from typing import Literal
 from mcp_storyboard.errors import ConflictError, ValidationError
 from mcp_storyboard.models.clips import TIMELINE_MAX_SECONDS, Clip
 from mcp_storyboard.models.scenes import Scene
-from mcp_storyboard.services.clip_results import (
+from mcp_storyboard.services.clips.results import (
     GapReport,
     MissingPrompt,
     OverlapReport,
     SceneTimeline,
     TimelineAnalysis,
 )
-from mcp_storyboard.services.timeline import (
+from mcp_storyboard.services.common.timeline import (
     Overlap,
     SceneNode,
     Slot,

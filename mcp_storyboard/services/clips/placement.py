@@ -1,7 +1,7 @@
 """Where clips are: timing on the scene timeline, display order, and moves between scenes of one project.
 
-A part of :class:`mcp_storyboard.services.clips.ClipService` (kept apart to keep modules small); each change runs
-in one serialised scene transaction (``clip_serial``).
+A helper composed into :class:`mcp_storyboard.services.clips.ClipService` (which exposes its operations); each
+change runs in one serialised scene transaction (``serial``).
 """
 
 from __future__ import annotations
@@ -12,33 +12,30 @@ from typing import TYPE_CHECKING
 from mcp_storyboard.errors import InvalidStateError, ValidationError
 from mcp_storyboard.models.clips import Clip
 from mcp_storyboard.models.scenes import Scene
-from mcp_storyboard.services.clip_order import (
+from mcp_storyboard.services.clips.order import (
     check_exact_set,
     family_block,
     insert_block,
     order_changes,
 )
-from mcp_storyboard.services.clip_results import ClipMoved, ClipOrder
-from mcp_storyboard.services.clip_serial import Session, in_scene_transaction
-from mcp_storyboard.services.clip_timeline import check_free_slot, check_timeline_end
-from mcp_storyboard.services.timeline import Slot
+from mcp_storyboard.services.clips.lookups import ClipLookups
+from mcp_storyboard.services.clips.results import ClipMoved, ClipOrder
+from mcp_storyboard.services.clips.serial import Session, in_scene_transaction
+from mcp_storyboard.services.clips.timeline import check_free_slot, check_timeline_end
+from mcp_storyboard.services.common.timeline import Slot
 
 if TYPE_CHECKING:
-    from mcp_storyboard.services.container import Repositories
+    from mcp_storyboard.repositories.bundle import Repositories
 
 _MAX_LISTED_SCENES = 20
 
 
 class ClipPlacement:
-    """Timing, order and moves of clips (mixed into ``ClipService``)."""
+    """Timing, order and moves of clips (composed into ``ClipService``, which shares its lookups)."""
 
-    repos: Repositories
-
-    if TYPE_CHECKING:  # provided by ClipService
-
-        async def get(self, clip_id: str) -> Clip: ...
-        async def _scene(self, scene_id: str) -> Scene: ...
-        async def _reread(self, clip: Clip, session: Session) -> Clip: ...
+    def __init__(self, repos: Repositories, lookups: ClipLookups) -> None:
+        self.repos = repos
+        self.lookups = lookups
 
     async def set_timing(
         self,
@@ -62,11 +59,11 @@ class ClipPlacement:
         """
         if timeline_position is None and duration is None:
             raise ValidationError("timeline_position", "give timeline_position, duration or both")
-        clip = await self.get(clip_id)
-        scene = await self._scene(clip.scene_id)
+        clip = await self.lookups.clip(clip_id)
+        scene = await self.lookups.scene(clip.scene_id)
 
         async def work(session: Session) -> Clip:
-            current = await self._reread(clip, session)
+            current = await self.lookups.reread(clip, session)
             fields = {
                 k: v for k, v in (("timeline_position", timeline_position), ("duration", duration)) if v is not None
             }
@@ -95,7 +92,7 @@ class ClipPlacement:
             NotFoundError: no such scene.
             ValidationError: the list is not exactly the scene's clips (the message names what is off).
         """
-        scene = await self._scene(scene_id)
+        scene = await self.lookups.scene(scene_id)
 
         async def work(session: Session) -> ClipOrder:
             current = await self.repos.clips.list_for_scene(scene_id, session=session)
@@ -108,7 +105,7 @@ class ClipPlacement:
         return await in_scene_transaction(self.repos, [scene_id], work)
 
     async def _target_scene(self, clip: Clip, scene_id: str) -> Scene:
-        target = await self._scene(scene_id)
+        target = await self.lookups.scene(scene_id)
         if target.project_id != clip.project_id:
             scenes = await self.repos.scenes.list_for_project(clip.project_id)
             listed = ", ".join(f"'{s.name}' ({s.id})" for s in scenes[:_MAX_LISTED_SCENES])
@@ -153,12 +150,12 @@ class ClipPlacement:
         """
         if scene_id is None and order is None and timeline_position is None:
             raise ValidationError("scene_id", "give scene_id, order or timeline_position to move the clip")
-        clip = await self.get(clip_id)
+        clip = await self.lookups.clip(clip_id)
         target = await self._target_scene(clip, scene_id or clip.scene_id)
         changes_scene = target.id != clip.scene_id
 
         async def work(session: Session) -> ClipMoved:
-            current = await self._reread(clip, session)
+            current = await self.lookups.reread(clip, session)
             source = await self.repos.clips.list_for_scene(clip.scene_id, session=session)
             members = [clip.id] + (
                 [c.id for c in source if c.alternate_of == clip.id] if clip.alternate_of is None else []

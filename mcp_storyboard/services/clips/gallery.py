@@ -8,10 +8,10 @@ from mcp_storyboard.db.media import MEDIA_URI_PREFIX, media_uri
 from mcp_storyboard.errors import NotFoundError, ValidationError
 from mcp_storyboard.models.clips import Clip, GeneratedMedia
 from mcp_storyboard.models.values import JsonScalar
-from mcp_storyboard.services.clip_results import ClipGallery, MediaKind
+from mcp_storyboard.services.clips.results import ClipGallery, MediaKind
 
 if TYPE_CHECKING:
-    from mcp_storyboard.services.container import Repositories
+    from mcp_storyboard.repositories.bundle import Repositories
 
 _COMPATIBLE_TYPES = {"image": ("image/",), "video": ("video/", "image/gif")}
 

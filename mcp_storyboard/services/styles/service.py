@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any, Literal
 from mcp_storyboard.errors import NotFoundError, ValidationError
 from mcp_storyboard.models.common import Page, StoryboardModel
 from mcp_storyboard.models.style_templates import StyleTemplate, StyleTemplatePatch
-from mcp_storyboard.services.prompt_composer import ComposedClipPrompt, compose_clip
-from mcp_storyboard.services.parents import create_under
-from mcp_storyboard.services.references import delete_referenced
+from mcp_storyboard.services.styles.prompt_composer import ComposedClipPrompt, compose_clip
+from mcp_storyboard.services.common.parents import create_under
+from mcp_storyboard.services.common.references import delete_referenced
 
 if TYPE_CHECKING:
-    from mcp_storyboard.services.container import Repositories
+    from mcp_storyboard.repositories.bundle import Repositories
 
 Scope = Literal["project", "library", "all"]
 HINT_NAMES = 10
@@ -137,7 +137,7 @@ class StyleTemplateService:
         template = StyleTemplate(project_id=project_id, name=name, **fields)
         if project_id is None:  # a library template has no parent
             return await self.repos.style_templates.insert(template)
-        # Under the project: the insert conflicts with the project's delete (services/parents.py).
+        # Under the project: the insert conflicts with the project's delete (services/common/parents.py).
         return await create_under(
             self.repos.database, self.repos.projects, project_id,
             lambda session: self.repos.style_templates.insert(template, session=session),

@@ -1,4 +1,5 @@
-"""The shared ground of the scene service: lookups with helpful errors, retried transactions, order settling."""
+"""What every scene operation needs, composed into the scene service and its alternates helper: lookups with
+helpful errors, retried transactions, creates under a parent, order settling."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ from typing import TYPE_CHECKING, TypeVar
 from mcp_storyboard.errors import NotFoundError
 from mcp_storyboard.models.scenes import Scene
 from mcp_storyboard.repositories.base import Session
-from mcp_storyboard.services.parents import create_under
-from mcp_storyboard.services.scene_rules import SceneForest, dense_orders
+from mcp_storyboard.services.common.parents import create_under
+from mcp_storyboard.services.scenes.rules import SceneForest, dense_orders
 
 if TYPE_CHECKING:
-    from mcp_storyboard.services.container import Repositories
+    from mcp_storyboard.repositories.bundle import Repositories
 
 T = TypeVar("T")
 _SETTLE_ROUNDS = 20
@@ -20,8 +21,9 @@ LIST_HINT = "call list_scenes with the project id (or get_project_tree) to see t
 PROJECT_HINT = "call list_projects to see the project ids"
 
 
-class SceneServiceBase:
-    """What every scene operation needs: the repositories, scene lookups, transactions and order settling."""
+class SceneSupport:
+    """What every scene operation needs: the repositories, scene lookups, transactions and order settling.
+    Shared (one instance) by :class:`SceneService` and :class:`SceneAlternates`."""
 
     def __init__(self, repos: Repositories) -> None:
         self.repos = repos
@@ -37,13 +39,13 @@ class SceneServiceBase:
             raise NotFoundError("scene", scene_id, hint=LIST_HINT)
         return scene
 
-    async def _atomic(self, work: Callable[[Session], Awaitable[T]]) -> T:
+    async def atomic(self, work: Callable[[Session], Awaitable[T]]) -> T:
         """Run ``work`` in one transaction (sessionless on memory://), retried when the server says the
         transaction collided with a concurrent one (a ``TransientTransactionError``); ``work`` validates before
         it writes, so a refusal leaves nothing behind on any backend."""
         return await self.repos.database.run_transaction(work)
 
-    async def _create_in(
+    async def create_in(
         self,
         project_id: str,
         work: Callable[[Session], Awaitable[T]],
@@ -52,31 +54,31 @@ class SceneServiceBase:
         parent_scene_id: str | None = None,
     ) -> T:
         """Run a create under the project (and under ``parent_scene_id``) so it cannot outlive them; see
-        ``services/parents.py``. Writing the project also serialises it with every other change to the project's
-        scene lists (:meth:`_lock_project`), so the orders it computes are the ones stored."""
+        ``services/common/parents.py``. Writing the project also serialises it with every other change to the project's
+        scene lists (:meth:`lock_project`), so the orders it computes are the ones stored."""
         also = [(self.repos.scenes, parent_scene_id)] if parent_scene_id is not None else []
         return await create_under(self.repos.database, self.repos.projects, project_id, work, undo,
                                   hint=PROJECT_HINT, also=also)
 
-    async def _lock_project(self, project_id: str, session: Session) -> None:
+    async def lock_project(self, project_id: str, session: Session) -> None:
         # Inside a transaction, writing the project makes two changes to its scene lists conflict (one is retried
         # from the start), so each computes dense orders from a list no one else is changing.
         if session is not None:
             await self.repos.projects.touch(project_id, session=session)
 
-    async def _require_project(self, project_id: str, *, session: Session = None) -> None:
+    async def require_project(self, project_id: str, *, session: Session = None) -> None:
         if not await self.repos.projects.exists(project_id, session=session):
             raise NotFoundError("project", project_id, hint=PROJECT_HINT)
 
-    async def _forest(self, project_id: str, *, session: Session = None) -> SceneForest:
+    async def forest(self, project_id: str, *, session: Session = None) -> SceneForest:
         return SceneForest(await self.repos.scenes.list_for_project(project_id, session=session))
 
-    async def _original(self, scene: Scene) -> Scene:
+    async def original(self, scene: Scene) -> Scene:
         if not scene.is_alternate or scene.parent_scene_id is None:
             return scene
         return await self.get(scene.parent_scene_id)
 
-    async def _settle(self, project_id: str, parent_scene_id: str | None) -> None:
+    async def settle(self, project_id: str, parent_scene_id: str | None) -> None:
         if self.repos.database.capabilities.transactions:
             return  # every change to a sibling list held the project's lock: the list is dense already
         # Without transactions, concurrent writers may each have taken the same slot (or left a gap). Each

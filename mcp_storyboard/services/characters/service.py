@@ -23,11 +23,11 @@ from mcp_storyboard.models.facefusion import (
     FaceFusionPreferredSettings,
 )
 from mcp_storyboard.models.values import CollectionPatch, Description, Name
-from mcp_storyboard.services.parents import create_under
-from mcp_storyboard.services.references import delete_referenced
+from mcp_storyboard.services.common.parents import create_under
+from mcp_storyboard.services.common.references import delete_referenced
 
 if TYPE_CHECKING:
-    from mcp_storyboard.services.container import Repositories
+    from mcp_storyboard.repositories.bundle import Repositories
 
 HINT_NAMES = 10
 """How many candidates an error's hint lists."""
@@ -181,7 +181,7 @@ class CharacterService:
             pydantic.ValidationError: a field breaks its limits.
         """
         character = Character(project_id=project_id, name=name, **fields)
-        # Under the project: the insert conflicts with the project's delete (services/parents.py).
+        # Under the project: the insert conflicts with the project's delete (services/common/parents.py).
         await create_under(
             self.repos.database, self.repos.projects, project_id,
             lambda session: self.repos.characters.insert(character, session=session),
