@@ -229,7 +229,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
                   read_only=args.read_only, services_factory=_services_factory(settings, embedded))
     except BaseException:
         if embedded is not None:
-            embedded.stop(wait=False)  # a no-op unless it started: then nobody else will release it
+            embedded.stop()  # a no-op unless it started: then nobody else will release it
         raise
     return 0
 
@@ -240,7 +240,8 @@ def _start_embedded(settings: Settings) -> EmbeddedServer | None:
         return None
     from mcp_storyboard.db.embedded import EmbeddedServer
 
-    embedded = EmbeddedServer(settings.data_dir)
+    # On exit the server is signalled, not waited for: a host waits for our exit, and the next start copes.
+    embedded = EmbeddedServer(settings.data_dir, stop_waits=False)
     embedded.start_in_background()
     return embedded
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -195,7 +194,7 @@ async def connect(settings: Settings, *, embedded: EmbeddedServer | None = None)
     """Connect to the configured backend, closing (and releasing the embedded server) on exit.
 
     ``embedded``: the embedded server to use, perhaps already starting (``start_in_background()``); by default
-    one for ``settings.data_dir``. On exit it is released without waiting for the server process to exit.
+    one for ``settings.data_dir``. On exit it is released with its ``stop()``.
 
     Raises:
         ConfigError: the database cannot be reached or started; the message says what to fix.
@@ -207,7 +206,7 @@ async def connect(settings: Settings, *, embedded: EmbeddedServer | None = None)
             embedded = EmbeddedServer(settings.data_dir)
         server = embedded
         uri = await anyio.to_thread.run_sync(server.start)
-        release = functools.partial(server.stop, wait=False)
+        release = server.stop
         try:
             database = await open_database(settings, uri=uri, backend="embedded")
         except BaseException:

@@ -74,7 +74,10 @@ class EmbeddedServer:
     work (imports, building the server) while the server boots.
     """
 
-    def __init__(self, data_dir: Path, *, startup_timeout: float = 30.0, executable: str | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, *, startup_timeout: float = 30.0, executable: str | None = None, stop_waits: bool = True
+    ) -> None:
+        """``stop_waits``: the default of ``stop(wait=...)``; False for a program that should exit at once."""
         # Canonical, because the storage path is matched against other processes' command lines.
         self._data_dir = Path(data_dir).expanduser().resolve()
         self._paths = Paths.under(self._data_dir)
@@ -88,6 +91,7 @@ class EmbeddedServer:
         self._client_file: Path | None = None
         self._atexit_registered = False
         self._background: Future[str] | None = None
+        self._stop_waits = stop_waits
 
     @property
     def uri(self) -> str | None:
@@ -163,12 +167,13 @@ class EmbeddedServer:
             log.info("embedded database %s on port %d (pid %d)", "started" if owned else "reused", port, pid)
             return uri_for(port)
 
-    def stop(self, *, wait: bool = True) -> None:
+    def stop(self, *, wait: bool | None = None) -> None:
         """Release this process's use; stop the server when no other live process uses it. Idempotent.
 
-        With ``wait=False`` the server is sent SIGTERM and a detached helper sees its exit through, so this
-        returns at once; a start on the same data dir meanwhile waits for the stopping server to exit.
+        With ``wait=False`` (default: ``stop_waits``) the server is sent SIGTERM and a detached helper sees its
+        exit through, so this returns at once; a start on the same data dir meanwhile waits for it to exit.
         """
+        wait = self._stop_waits if wait is None else wait
         with self._mutex:
             client_file = self._client_file
             if client_file is None:
