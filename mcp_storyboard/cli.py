@@ -216,21 +216,20 @@ def _exit_on_sigterm() -> None:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    _exit_on_sigterm()
     embedded = None if args.list_tools else _start_embedded(settings)
     try:
         from mcp_storyboard.server import app  # the SDK and every tool module: ~1 s, while the server boots
 
-        _exit_on_sigterm()
         toolsets = app.parse_toolsets(args.toolsets)
         if args.list_tools:
             sys.stdout.write(app.list_tools_text(toolsets=toolsets, read_only=args.read_only))
             return 0
         app.serve(settings, transport=args.transport, host=args.host, port=args.port, toolsets=toolsets,
                   read_only=args.read_only, services_factory=_services_factory(settings, embedded))
-    except BaseException:
+    finally:
         if embedded is not None:
-            embedded.stop()  # a no-op unless it started: then nobody else will release it
-        raise
+            embedded.stop()  # released already when the server ran; not if it failed or never opened its services
     return 0
 
 

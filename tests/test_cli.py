@@ -93,3 +93,22 @@ async def test_data_written_through_connect_survives_an_embedded_restart(tmp_pat
         assert (await ProjectRepository(database).get(project.id)).name == "Kept"
     state = tmp_path / "embedded" / "server.json"
     assert not state.exists(), "the last user out stops the embedded server"
+
+
+def test_the_serve_command_can_spawn_the_embedded_server_before_any_heavy_import() -> None:
+    # The server boots in its own process while serve imports the SDK and builds the tools; that overlap is lost
+    # as soon as the command line or the embedded-server module imports one of these at the top.
+    code = (
+        "import sys, mcp_storyboard.cli, mcp_storyboard.db.embedded; "
+        "print(sorted(m for m in ('mcp', 'mcp_types', 'pydantic', 'pymongo', 'motor', 'anyio', 'yaml') if m in sys.modules))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
+
+
+def test_list_tools_does_not_start_the_embedded_database(tmp_path: Path) -> None:
+    proc = run_cli("--list-tools", env={"STORYBOARD_DATA_DIR": str(tmp_path)})
+    assert proc.returncode == 0, proc.stderr
+    assert "create_project" in proc.stdout
+    assert not (tmp_path / "embedded").exists()

@@ -13,6 +13,7 @@ The last user out signals the server and returns without waiting for its exit; a
 from __future__ import annotations
 
 import atexit
+import contextlib
 import dataclasses
 import datetime
 import logging
@@ -270,18 +271,17 @@ class EmbeddedServer:
             "# Written by mcp-storyboard. Passing an explicit config stops secantusd-py from reading\n"
             "# ./secantusd.toml, ~/.secantus/secantusd.toml or /etc/secantus/secantusd.toml.\n"
         )
-        for attempt in range(1, _SPAWN_ATTEMPTS + 1):
-            try:
+        for _ in range(_SPAWN_ATTEMPTS - 1):
+            # Another program may bind the port between our pick and the server's bind: then pick again.
+            with contextlib.suppress(_PortTaken):
                 return self._spawn_on(executable, process.free_port())
-            except _PortTaken:
-                # Another program bound the port between our pick and the server's bind: pick again.
-                if attempt == _SPAWN_ATTEMPTS:
-                    raise ConfigError(
-                        f"the embedded database server found each of {_SPAWN_ATTEMPTS} free ports taken "
-                        f"(log: {self._paths.log})",
-                        hint="retry, or set MONGODB_URI to use your own MongoDB",
-                    ) from None
-        raise AssertionError("unreachable")
+        try:
+            return self._spawn_on(executable, process.free_port())
+        except _PortTaken:
+            raise ConfigError(
+                f"the embedded database server found each of {_SPAWN_ATTEMPTS} free ports taken (log: {self._paths.log})",
+                hint="retry, or set MONGODB_URI to use your own MongoDB",
+            ) from None
 
     def _spawn_on(self, executable: str, port: int) -> tuple[int, int]:
         process.rotate_log(self._paths.log)
