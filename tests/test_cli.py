@@ -112,3 +112,14 @@ def test_list_tools_does_not_start_the_embedded_database(tmp_path: Path) -> None
     assert proc.returncode == 0, proc.stderr
     assert "create_project" in proc.stdout
     assert not (tmp_path / "embedded").exists()
+
+
+def test_serving_leaves_the_optional_libraries_unimported_until_a_call_needs_them() -> None:
+    code = (
+        "import sys; from mcp_storyboard.config import Settings; from mcp_storyboard.server import app; "
+        "import mcp_storyboard.services.container; app.create_server(Settings(mongodb_uri='memory://')); "
+        "print(sorted(m for m in ('puremagic', 'motor', 'mongomock_motor') if m in sys.modules))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
