@@ -1,3 +1,3 @@
-from mcp_storyboard.cli import main
+from mcp_storyboard.cli import run
 
-raise SystemExit(main())
+run()

@@ -1,25 +1,35 @@
 """The ``mcp-storyboard`` command: ``serve`` (default), ``init-db``, ``migrate``, ``doctor``, ``gc-media``.
 
 Every known failure (``StoryboardError``) prints one line to stderr and exits 2; no tracebacks.
+
+Start-up order matters for ``serve``: this module imports little, so the embedded database server is spawned
+first and boots in its own process while the SDK is imported and the tool schemas are built.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import TextIO
-
-import anyio
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from mcp_storyboard.config import DRIVERS, Settings
-from mcp_storyboard.db.connection import Database, connect
-from mcp_storyboard.db.indexes import ALL_INDEXES, IndexSpec, missing_indexes
-from mcp_storyboard.db.migrations import MigrationResult, apply_migrations, pending_migrations
-from mcp_storyboard.db.setup import prepare_database
 from mcp_storyboard.errors import StoryboardError
+
+if TYPE_CHECKING:
+    from mcp_storyboard.db.connection import Database
+    from mcp_storyboard.db.embedded import EmbeddedServer
+    from mcp_storyboard.db.indexes import IndexSpec
+    from mcp_storyboard.db.migrations import MigrationResult
+    from mcp_storyboard.services.container import Services
+
+# The database, SDK and server modules are imported where they are used: importing them takes about a second,
+# which ``serve`` spends while the embedded server boots, not before spawning it.
 
 EXIT_CONFIG = 2
 
@@ -77,6 +87,10 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 
 
 async def run_init_db(settings: Settings, out: TextIO) -> int:
+    from mcp_storyboard.db.connection import connect
+    from mcp_storyboard.db.indexes import ALL_INDEXES, missing_indexes
+    from mcp_storyboard.db.setup import prepare_database
+
     async with connect(settings) as database:
         missing = await missing_indexes(database)
         _write_migrations(out, await prepare_database(database, report=_lines(out)))
@@ -88,6 +102,9 @@ async def run_init_db(settings: Settings, out: TextIO) -> int:
 
 
 async def run_migrate(settings: Settings, out: TextIO, *, dry_run: bool) -> int:
+    from mcp_storyboard.db.connection import connect
+    from mcp_storyboard.db.migrations import apply_migrations
+
     async with connect(settings) as database:
         results = await apply_migrations(database, dry_run=dry_run, report=_lines(out))
         _write_migrations(out, results)
@@ -98,6 +115,7 @@ async def run_migrate(settings: Settings, out: TextIO, *, dry_run: bool) -> int:
 
 async def run_gc_media(settings: Settings, out: TextIO, *, apply: bool) -> int:
     """List (and with ``apply`` delete) the media files of projects that no longer exist."""
+    from mcp_storyboard.db.connection import connect
     from mcp_storyboard.services.container import Services
 
     async with connect(settings) as database:
@@ -128,6 +146,9 @@ def _write_migrations(out: TextIO, results: Sequence[MigrationResult]) -> None:
 
 async def doctor_report(database: Database, settings: Settings) -> list[tuple[str, str]]:
     """The doctor's findings as (label, value) rows."""
+    from mcp_storyboard.db.indexes import ALL_INDEXES, missing_indexes
+    from mcp_storyboard.db.migrations import pending_migrations
+
     missing = await missing_indexes(database)
     pending = await pending_migrations(database)
     caps = database.capabilities
@@ -158,6 +179,8 @@ def _missing_text(missing: Sequence[IndexSpec]) -> str:
 
 
 async def run_doctor(settings: Settings, out: TextIO) -> int:
+    from mcp_storyboard.db.connection import connect
+
     async with connect(settings) as database:
         for label, value in await doctor_report(database, settings):
             out.write(f"{label + ':':<16}{value}\n")
@@ -165,6 +188,8 @@ async def run_doctor(settings: Settings, out: TextIO) -> int:
 
 
 def _run(coro_factory: Callable[[], Awaitable[int]]) -> int:
+    import anyio
+
     return anyio.run(coro_factory)
 
 
@@ -198,16 +223,59 @@ def _exit_on_sigterm() -> None:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    from mcp_storyboard.server import app
-
     _exit_on_sigterm()
-    toolsets = app.parse_toolsets(args.toolsets)
-    if args.list_tools:
-        sys.stdout.write(app.list_tools_text(toolsets=toolsets, read_only=args.read_only))
-        return 0
-    app.serve(settings, transport=args.transport, host=args.host, port=args.port, toolsets=toolsets, read_only=args.read_only)
+    embedded = None if args.list_tools else _start_embedded(settings)
+    try:
+        from mcp_storyboard.server import app  # the SDK and every tool module: ~1 s, while the server boots
+
+        toolsets = app.parse_toolsets(args.toolsets)
+        if args.list_tools:
+            sys.stdout.write(app.list_tools_text(toolsets=toolsets, read_only=args.read_only))
+            return 0
+        app.serve(settings, transport=args.transport, host=args.host, port=args.port, toolsets=toolsets,
+                  read_only=args.read_only, services_factory=_services_factory(settings, embedded))
+    finally:
+        if embedded is not None:
+            embedded.stop()  # released already when the server ran; not if it failed or never opened its services
     return 0
 
 
+def _start_embedded(settings: Settings) -> EmbeddedServer | None:
+    """The embedded server for ``serve``, already booting in the background (None for other backends)."""
+    if settings.backend != "embedded":
+        return None
+    from mcp_storyboard.db.embedded import EmbeddedServer
+
+    # On exit the server is signalled, not waited for: a host waits for our exit, and the next start copes.
+    embedded = EmbeddedServer(settings.data_dir, stop_waits=False)
+    embedded.start_in_background()
+    return embedded
+
+
+def _services_factory(
+    settings: Settings, embedded: EmbeddedServer | None
+) -> Callable[[], AbstractAsyncContextManager[Services]]:
+    def factory() -> AbstractAsyncContextManager[Services]:
+        from mcp_storyboard.services.container import open_services
+
+        return open_services(settings, embedded=embedded)
+
+    return factory
+
+
+def run() -> NoReturn:
+    """The ``mcp-storyboard`` program: :func:`main`, then exit without tearing the interpreter down.
+
+    Everything that needs closing is closed when ``main`` returns (the embedded server released, the streams
+    flushed below); the teardown would only free ~100k objects one by one, which made a host wait about 1 s
+    for the process to exit after closing its stdin.
+    """
+    code = main()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run()

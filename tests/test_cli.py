@@ -106,3 +106,33 @@ async def test_doctor_recommends_a_replica_set_where_there_are_no_transactions(d
     database.capabilities = dataclasses.replace(database.capabilities, transactions=False)
     advice = dict(await doctor_report(database, settings))["recommendation"]
     assert "a replica set is recommended" in advice and "no transactions" in advice
+
+
+def test_the_serve_command_can_spawn_the_embedded_server_before_any_heavy_import() -> None:
+    # The server boots in its own process while serve imports the SDK and builds the tools; that overlap is lost
+    # as soon as the command line or the embedded-server module imports one of these at the top.
+    code = (
+        "import sys, mcp_storyboard.cli, mcp_storyboard.db.embedded; "
+        "print(sorted(m for m in ('mcp', 'mcp_types', 'pydantic', 'pymongo', 'motor', 'anyio', 'yaml') if m in sys.modules))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
+
+
+def test_list_tools_does_not_start_the_embedded_database(tmp_path: Path) -> None:
+    proc = run_cli("--list-tools", env={"STORYBOARD_DATA_DIR": str(tmp_path)})
+    assert proc.returncode == 0, proc.stderr
+    assert "create_project" in proc.stdout
+    assert not (tmp_path / "embedded").exists()
+
+
+def test_serving_leaves_the_optional_libraries_unimported_until_a_call_needs_them() -> None:
+    code = (
+        "import sys; from mcp_storyboard.config import Settings; from mcp_storyboard.server import app; "
+        "import mcp_storyboard.services.container; app.create_server(Settings(mongodb_uri='memory://')); "
+        "print(sorted(m for m in ('puremagic', 'motor', 'mongomock_motor') if m in sys.modules))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"

@@ -6,7 +6,7 @@ import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import anyio
 from pymongo.errors import PyMongoError
@@ -16,6 +16,9 @@ from mcp_storyboard.db import driver as shim
 from mcp_storyboard.db.media import GridFSMediaStore, MediaStore, MemoryMediaStore
 from mcp_storyboard.db.memory import MemoryDatabase
 from mcp_storyboard.errors import ConfigError, ConflictError
+
+if TYPE_CHECKING:
+    from mcp_storyboard.db.embedded import EmbeddedServer
 
 Backend = Literal["memory", "embedded", "mongodb"]
 T = TypeVar("T")
@@ -203,24 +206,29 @@ async def open_database(settings: Settings, *, uri: str | None = None, backend: 
 
 
 @asynccontextmanager
-async def connect(settings: Settings) -> AsyncIterator[Database]:
+async def connect(settings: Settings, *, embedded: EmbeddedServer | None = None) -> AsyncIterator[Database]:
     """Connect to the configured backend, closing (and releasing the embedded server) on exit.
+
+    ``embedded``: the embedded server to use, perhaps already starting (``start_in_background()``); by default
+    one for ``settings.data_dir``. On exit it is released with its ``stop()``.
 
     Raises:
         ConfigError: the database cannot be reached or started; the message says what to fix.
     """
-    embedded = None
     if settings.backend == "embedded":
-        from mcp_storyboard.db.embedded import EmbeddedServer
+        if embedded is None:
+            from mcp_storyboard.db.embedded import EmbeddedServer
 
-        embedded = EmbeddedServer(settings.data_dir)
-        uri = await anyio.to_thread.run_sync(embedded.start)
+            embedded = EmbeddedServer(settings.data_dir)
+        server = embedded
+        uri = await anyio.to_thread.run_sync(server.start)
+        release = server.stop
         try:
             database = await open_database(settings, uri=uri, backend="embedded")
         except BaseException:
-            await anyio.to_thread.run_sync(embedded.stop)
+            await anyio.to_thread.run_sync(release)
             raise
-        database._closers.insert(0, lambda: anyio.to_thread.run_sync(embedded.stop))
+        database._closers.insert(0, lambda: anyio.to_thread.run_sync(release))
     else:
         database = await open_database(settings)
     try:

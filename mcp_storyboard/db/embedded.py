@@ -2,39 +2,35 @@
 
 SecantusDB is GPL, so it is only ever run as a separate process (``secantusd-py``), never imported.
 
-Layout under ``<data_dir>/embedded/``::
-
-    db/               the WiredTiger storage path (WiredTiger itself refuses a second server on it)
-    server.json       state of the running server: pid, port (null while it starts), started_at, storage_path
-    secantusd.log     the server's output; the previous run's is kept as secantusd.log.1
-    secantusd.toml    an explicit, empty config, so no ./secantusd.toml or ~/.secantus one changes our server
-    clients/<pid>-<token>   one file per EmbeddedServer that uses the server; the last one out stops it
-    .lock             flock held only around start and stop decisions
+Its files live under ``<data_dir>/embedded/`` (listed in :mod:`mcp_storyboard.db.embedded_state`).
 
 The server runs in its own session, so it outlives a parent killed with SIGKILL; the next ``start()`` on the
 same data dir finds that orphan through ``server.json`` and reuses it (or stops it if it never answers).
+The last user out signals the server and returns without waiting for its exit; a detached helper
+(:mod:`mcp_storyboard.db.embedded_stop`) sees the stop through, and a start that comes meanwhile waits for it.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
+import dataclasses
 import datetime
-import json
 import logging
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
 import time
-from dataclasses import asdict, dataclass
+from concurrent.futures import Future
 from pathlib import Path
 from typing import IO
 
-import pymongo
-from pymongo.errors import PyMongoError
-
 from mcp_storyboard.db import embedded_process as process
+from mcp_storyboard.db import embedded_stop
+from mcp_storyboard.db.embedded_state import Paths, State, read_state, write_state
 from mcp_storyboard.errors import ConfigError, StoryboardError
 
 try:
@@ -47,9 +43,12 @@ __all__ = ["EXECUTABLE_NAME", "EmbeddedServer", "find_executable"]
 EXECUTABLE_NAME = "secantusd-py"
 INSTALL_HINT = "install it with: pip install 'mcp-storyboard[embedded]' (or set MONGODB_URI to use your own MongoDB)"
 
-_PING_TIMEOUT_MS = 1000
 # A server that was answering before gets this long to answer again before it counts as hung.
 _REUSE_GRACE_SECONDS = 5.0
+# How often a spawned server is probed for its listening socket: it answers ~1 s after spawning.
+_READY_POLL_SECONDS = 0.02
+# Spawns tried when the port picked for the server is taken by another program before the server binds it.
+_SPAWN_ATTEMPTS = 3
 
 log = logging.getLogger(__name__)
 
@@ -67,50 +66,22 @@ def uri_for(port: int) -> str:
     return f"mongodb://{process.HOST}:{port}/?directConnection=true"
 
 
-@dataclass(frozen=True)
-class _Paths:
-    root: Path
-    storage: Path
-    state: Path
-    log: Path
-    config: Path
-    clients: Path
-    lock: Path
-
-    @classmethod
-    def under(cls, data_dir: Path) -> _Paths:
-        root = data_dir / "embedded"
-        return cls(
-            root=root,
-            storage=root / "db",
-            state=root / "server.json",
-            log=root / "secantusd.log",
-            config=root / "secantusd.toml",
-            clients=root / "clients",
-            lock=root / ".lock",
-        )
-
-
-@dataclass(frozen=True)
-class _State:
-    pid: int
-    port: int | None
-    started_at: str
-    storage_path: str
-
-
 class EmbeddedServer:
     """One process's use of the embedded SecantusDB server for a data dir.
 
     ``start()`` reuses a server another process (or a killed parent) left running on the same data dir, or
     spawns one; ``stop()`` releases this use and stops the server when no live user remains. Both block:
-    async callers wrap them in ``anyio.to_thread.run_sync``.
+    async callers wrap them in ``anyio.to_thread.run_sync``. ``start_in_background()`` lets a caller do other
+    work (imports, building the server) while the server boots.
     """
 
-    def __init__(self, data_dir: Path, *, startup_timeout: float = 30.0, executable: str | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, *, startup_timeout: float = 30.0, executable: str | None = None, stop_waits: bool = True
+    ) -> None:
+        """``stop_waits``: the default of ``stop(wait=...)``; False for a program that should exit at once."""
         # Canonical, because the storage path is matched against other processes' command lines.
         self._data_dir = Path(data_dir).expanduser().resolve()
-        self._paths = _Paths.under(self._data_dir)
+        self._paths = Paths.under(self._data_dir)
         self._startup_timeout = startup_timeout
         self._executable = executable
         self._mutex = threading.Lock()
@@ -120,6 +91,8 @@ class EmbeddedServer:
         self._proc: subprocess.Popen[bytes] | None = None
         self._client_file: Path | None = None
         self._atexit_registered = False
+        self._background: Future[str] | None = None
+        self._stop_waits = stop_waits
 
     @property
     def uri(self) -> str | None:
@@ -141,6 +114,22 @@ class EmbeddedServer:
         """True when this process spawned the server (False when it reused a running one)."""
         return self._owned
 
+    def start_in_background(self) -> None:
+        """Begin :meth:`start` in a thread and return at once; the next ``start()`` waits for it and returns its
+        URI (or raises its error)."""
+        if self._background is not None or self._port is not None:
+            return
+        background: Future[str] = Future()
+        self._background = background
+
+        def run() -> None:
+            try:
+                background.set_result(self._start())
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller of start()
+                background.set_exception(exc)
+
+        threading.Thread(target=run, name="secantusd-start", daemon=True).start()
+
     def start(self) -> str:
         """Start or join the server for the data dir and return its URI. Calling it again returns the same URI.
 
@@ -148,6 +137,12 @@ class EmbeddedServer:
             ConfigError: the executable is missing, the data dir is not writable, or the server exited or
                 did not answer during startup (the message names the log file).
         """
+        background, self._background = self._background, None
+        if background is not None:
+            return background.result()
+        return self._start()
+
+    def _start(self) -> str:
         with self._mutex:
             if self._port is not None:
                 return uri_for(self._port)
@@ -173,8 +168,13 @@ class EmbeddedServer:
             log.info("embedded database %s on port %d (pid %d)", "started" if owned else "reused", port, pid)
             return uri_for(port)
 
-    def stop(self) -> None:
-        """Release this process's use; stop the server when no other live process uses it. Idempotent."""
+    def stop(self, *, wait: bool | None = None) -> None:
+        """Release this process's use; stop the server when no other live process uses it. Idempotent.
+
+        With ``wait=False`` (default: ``stop_waits``) the server is sent SIGTERM and a detached helper sees its
+        exit through, so this returns at once; a start on the same data dir meanwhile waits for it to exit.
+        """
+        wait = self._stop_waits if wait is None else wait
         with self._mutex:
             client_file = self._client_file
             if client_file is None:
@@ -186,7 +186,10 @@ class EmbeddedServer:
                 client_file.unlink(missing_ok=True)
                 if process.prune_clients(self._paths.clients):
                     return
-                state = _read_state(self._paths.state)
+                state = read_state(self._paths.state)
+                if not wait and state is not None and process.is_server_for(state.pid, self._paths.storage):
+                    self._signal_stop(state, port)
+                    return
                 if state is not None:
                     process.terminate(state.pid, self._paths.storage, state.port)
                 if proc is not None:  # ours even if the state file was lost
@@ -194,9 +197,19 @@ class EmbeddedServer:
                     _stop_child(proc)
                 self._paths.state.unlink(missing_ok=True)
 
+    def _signal_stop(self, state: State, port: int | None) -> None:
+        """SIGTERM the server, mark it stopping, and leave the wait to the detached helper (called under the lock)."""
+        port = state.port if state.port is not None else port
+        signalled_at = time.time()
+        process.send_signal(state.pid, signal.SIGTERM)
+        write_state(self._paths.state, dataclasses.replace(state, port=port, stopping_since=signalled_at))
+        if not embedded_stop.launch(self._paths, state.pid, port, signalled_at):
+            process.await_exit(state.pid, self._paths.storage, port)  # no helper: wait here instead
+            self._paths.state.unlink(missing_ok=True)
+
     def _stop_at_exit(self) -> None:
         try:
-            self.stop()
+            self.stop(wait=False)
         except (StoryboardError, OSError) as exc:
             log.warning("could not stop the embedded database cleanly: %s", exc)
 
@@ -216,10 +229,16 @@ class EmbeddedServer:
 
     def _find_running(self) -> tuple[int, int] | None:
         """A live server recorded in the state file that answers ``ping``; otherwise clears the way to spawn."""
-        state = _read_state(self._paths.state)
+        state = read_state(self._paths.state)
         if state is None:
             return None
         if not process.is_server_for(state.pid, self._paths.storage):
+            self._paths.state.unlink(missing_ok=True)
+            return None
+        if state.stopping_since is not None:
+            # Its last user signalled it and left; it holds WiredTiger's lock until it exits.
+            log.info("embedded database pid %d is stopping; waiting for it to exit", state.pid)
+            process.await_exit(state.pid, self._paths.storage, state.port, max(0.0, time.time() - state.stopping_since))
             self._paths.state.unlink(missing_ok=True)
             return None
         if state.port is None:
@@ -228,9 +247,9 @@ class EmbeddedServer:
             grace = self._startup_timeout
         else:
             port, grace = state.port, _REUSE_GRACE_SECONDS
-        if port is not None and _await_ping(port, state.pid, time.monotonic() + grace):
+        if port is not None and process.await_ping(port, state.pid, time.monotonic() + grace):
             if state.port is None:
-                _write_state(self._paths.state, _State(state.pid, port, state.started_at, state.storage_path))
+                write_state(self._paths.state, State(state.pid, port, state.started_at, state.storage_path))
             return state.pid, port
         # Alive but not answering: it holds WiredTiger's lock on the storage, so it must go first.
         log.warning("embedded database pid %d does not answer; stopping it", state.pid)
@@ -248,28 +267,41 @@ class EmbeddedServer:
 
     def _spawn(self) -> tuple[int, int]:
         executable = self._resolve_executable()
-        process.rotate_log(self._paths.log)
         self._paths.config.write_text(
             "# Written by mcp-storyboard. Passing an explicit config stops secantusd-py from reading\n"
             "# ./secantusd.toml, ~/.secantus/secantusd.toml or /etc/secantus/secantusd.toml.\n"
         )
+        for _ in range(_SPAWN_ATTEMPTS - 1):
+            # Another program may bind the port between our pick and the server's bind: then pick again.
+            with contextlib.suppress(_PortTaken):
+                return self._spawn_on(executable, process.free_port())
+        try:
+            return self._spawn_on(executable, process.free_port())
+        except _PortTaken:
+            raise ConfigError(
+                f"the embedded database server found each of {_SPAWN_ATTEMPTS} free ports taken (log: {self._paths.log})",
+                hint="retry, or set MONGODB_URI to use your own MongoDB",
+            ) from None
+
+    def _spawn_on(self, executable: str, port: int) -> tuple[int, int]:
+        process.rotate_log(self._paths.log)
         command = [
             executable,
             "--config", str(self._paths.config),
             "--host", process.HOST,
-            # Port 0: the server binds a free port itself (no race with other programs) and logs it at INFO.
-            "--port", "0",
+            # Our pick, so readiness is a connection to a known port rather than polling the log for it.
+            "--port", str(port),
             "--storage-path", str(self._paths.storage),
             "--log-level", "INFO",
         ]  # fmt: skip
         with self._paths.log.open("ab") as log_file:
             proc = _popen(command, log_file, cwd=self._paths.root)
         started_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-        state = _State(proc.pid, None, started_at, str(self._paths.storage))
+        state = State(proc.pid, None, started_at, str(self._paths.storage))
         try:
-            _write_state(self._paths.state, state)
-            port = self._await_ready(proc)
-            _write_state(self._paths.state, _State(proc.pid, port, started_at, state.storage_path))
+            write_state(self._paths.state, state)
+            self._await_ready(proc, port)
+            write_state(self._paths.state, dataclasses.replace(state, port=port))
         except BaseException:
             _stop_child(proc)
             self._paths.state.unlink(missing_ok=True)
@@ -289,28 +321,33 @@ class EmbeddedServer:
             )
         return executable
 
-    def _await_ready(self, proc: subprocess.Popen[bytes]) -> int:
+    def _await_ready(self, proc: subprocess.Popen[bytes], port: int) -> None:
+        """Return once ``proc`` listens on ``port``: a connection is accepted, by our server, not a squatter."""
         deadline = time.monotonic() + self._startup_timeout
-        port: int | None = None
         while True:
             code = proc.poll()
             if code is not None:
+                last_line = process.last_meaningful_line(self._paths.log)
+                if "address already in use" in last_line.lower():
+                    raise _PortTaken
                 raise ConfigError(
                     f"the embedded database server exited during startup (exit code {code}): "
-                    f"{process.last_meaningful_line(self._paths.log)} (log: {self._paths.log})",
+                    f"{last_line} (log: {self._paths.log})",
                     hint=_exit_hint(self._paths),
                 )
-            if port is None:
-                port = process.listening_port(self._paths.log)
-            if port is not None and _ping(port):
-                return port
+            if process.accepts_connections(port) and process.listens_on(proc.pid, port):
+                return
             if time.monotonic() > deadline:
                 raise ConfigError(
                     f"the embedded database server did not answer within {self._startup_timeout:g} s "
                     f"(log: {self._paths.log})",
                     hint="see the log; on a slow machine retry, or set MONGODB_URI to use your own MongoDB",
                 )
-            time.sleep(process.POLL_SECONDS)
+            time.sleep(_READY_POLL_SECONDS)
+
+
+class _PortTaken(Exception):
+    """The server could not bind the port picked for it."""
 
 
 def _popen(command: list[str], log_file: IO[bytes], *, cwd: Path) -> subprocess.Popen[bytes]:
@@ -338,7 +375,7 @@ def _stop_child(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
-def _exit_hint(paths: _Paths) -> str:
+def _exit_hint(paths: Paths) -> str:
     if "resource busy" not in process.last_meaningful_line(paths.log).lower():
         return "see the log, or set MONGODB_URI to use your own MongoDB"
     holders = ", ".join(str(pid) for pid in process.processes_using(paths.storage)) or "unknown"
@@ -346,49 +383,3 @@ def _exit_hint(paths: _Paths) -> str:
         f"another process (pid {holders}) holds {paths.storage}; stop it, "
         "or set STORYBOARD_DATA_DIR to another directory"
     )
-
-
-def _read_state(path: Path) -> _State | None:
-    try:
-        raw = json.loads(path.read_text())
-        port = raw["port"]
-        return _State(
-            pid=int(raw["pid"]),
-            port=int(port) if port is not None else None,
-            started_at=str(raw.get("started_at", "")),
-            storage_path=str(raw.get("storage_path", "")),
-        )
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError, KeyError, TypeError):
-        log.warning("ignoring unreadable embedded database state %s", path)
-        return None
-
-
-def _write_state(path: Path, state: _State) -> None:
-    process.write_atomically(path, json.dumps(asdict(state), indent=2) + "\n")
-
-
-def _ping(port: int, timeout_ms: int = _PING_TIMEOUT_MS) -> bool:
-    client: pymongo.MongoClient[dict[str, object]] = pymongo.MongoClient(
-        uri_for(port), serverSelectionTimeoutMS=timeout_ms, connectTimeoutMS=timeout_ms, appname="mcp-storyboard"
-    )
-    try:
-        client.admin.command("ping")
-        return True
-    except PyMongoError:
-        return False
-    finally:
-        client.close()
-
-
-def _await_ping(port: int, pid: int, deadline: float) -> bool:
-    while True:
-        if _ping(port):
-            return True
-        if time.monotonic() > deadline or not process.process_alive(pid):
-            return False
-        time.sleep(process.POLL_SECONDS)
-
-
-# --- processes ------------------------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ RESIGNAL_SECONDS = 0.5
 KILL_WAIT_SECONDS = 5.0
 # Create times are derived from the boot time, which two readers may see a second apart; a reused pid starts later.
 _SAME_START_SECONDS = 1.0
+_PING_TIMEOUT_MS = 1000
 
 
 def process_alive(pid: int) -> bool:
@@ -91,7 +92,13 @@ def terminate(pid: int, storage: Path, port: int | None = None) -> None:
     if not is_server_for(pid, storage):
         return
     send_signal(pid, signal.SIGTERM)
-    signalled = time.monotonic()
+    await_exit(pid, storage, port)
+
+
+def await_exit(pid: int, storage: Path, port: int | None, signalled_ago: float = 0.0) -> None:
+    """Wait for a server sent SIGTERM ``signalled_ago`` seconds ago to exit: signal it again while it still
+    listens (the first signal was lost), SIGKILL it if it has not exited within the grace period."""
+    signalled = time.monotonic() - signalled_ago
     deadline = signalled + STOP_GRACE_SECONDS
     while process_alive(pid) and time.monotonic() < deadline:
         if port is not None and accepts_connections(port) and time.monotonic() - signalled >= RESIGNAL_SECONDS:
@@ -127,6 +134,51 @@ def accepts_connections(port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now (the kernel's pick), for the server to bind."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((HOST, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def listens_on(pid: int, port: int) -> bool:
+    """True when ``pid`` itself holds the listening socket on ``port`` (not some program that took the port)."""
+    try:
+        connections = psutil.Process(pid).net_connections("inet")
+    except psutil.Error:
+        return False
+    return any(c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port for c in connections)
+
+
+def ping(port: int, timeout_ms: int = _PING_TIMEOUT_MS) -> bool:
+    """True when a server on ``port`` answers ``ping``."""
+    import pymongo  # here, not at import time: the start path spawns the server before the heavy imports
+    from pymongo.errors import PyMongoError
+
+    uri = f"mongodb://{HOST}:{port}/?directConnection=true"
+    client: pymongo.MongoClient[dict[str, object]] = pymongo.MongoClient(
+        uri, serverSelectionTimeoutMS=timeout_ms, connectTimeoutMS=timeout_ms, appname="mcp-storyboard"
+    )
+    try:
+        client.admin.command("ping")
+        return True
+    except PyMongoError:
+        return False
+    finally:
+        client.close()
+
+
+def await_ping(port: int, pid: int, deadline: float) -> bool:
+    """Ping until the server answers (True), ``pid`` is gone or ``deadline`` passes (False)."""
+    while True:
+        if ping(port):
+            return True
+        if time.monotonic() > deadline or not process_alive(pid):
+            return False
+        time.sleep(POLL_SECONDS)
 
 
 # --- clients --------------------------------------------------------------------------------------------------

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import mimetypes
 
-import puremagic
-
 from mcp_storyboard.errors import ValidationError
 
 MEDIA_KINDS = ("image/", "video/", "audio/")
@@ -65,6 +63,8 @@ def sniff(data: bytes) -> list[str]:
     """The MIME types the content may be, most likely first (empty: no known signature)."""
     if not data:
         return []
+    import puremagic  # here: its signature tables load in ~20 ms, which only an upload needs, not every start
+
     try:
         matches = puremagic.magic_string(data)
     except (puremagic.PureError, ValueError):

@@ -134,8 +134,11 @@ def serve(
     port: int = 8765,
     toolsets: Iterable[Toolset] | None = None,
     read_only: bool = False,
+    services_factory: ServicesFactory[Any] | None = None,
 ) -> None:
     """Serve until stopped: stdio (one client, stdout is the protocol) or Streamable HTTP at ``/mcp``.
+
+    ``services_factory``: how the services open (default: ``open_services(settings)``).
 
     Raises:
         ConfigError: an unknown transport or a non-loopback HTTP host.
@@ -146,7 +149,9 @@ def serve(
         check_http_host(host)
         if not 0 < port < 65536:
             raise ConfigError(f"--port {port} is not a TCP port", hint="use 1-65535")
-    server = create_server(settings, toolsets=toolsets, read_only=read_only, transport=transport)
+    server = create_server(
+        settings, toolsets=toolsets, read_only=read_only, transport=transport, services_factory=services_factory
+    )
     if transport == "stdio":
         anyio.run(server.run_stdio_async)
     else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from mcp_storyboard.config import Settings
 from mcp_storyboard.db.connection import Database, connect
@@ -22,6 +23,9 @@ from mcp_storyboard.services.media import MediaService
 from mcp_storyboard.services.projects import ProjectService
 from mcp_storyboard.services.scenes import SceneService
 from mcp_storyboard.services.styles import StyleTemplateService
+
+if TYPE_CHECKING:
+    from mcp_storyboard.db.embedded import EmbeddedServer
 
 
 @dataclass(frozen=True)
@@ -57,9 +61,9 @@ class Services:
 
 
 @asynccontextmanager
-async def open_services(settings: Settings) -> AsyncIterator[Services]:
+async def open_services(settings: Settings, *, embedded: EmbeddedServer | None = None) -> AsyncIterator[Services]:
     """Connect, bring the database up to date (migrations, then indexes: ``db/setup.py``), and yield the
-    services; disconnect on exit."""
-    async with connect(settings) as database:
+    services; disconnect on exit. ``embedded``: see :func:`mcp_storyboard.db.connection.connect`."""
+    async with connect(settings, embedded=embedded) as database:
         await prepare_database(database)
         yield Services.over(database, fetcher=MediaFetcher(allow_private=settings.media_allow_private))

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+from pathlib import Path
 
 import anyio
 import pytest
 from mcp import Client, StdioServerParameters
 from mcp.types import ResourceUpdatedNotification
+
+from mcp_storyboard.db.embedded import find_executable
+from mcp_storyboard.db.embedded_process import processes_using, send_signal
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
@@ -54,3 +59,26 @@ async def test_a_2025_era_client_over_stdio_subscribes_and_sets_its_log_level(tm
     assert capabilities.logging is not None
     assert not created.is_error
     assert uri == "storyboard://projects"
+
+
+@pytest.mark.skipif(find_executable() is None, reason="secantusd-py is not installed")
+async def test_the_serve_command_on_the_embedded_database_releases_it_after_the_client_leaves(tmp_path: Path) -> None:
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "mcp_storyboard", "serve"],
+        env={"STORYBOARD_DATA_DIR": str(tmp_path), "PYTHONUNBUFFERED": "1"},
+    )
+    storage = tmp_path / "embedded" / "db"
+    try:
+        with anyio.fail_after(120):
+            async with Client(params, mode="legacy", cache=None) as client:
+                created = await client.call_tool("create_project", {"name": "Embedded over stdio"})
+                listed = await client.call_tool("list_projects", {})
+            assert not created.is_error and not listed.is_error
+            assert "Embedded over stdio" in str(listed.structured_content)
+            # The server exits without waiting for the database server; the detached helper sees its stop through.
+            while processes_using(storage) or (tmp_path / "embedded" / "server.json").exists():
+                await anyio.sleep(0.05)
+    finally:
+        for pid in processes_using(storage):
+            send_signal(pid, signal.SIGKILL)

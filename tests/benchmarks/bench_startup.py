@@ -1,0 +1,202 @@
+"""Issue-7 start and stop figures, one run: ``mcp-storyboard`` spawned over stdio, timed from spawn to the answer
+to the first ``tools/list`` (after ``initialize``), and from closing its stdin to the process's exit; for the
+embedded database and for a ``MONGODB_URI`` start (an embedded server this script starts on 127.0.0.1). With
+``--before DIR`` (a copy of an older commit) both checkouts run interleaved in the same run and the ratios are
+printed. Prints medians; asserts nothing.
+
+    git archive <base> | tar -x -C /tmp/before      # a copy, never committed
+    .venv/bin/python tests/benchmarks/bench_startup.py [--runs 7] [--before /tmp/before]
+
+Embedded runs wait until the previous run's server has exited before spawning (a clean start), except the
+"restart" figure, which spawns right after the previous process exited, while its server may still be stopping.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import selectors
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from mcp_storyboard.db.embedded import EmbeddedServer
+
+ROOT = Path(__file__).resolve().parents[2]
+ANSWER_TIMEOUT = 60.0
+INITIALIZE = {
+    "protocolVersion": "2025-11-25",
+    "capabilities": {},
+    "clientInfo": {"name": "bench-startup", "version": "0"},
+}
+
+
+@dataclass(frozen=True)
+class Timing:
+    first_list: float
+    shutdown: float
+    tools: int
+
+
+class StdioServer:
+    """One ``python -m mcp_storyboard`` over pipes, spoken to with newline-delimited JSON-RPC."""
+
+    def __init__(self, checkout: Path, env: dict[str, str]) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "mcp_storyboard"],
+            cwd=checkout,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        assert self.proc.stdout is not None
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self.proc.stdout, selectors.EVENT_READ)
+        self._buffer = b""
+
+    def send(self, message: dict[str, Any]) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps(message).encode() + b"\n")
+        self.proc.stdin.flush()
+
+    def answer(self, request_id: int) -> dict[str, Any]:
+        deadline = time.monotonic() + ANSWER_TIMEOUT
+        while True:
+            line, sep, rest = self._buffer.partition(b"\n")
+            if sep:
+                self._buffer = rest
+                message = json.loads(line)
+                if message.get("id") == request_id:
+                    if "error" in message:
+                        raise RuntimeError(f"request {request_id} failed: {message['error']}")
+                    return dict(message["result"])
+                continue
+            if not self._selector.select(timeout=max(0.0, deadline - time.monotonic())):
+                raise TimeoutError(f"no answer to request {request_id} within {ANSWER_TIMEOUT:g} s")
+            chunk = os.read(self.proc.stdout.fileno(), 1 << 16)  # type: ignore[union-attr]
+            if not chunk:
+                raise RuntimeError(f"the server exited (code {self.proc.wait()}) before answering")
+            self._buffer += chunk
+
+    def close(self) -> float:
+        """Close stdin (how a host ends a stdio session); seconds until the process has exited."""
+        assert self.proc.stdin is not None
+        started = time.perf_counter()
+        self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+        elapsed = time.perf_counter() - started
+        self._selector.close()
+        assert self.proc.stdout is not None
+        self.proc.stdout.close()
+        return elapsed
+
+
+def run_once(checkout: Path, env: dict[str, str]) -> Timing:
+    started = time.perf_counter()
+    server = StdioServer(checkout, env)
+    try:
+        server.send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": INITIALIZE})
+        server.answer(1)
+        server.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        server.send({"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {}})
+        tools = len(server.answer(2)["tools"])
+        first_list = time.perf_counter() - started
+    except BaseException:
+        server.proc.kill()
+        server.proc.wait()
+        raise
+    return Timing(first_list, server.close(), tools)
+
+
+def wait_for_no_server(storage: Path, timeout: float = 30.0) -> float:
+    """Seconds until no process names ``storage`` on its command line (the previous embedded server exited)."""
+    started = time.perf_counter()
+    target = os.fsdecode(storage)
+    while time.perf_counter() - started < timeout:
+        if not any(target in (p.info["cmdline"] or ()) for p in psutil.process_iter(["cmdline"])):
+            return time.perf_counter() - started
+        time.sleep(0.02)
+    raise TimeoutError(f"a server on {storage} still runs after {timeout:g} s")
+
+
+def base_env(checkout: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("MONGODB_URI", "MONGO_URL", "STORYBOARD_DATA_DIR")}
+    env["PYTHONPATH"] = str(checkout)
+    return env
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--before", type=Path, help="a copy of the older checkout to compare against")
+    args = parser.parse_args()
+
+    checkouts = {"after": ROOT}
+    if args.before is not None:
+        checkouts = {"before": args.before.resolve(), "after": ROOT}
+    results: dict[tuple[str, str], list[Timing]] = defaultdict(list)
+    daemon_exit: dict[str, list[float]] = defaultdict(list)
+    with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
+        shared = EmbeddedServer(Path(tmp) / "shared-mongodb")
+        uri = shared.start()
+        try:
+            envs: dict[tuple[str, str], dict[str, str]] = {}
+            for label, checkout in checkouts.items():
+                embedded = base_env(checkout) | {"STORYBOARD_DATA_DIR": str(Path(tmp) / f"data-{label}")}
+                mongodb = base_env(checkout) | {"MONGODB_URI": uri, "DB_NAME": f"bench_{label}"}
+                envs[(label, "embedded")] = embedded
+                envs[(label, "embedded restart")] = embedded  # right after "embedded", whose server may still stop
+                envs[(label, "MONGODB_URI")] = mongodb
+            for (label, kind), env in envs.items():
+                if kind != "embedded restart":  # warm-up: data dir, indexes, migrations, bytecode caches
+                    run_once(checkouts[label], env)
+                    if kind == "embedded":
+                        wait_for_no_server(Path(env["STORYBOARD_DATA_DIR"]) / "embedded" / "db")
+            for run in range(args.runs):
+                for (label, kind), env in envs.items():
+                    timing = run_once(checkouts[label], env)
+                    results[(label, kind)].append(timing)
+                    if kind == "embedded restart":
+                        storage = Path(env["STORYBOARD_DATA_DIR"]) / "embedded" / "db"
+                        daemon_exit[label].append(wait_for_no_server(storage))
+                print(f"run {run + 1}/{args.runs} done", file=sys.stderr, flush=True)
+        finally:
+            shared.stop()
+
+    print(f"median of {args.runs} runs (seconds); tools listed: "
+          + ", ".join(f"{label} {results[(label, 'embedded')][0].tools}" for label in checkouts))
+    print(f"{'':<28}{'spawn -> tools/list':>22}{'stdin close -> exit':>22}")
+    for kind in ("embedded", "embedded restart", "MONGODB_URI"):
+        for label in checkouts:
+            timings = results[(label, kind)]
+            first = statistics.median(t.first_list for t in timings)
+            stop = statistics.median(t.shutdown for t in timings)
+            print(f"{kind + ' (' + label + ')':<28}{first:>22.3f}{stop:>22.3f}")
+        if "before" in checkouts:
+            ratio_first = _ratio(results, kind, "first_list")
+            ratio_stop = _ratio(results, kind, "shutdown")
+            print(f"{kind + ' after/before':<28}{ratio_first:>22.2f}{ratio_stop:>22.2f}")
+    for label in checkouts:
+        if daemon_exit[label]:
+            print(f"embedded server gone after the restart run's exit ({label}): "
+                  f"{statistics.median(daemon_exit[label]):.3f} s (median)")
+
+
+def _ratio(results: dict[tuple[str, str], list[Timing]], kind: str, field: str) -> float:
+    after = statistics.median(getattr(t, field) for t in results[("after", kind)])
+    before = statistics.median(getattr(t, field) for t in results[("before", kind)])
+    return after / before
+
+
+if __name__ == "__main__":
+    main()
