@@ -11,13 +11,8 @@ from mcp_storyboard.repositories.facefusion_jobs import FaceFusionJobRepository
 from mcp_storyboard.repositories.generation_batches import GenerationBatchRepository
 from mcp_storyboard.services.alternates import counter_key
 from mcp_storyboard.services.storyboard_markdown import render_storyboard
-from mcp_storyboard.services.tree import (
-    ProjectTree,
-    TreeOptions,
-    build_tree,
-    too_large,
-    tree_size,
-)
+from mcp_storyboard.services.tree import ProjectTree, TreeOptions, build_tree, tree_size
+from mcp_storyboard.services.tree_limits import SAMPLE_SIZE, estimate_size, too_large, too_large_estimated
 
 if TYPE_CHECKING:
     from mcp_storyboard.services.container import Repositories
@@ -109,7 +104,9 @@ class ProjectService:
     async def tree(
         self, project_id: str, options: TreeOptions | None = None, *, max_bytes: int | None = None
     ) -> ProjectTree:
-        """The project tree in three queries however large the project: the project, its scenes, its clips.
+        """The project tree in three queries however large the project: the project, its scenes, its clips (only
+        the fields the tree shows). Without clips, the clips' numbers come from one aggregate instead; with
+        ``max_bytes``, that aggregate runs first, so a tree that cannot fit is refused before its clips are read.
 
         Raises:
             NotFoundError: no such project, or ``options.scene_id`` is not one of its scenes.
@@ -119,7 +116,19 @@ class ProjectService:
         options = options or TreeOptions()
         project = await self.get(project_id)
         scenes = await self.repos.scenes.list_for_project(project_id)
-        clips = await self.repos.clips.list_for_project(project_id)
+        stats = None
+        if max_bytes is not None or not options.include_clips:
+            stats = await self.repos.clips.scene_stats(project_id)
+            if max_bytes is not None:
+                estimate = estimate_size(project, scenes, stats, options)
+                if estimate.floor > max_bytes:
+                    sample = await self.repos.clips.outlines_for_project(project_id, limit=SAMPLE_SIZE)
+                    raise too_large_estimated(estimate, max_bytes, project, scenes, stats, sample, options)
+        if not options.include_clips:
+            return build_tree(project, scenes, [], options, stats)
+        # Counted from the clips read, never from the aggregate: a clip added in between must not make the
+        # counts disagree with the list.
+        clips = await self.repos.clips.outlines_for_project(project_id)
         tree = build_tree(project, scenes, clips, options)
         if max_bytes is not None:
             size = tree_size(tree)
