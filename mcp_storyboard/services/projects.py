@@ -12,7 +12,7 @@ from mcp_storyboard.repositories.generation_batches import GenerationBatchReposi
 from mcp_storyboard.services.alternates import counter_key
 from mcp_storyboard.services.storyboard_markdown import render_storyboard
 from mcp_storyboard.services.tree import ProjectTree, TreeOptions, build_tree, tree_size
-from mcp_storyboard.services.tree_limits import SAMPLE_SIZE, estimate_size, too_large, too_large_estimated
+from mcp_storyboard.services.tree_limits import most_clips_that_fit, too_large, too_many_clips
 
 if TYPE_CHECKING:
     from mcp_storyboard.services.container import Repositories
@@ -105,8 +105,8 @@ class ProjectService:
         self, project_id: str, options: TreeOptions | None = None, *, max_bytes: int | None = None
     ) -> ProjectTree:
         """The project tree in three queries however large the project: the project, its scenes, its clips (only
-        the fields the tree shows). Without clips, the clips' numbers come from one aggregate instead; with
-        ``max_bytes``, that aggregate runs first, so a tree that cannot fit is refused before its clips are read.
+        the fields the tree shows). Without clips, one aggregate counts them and finds each scene's length instead.
+        With ``max_bytes``, no more clips are read than can fit, so a tree far too large is refused early.
 
         Raises:
             NotFoundError: no such project, or ``options.scene_id`` is not one of its scenes.
@@ -116,19 +116,18 @@ class ProjectService:
         options = options or TreeOptions()
         project = await self.get(project_id)
         scenes = await self.repos.scenes.list_for_project(project_id)
-        stats = None
-        if max_bytes is not None or not options.include_clips:
-            stats = await self.repos.clips.scene_stats(project_id)
-            if max_bytes is not None:
-                estimate = estimate_size(project, scenes, stats, options)
-                if estimate.floor > max_bytes:
-                    sample = await self.repos.clips.outlines_for_project(project_id, limit=SAMPLE_SIZE)
-                    raise too_large_estimated(estimate, max_bytes, project, scenes, stats, sample, options)
         if not options.include_clips:
-            return build_tree(project, scenes, [], options, stats)
-        # Counted from the clips read, never from the aggregate: a clip added in between must not make the
-        # counts disagree with the list.
-        clips = await self.repos.clips.outlines_for_project(project_id)
+            tree = build_tree(project, scenes, [], options, await self.repos.clips.scene_stats(project_id))
+            if max_bytes is not None and (size := tree_size(tree)) > max_bytes:
+                raise too_large(size, max_bytes, project, scenes, [], options)
+            return tree
+        most = None if max_bytes is None else most_clips_that_fit(project, scenes, options, max_bytes)
+        clips = await self.repos.clips.outlines_for_project(project_id, limit=0 if most is None else most + 1)
+        if max_bytes is not None and most is not None and len(clips) > most:
+            known = {s.id for s in scenes}
+            if sum(1 for c in clips if c.scene_id in known) > most:
+                raise too_many_clips(max_bytes, project, scenes, clips, options)
+            clips = await self.repos.clips.outlines_for_project(project_id)  # clips of no scene were among them
         tree = build_tree(project, scenes, clips, options)
         if max_bytes is not None:
             size = tree_size(tree)

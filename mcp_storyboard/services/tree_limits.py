@@ -1,21 +1,22 @@
-"""How large a project tree is, and its refusal when it is over the result limit: judged from per-scene clip
-numbers (one aggregate) before any clip is read, so a tree far too large costs one cheap query; measured exactly on
-the built tree otherwise. The refusal says how to narrow the call: a clip cap that fits, no clips, or one scene.
+"""How large a project tree may be, and its refusal when it is over the result limit.
+
+A listed clip adds at least ``CLIP_FLOOR`` characters to the tree, so a whole-project tree can hold at most
+:func:`most_clips_that_fit` clips: reading one clip more than that (and no more) is enough to refuse it, however
+large the project — the refusal costs a fraction of the full read. Otherwise the tree is built and measured exactly.
+The refusal says how to narrow the call: a clip cap that fits, no clips, or one scene's subtree.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from mcp_storyboard.errors import InvalidStateError
-from mcp_storyboard.models.clip_outline import SceneClipStats
 from mcp_storyboard.models.projects import Project
 from mcp_storyboard.models.scenes import Scene
 from mcp_storyboard.services.tree import (
     ClipFields,
     ClipSummary,
-    ProjectTree,
     SceneNode,
     TreeOptions,
     build_tree,
@@ -30,47 +31,24 @@ def _summary_chars(**fields: object) -> int:
                                            "duration": 5.0, **fields}).model_dump_json(by_alias=True))
 
 
-_CLIP_FLOOR = _summary_chars(id="x")
-"""The fewest characters a listed clip adds (an id is at least one character; the separating comma not counted)."""
-_CLIP_CEILING = _summary_chars(
-    id="x" * 64, name="x" * 200, type="video", order=99_999, timeline_position=9_999.99, duration=9_999.99,
-    character_id="x" * 64, alternate_of="x" * 64, has_image_prompt=True, has_video_prompt=True,
-    has_selected_image=True, has_selected_video=True,
-)  # fmt: skip
-"""The most characters a listed clip adds without escapes: what to assume when no clip was sampled."""
-SAMPLE_SIZE = 100
-"""Clips read to judge what one adds to the tree, when a tree is refused before its clips are read."""
+CLIP_FLOOR = _summary_chars(id="x") + 1
+"""The fewest characters a listed clip adds to a tree: its shortest summary (an id has at least one character) and
+the comma before the next one."""
+_SCENE_NUMBERS = 24
+"""Characters a scene's numbers (clip count, clips omitted, duration, offset) may add over their zero values."""
 
 
-@dataclass(frozen=True)
-class SizeEstimate:
-    """A tree's size judged from per-scene clip numbers, before any clip is read."""
+def most_clips_that_fit(project: Project, scenes: Sequence[Scene], options: TreeOptions, max_bytes: int) -> int | None:
+    """The most clips a tree asked with ``options`` can list within ``max_bytes``; None when that cannot be told
+    from the clip count alone (a subtree or a clip cap: the clips counted are not the clips listed).
 
-    floor: int
-    """The tree is at least this long (its JSON, characters): over the limit means refused for sure."""
-    bare: ProjectTree
-    """The tree as asked, without clips."""
-
-
-def estimate_size(
-    project: Project, scenes: Sequence[Scene], stats: Sequence[SceneClipStats], options: TreeOptions
-) -> SizeEstimate:
-    """How large the tree asked for with ``options`` is at least, from ``stats`` alone.
-
-    Raises:
-        NotFoundError: ``options.scene_id`` is not a scene of the project.
+    Every number of the clipless tree built here is zero, and zero takes the fewest characters, so that tree is no
+    longer than the real one without clips; each clip then adds at least ``CLIP_FLOOR``.
     """
-    bare = build_tree(project, scenes, [], replace(options, include_clips=False), stats)
-    floor = tree_size(bare)
-    if options.include_clips:
-        for node in walk(bare.scenes):
-            cap = options.max_clips_per_scene
-            listed = node.clip_count if cap is None else min(node.clip_count, cap)
-            if listed:
-                # Each listed clip, the commas between them, and clips_omitted's shorter number.
-                floor += listed * (_CLIP_FLOOR + 1) - 1
-                floor -= len(str(node.clip_count)) - len(str(node.clip_count - listed))
-    return SizeEstimate(floor, bare)
+    if options.scene_id is not None or options.max_clips_per_scene is not None or not options.include_clips:
+        return None
+    bare = tree_size(build_tree(project, scenes, [], TreeOptions(include_clips=False)))
+    return max(0, (max_bytes - bare + 1) // CLIP_FLOOR)
 
 
 def too_large(
@@ -83,7 +61,9 @@ def too_large(
 ) -> InvalidStateError:
     """The refusal of a tree over ``max_bytes``, saying how to narrow it: a clip cap that fits, no clips, or one
     scene's subtree."""
-    bare = tree_size(build_tree(project, scenes, clips, TreeOptions(scene_id=options.scene_id, include_clips=False)))
+    bare = tree_bytes  # a tree asked without clips is already as bare as it gets
+    if options.include_clips:
+        bare = tree_size(build_tree(project, scenes, clips, replace(options, include_clips=False)))
     listed = _count_listed(build_tree(project, scenes, clips, options).scenes) if options.include_clips else 0
     per_clip = max(1.0, (tree_bytes - bare) / max(1, listed))
     top = build_tree(project, scenes, clips, TreeOptions(include_clips=False)).scenes
@@ -91,17 +71,18 @@ def too_large(
     return _refusal(f"is {tree_bytes // 1024} KB", max_bytes, project, options, bare, per_clip, with_clips, top)
 
 
-def too_large_estimated(
-    estimate: SizeEstimate, max_bytes: int, project: Project, scenes: Sequence[Scene],
-    stats: Sequence[SceneClipStats], sample: Sequence[ClipFields], options: TreeOptions,
-) -> InvalidStateError:  # fmt: skip
-    """The refusal of a tree whose ``estimate`` is over ``max_bytes``, judged before reading its clips; the clip
-    cap it suggests assumes every clip as large as the largest of ``sample`` (a few of the project's clips)."""
-    top = build_tree(project, scenes, [], TreeOptions(include_clips=False), stats).scenes
-    with_clips = sum(1 for node in walk(estimate.bare.scenes) if node.clip_count)
-    largest = max((len(summarize_clip(c).model_dump_json(by_alias=True)) for c in sample), default=_CLIP_CEILING)
-    return _refusal(f"is at least {estimate.floor // 1024} KB", max_bytes, project, options,
-                    tree_size(estimate.bare), largest + 1, with_clips, top)  # fmt: skip
+def too_many_clips(
+    max_bytes: int, project: Project, scenes: Sequence[Scene], first_clips: Sequence[ClipFields], options: TreeOptions
+) -> InvalidStateError:
+    """The refusal of a tree with more clips than :func:`most_clips_that_fit`, judged from ``first_clips`` (the
+    clips read before stopping). Its clip cap assumes every clip as large as the largest of them, in every scene."""
+    known = {s.id for s in scenes}
+    listed = sum(1 for c in first_clips if c.scene_id in known)
+    bare = build_tree(project, scenes, first_clips, TreeOptions(include_clips=False))
+    largest = max(len(summarize_clip(c).model_dump_json(by_alias=True)) for c in first_clips)
+    floor = tree_size(build_tree(project, scenes, [], options)) + listed * CLIP_FLOOR
+    return _refusal(f"is over {floor // 1024} KB", max_bytes, project, options,
+                    tree_size(bare) + _SCENE_NUMBERS * len(scenes), largest + 1, len(scenes), bare.scenes)  # fmt: skip
 
 
 def _refusal(
