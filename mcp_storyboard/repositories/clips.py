@@ -38,13 +38,11 @@ class ClipRepository(Repository[Clip]):
         """Every clip of a project in (scene, order) — one query on the {project_id, scene_id, order} index."""
         return await self._find_all({"project_id": project_id}, (("project_id", 1),) + SCENE_ORDER, session=session)
 
-    async def outlines_for_project(
-        self, project_id: str, *, limit: int = 0, session: Session = None
-    ) -> list[ClipOutline]:
-        """Every clip of a project (or the first ``limit``), only the fields the tree shows, in no particular order
-        (the tree orders them; a server sort would cost the embedded server a SORT stage over the whole project)."""
+    async def outlines_for_project(self, project_id: str, *, session: Session = None) -> list[ClipOutline]:
+        """Every clip of a project, only the fields the tree shows, in no particular order (the tree orders them;
+        a server sort would cost the embedded server a SORT stage over the whole project)."""
         projection = {"_id": 0, **dict.fromkeys(OUTLINE_FIELDS, 1)}
-        cursor = self.collection.find({"project_id": project_id}, projection, **_s(session)).limit(limit)
+        cursor = self.collection.find({"project_id": project_id}, projection, **_s(session))
         return [ClipOutline.model_validate(raw) for raw in await cursor.to_list(None)]
 
     async def scene_stats(self, project_id: str, *, session: Session = None) -> list[SceneClipStats]:

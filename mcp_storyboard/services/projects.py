@@ -106,7 +106,8 @@ class ProjectService:
     ) -> ProjectTree:
         """The project tree in three queries however large the project: the project, its scenes, its clips (only
         the fields the tree shows). Without clips, one aggregate counts them and finds each scene's length instead.
-        With ``max_bytes``, no more clips are read than can fit, so a tree far too large is refused early.
+        With ``max_bytes``, a whole-project tree counts its clips first (a fourth, cheap query), so a tree with
+        more clips than can fit is refused before they are read.
 
         Raises:
             NotFoundError: no such project, or ``options.scene_id`` is not one of its scenes.
@@ -122,12 +123,12 @@ class ProjectService:
                 raise too_large(size, max_bytes, project, scenes, [], options)
             return tree
         most = None if max_bytes is None else most_clips_that_fit(project, scenes, options, max_bytes)
-        clips = await self.repos.clips.outlines_for_project(project_id, limit=0 if most is None else most + 1)
-        if max_bytes is not None and most is not None and len(clips) > most:
-            known = {s.id for s in scenes}
-            if sum(1 for c in clips if c.scene_id in known) > most:
-                raise too_many_clips(max_bytes, project, scenes, clips, options)
-            clips = await self.repos.clips.outlines_for_project(project_id)  # clips of no scene were among them
+        if max_bytes is not None and most is not None:
+            # A count first: a tree with more clips than can fit is refused before any clip is read.
+            count = await self.repos.clips.count_for_project(project_id)
+            if count > most:
+                raise too_many_clips(count, max_bytes, project, scenes, options)
+        clips = await self.repos.clips.outlines_for_project(project_id)
         tree = build_tree(project, scenes, clips, options)
         if max_bytes is not None:
             size = tree_size(tree)

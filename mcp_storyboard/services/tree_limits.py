@@ -1,8 +1,8 @@
 """How large a project tree may be, and its refusal when it is over the result limit.
 
 A listed clip adds at least ``CLIP_FLOOR`` characters to the tree, so a whole-project tree can hold at most
-:func:`most_clips_that_fit` clips: reading one clip more than that (and no more) is enough to refuse it, however
-large the project — the refusal costs a fraction of the full read. Otherwise the tree is built and measured exactly.
+:func:`most_clips_that_fit` clips: a count over that refuses it before any clip is read, however large the
+project. Otherwise the tree is built and measured exactly.
 The refusal says how to narrow the call: a clip cap that fits, no clips, or one scene's subtree.
 """
 
@@ -20,7 +20,6 @@ from mcp_storyboard.services.tree import (
     SceneNode,
     TreeOptions,
     build_tree,
-    summarize_clip,
     tree_size,
     walk,
 )
@@ -34,6 +33,13 @@ def _summary_chars(**fields: object) -> int:
 CLIP_FLOOR = _summary_chars(id="x") + 1
 """The fewest characters a listed clip adds to a tree: its shortest summary (an id has at least one character) and
 the comma before the next one."""
+_CLIP_CEILING = _summary_chars(
+    id="x" * 36, name="x" * 60, type="video", order=9_999, timeline_position=9_999.99, duration=9_999.99,
+    character_id="x" * 36, alternate_of="x" * 36, has_image_prompt=True, has_video_prompt=True,
+    has_selected_image=True, has_selected_video=True,
+) + 1  # fmt: skip
+"""What a listed clip adds at most with UUID ids and a name of up to 60 characters (a clip cap suggested without
+reading the clips assumes that much per clip)."""
 _SCENE_NUMBERS = 24
 """Characters a scene's numbers (clip count, clips omitted, duration, offset) may add over their zero values."""
 
@@ -72,17 +78,14 @@ def too_large(
 
 
 def too_many_clips(
-    max_bytes: int, project: Project, scenes: Sequence[Scene], first_clips: Sequence[ClipFields], options: TreeOptions
+    count: int, max_bytes: int, project: Project, scenes: Sequence[Scene], options: TreeOptions
 ) -> InvalidStateError:
-    """The refusal of a tree with more clips than :func:`most_clips_that_fit`, judged from ``first_clips`` (the
-    clips read before stopping). Its clip cap assumes every clip as large as the largest of them, in every scene."""
-    known = {s.id for s in scenes}
-    listed = sum(1 for c in first_clips if c.scene_id in known)
-    bare = build_tree(project, scenes, first_clips, TreeOptions(include_clips=False))
-    largest = max(len(summarize_clip(c).model_dump_json(by_alias=True)) for c in first_clips)
-    floor = tree_size(build_tree(project, scenes, [], options)) + listed * CLIP_FLOOR
-    return _refusal(f"is over {floor // 1024} KB", max_bytes, project, options,
-                    tree_size(bare) + _SCENE_NUMBERS * len(scenes), largest + 1, len(scenes), bare.scenes)  # fmt: skip
+    """The refusal of a tree of ``count`` clips, more than :func:`most_clips_that_fit`, judged before reading them:
+    its clip cap assumes long names and every optional field on every clip, in every scene."""
+    bare = build_tree(project, scenes, [], TreeOptions(include_clips=False))
+    floor = tree_size(bare) + count * CLIP_FLOOR
+    return _refusal(f"is over {floor // 1024} KB ({count} clips)", max_bytes, project, options,
+                    tree_size(bare) + _SCENE_NUMBERS * len(scenes), _CLIP_CEILING, len(scenes), bare.scenes)  # fmt: skip
 
 
 def _refusal(
