@@ -274,10 +274,4 @@ class ProjectService:
             ) from None
 
     async def _media_count(self, project_id: str) -> int:
-        total, cursor = 0, None
-        while True:
-            page = await self.repos.database.media.list(project_id=project_id, limit=100, cursor=cursor)
-            total += len(page.items)
-            cursor = page.next_cursor
-            if cursor is None:
-                return total
+        return await self.repos.database.media.count(project_id=project_id)
