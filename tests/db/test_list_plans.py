@@ -141,3 +141,23 @@ async def test_each_list_has_an_index_for_its_filter_and_whole_sort_and_the_serv
     filtered = set(find["filter"])
     if filtered == {field for field, _ in keys[: len(filtered)]} and filtered <= equality_fields(find["filter"]):
         assert "IXSCAN" in stages and "COLLSCAN" not in stages, stages
+
+
+async def test_a_later_page_reads_index_ranges_without_an_or(watched: Any) -> None:
+    from mcp_storyboard.models.clips import Clip
+
+    database, listener = watched
+    clips = ClipRepository(database)
+    await clips.insert_many([Clip(project_id="p1", scene_id="s1", order=i // 2) for i in range(70)])  # ties on order
+    everything = await clips.list_for_scene("s1")
+    first = await clips.page_for_scene("s1", limit=30)
+    listener.commands.clear()
+    second = await clips.page_for_scene("s1", limit=30, cursor=first.next_cursor)
+    third = await clips.page_for_scene("s1", limit=30, cursor=second.next_cursor)
+    assert [c.id for c in first.items + second.items + third.items] == [c.id for c in everything]
+    assert third.next_cursor is None and listener.commands
+    for find in listener.commands:
+        assert "$or" not in str(find["filter"]), find["filter"]
+        plan = await database.db.command("explain", {k: find[k] for k in ("find", "filter", "sort", "limit")},
+                                         verbosity="queryPlanner")  # fmt: skip
+        assert "IXSCAN" in plan_stages(plan["queryPlanner"]["winningPlan"])
