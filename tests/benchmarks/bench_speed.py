@@ -171,14 +171,28 @@ async def measure(uri: str, ids: dict[str, Any], rounds: int) -> dict[str, Any]:
 
     server = build_server(factory, toolsets=TOOLSETS)  # type: ignore[arg-type]
     clip_id, project_id = ids["clip_id"], ids["project_id"]
-    out["get_clip direct"] = await median_ms(lambda: services.clips.get(clip_id), rounds)
-    async with Client(server) as client:
-        out["get_clip mcp.Client"] = await median_ms(lambda: client.call_tool("get_clip", {"clip_id": clip_id}), rounds)
-    async with InMemoryTransport(server) as (read, write):
+    # Paired: each round times the three ways one after the other, so the machine's load weighs on them alike.
+    async with Client(server) as client, InMemoryTransport(server) as (read, write):
         raw = RawClient(read, write)
         assert "structuredContent" in (await raw.call_tool("get_clip", {"clip_id": clip_id}))["result"]
-        out["get_clip raw JSON-RPC"] = await median_ms(lambda: raw.call_tool("get_clip", {"clip_id": clip_id}), rounds)
-
+        ways: dict[str, Callable[[], Awaitable[object]]] = {
+            "get_clip direct": lambda: services.clips.get(clip_id),
+            "get_clip mcp.Client": lambda: client.call_tool("get_clip", {"clip_id": clip_id}),
+            "get_clip raw JSON-RPC": lambda: raw.call_tool("get_clip", {"clip_id": clip_id}),
+        }
+        samples: dict[str, list[float]] = {name: [] for name in ways}
+        for round_ in range(rounds + 10):
+            for name, call in ways.items():
+                start = time.perf_counter()
+                await call()
+                if round_ >= 10:  # warm-up rounds are not counted
+                    samples[name].append(time.perf_counter() - start)
+        for name, taken in samples.items():
+            out[name] = statistics.median(taken) * 1000
+        for name in ("get_clip mcp.Client", "get_clip raw JSON-RPC"):
+            out[name + " / direct"] = statistics.median(
+                t / d for t, d in zip(samples[name], samples["get_clip direct"], strict=True)
+            )
     out["get_clip server's own work"] = await median_ms(await own_work(services, clip_id), rounds * 5)
 
     tree_rounds = max(3, rounds // 40)
@@ -274,9 +288,8 @@ def report(before: dict[str, Any], after: dict[str, Any], base: str, clips: int)
         print(f"  {key:32}{fmt.format(b)}{fmt.format(a) if a is not None else '':>10}{ratio}")
     print("Ratios the issue asks for")
     for label, data in (("before", before), ("after", after)):
-        direct = data["get_clip direct"]
-        print(f"  {label:6} get_clip MCP/direct: mcp.Client {data['get_clip mcp.Client'] / direct:5.2f}, "
-              f"raw JSON-RPC {data['get_clip raw JSON-RPC'] / direct:5.2f}")  # fmt: skip
+        print(f"  {label:6} get_clip MCP/direct (median of paired rounds): mcp.Client "
+              f"{data['get_clip mcp.Client / direct']:5.2f}, raw JSON-RPC {data['get_clip raw JSON-RPC / direct']:5.2f}")
     full = before["tree full (no limit)"]
     print(f"  at {clips} clips, against the full tree before ({full:.0f} ms): "
           f"include_clips=false {after['tree include_clips=false'] / full:.3f}x (goal <= 0.3), "
