@@ -3,11 +3,13 @@ project of 100k clips is not read as 100k full clip documents."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import AliasChoices, Field
 
 from mcp_storyboard.models.clips import ClipDuration, ClipType, TimelinePosition
 from mcp_storyboard.models.common import StoryboardModel, Uuid
-from mcp_storyboard.models.values import DisplayOrder, Prompt
+from mcp_storyboard.models.values import NOT_BOOL, DisplayOrder, Prompt
 
 
 class ClipOutline(StoryboardModel):
@@ -36,7 +38,7 @@ class SceneClipStats(StoryboardModel):
     """One scene's clips in numbers, computed by the database (one aggregate for a whole project)."""
 
     scene_id: str
-    clips: int
+    clips: Annotated[int, NOT_BOOL]
     """Clips in the scene, alternates included."""
-    main_end: float
+    main_end: Annotated[float, NOT_BOOL]
     """Where its last main (non-alternate) clip ends, seconds, before rounding (0 without main clips)."""
