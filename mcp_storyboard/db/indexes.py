@@ -88,15 +88,24 @@ EXTRA_INDEXES: tuple[IndexSpec, ...] = (
         "projects",
         ("owner_id", 1),
         ("created_at", -1),
-        why="list_projects pages one owner's projects newest first",
+        ("id", 1),
+        why="list_projects pages one owner's projects newest first (id breaks ties)",
     ),
     _ix(
         "style_templates",
         ("project_id", 1),
         ("use_count", -1),
-        why="templates are listed by use_count descending within a project (null project = library)",
+        ("id", 1),
+        why="templates are listed by use_count descending within a project and the library (null project), id "
+        "breaking ties",
     ),
-    _ix("generation_batches", ("status", 1), ("created_at", 1), why="the batch queue claims the oldest queued batch"),
+    _ix(
+        "generation_batches",
+        ("status", 1),
+        ("created_at", 1),
+        ("id", 1),
+        why="the batch queue claims the oldest queued batch; batches of one status are listed oldest first",
+    ),
     _ix(
         "characters",
         ("project_id", 1),
@@ -116,6 +125,31 @@ EXTRA_INDEXES: tuple[IndexSpec, ...] = (
         migration=3,
     ),
 )
+
+_TIES = "id breaking ties: the index holds the list's filter and its whole sort, so a page reads its items in index order"
+LIST_INDEXES: tuple[IndexSpec, ...] = (
+    _ix("projects", ("created_at", -1), ("id", 1), why=f"list_projects newest first, {_TIES}"),
+    _ix("scenes", ("project_id", 1), ("order", 1), ("id", 1), why=f"list_scenes in order, {_TIES}"),
+    _ix("scenes", ("project_id", 1), ("parent_scene_id", 1), ("order", 1), ("id", 1),
+        why=f"list_scenes of one sibling list (a parent's sub-scenes, or the top level), {_TIES}"),
+    _ix("clips", ("scene_id", 1), ("order", 1), ("id", 1), why=f"list_clips in order, {_TIES}"),
+    _ix("characters", ("project_id", 1), ("name", 1), ("id", 1), why=f"list_characters by name, {_TIES}"),
+    _ix("facefusion_jobs", ("project_id", 1), ("created_at", -1), ("id", 1),
+        why=f"a project's FaceFusion jobs newest first, {_TIES}"),
+    _ix("facefusion_jobs", ("character_id", 1), ("created_at", -1), ("id", 1),
+        why=f"a character's FaceFusion jobs newest first, {_TIES}"),
+    _ix("facefusion_jobs", ("status", 1), ("priority", -1), ("created_at", 1), ("id", 1),
+        why=f"the jobs of one status in queue order (and the claim), {_TIES}"),
+    _ix("generation_batches", ("project_id", 1), ("created_at", -1), ("id", 1),
+        why=f"a project's generation batches newest first, {_TIES}"),
+    _ix("facefusion_presets", ("name", 1), ("id", 1), why=f"presets by name, {_TIES}"),
+    _ix("database_models", ("type", 1), ("name", 1), ("id", 1), why=f"models by type and name, {_TIES}"),
+    _ix("civitai_models", ("type", 1), ("nsfw", 1), ("id", 1), why=f"CivitAI models by type and NSFW flag, {_TIES}"),
+    _ix("comfyui_servers", ("name", 1), ("id", 1), why=f"ComfyUI servers by name, {_TIES}"),
+)  # fmt: skip
+"""One index per paginated list: its equality filter first, then its full sort including the ``id`` tie-breaker
+(``tests/db/test_list_plans.py`` shows each list's plan with ``explain``)."""
+EXTRA_INDEXES = EXTRA_INDEXES + LIST_INDEXES
 
 ALL_INDEXES: tuple[IndexSpec, ...] = SCHEMA_INDEXES + EXTRA_INDEXES
 COLLECTIONS: tuple[str, ...] = tuple(dict.fromkeys(spec.collection for spec in SCHEMA_INDEXES))

@@ -87,6 +87,7 @@ class MediaStore(Protocol):
     async def list(
         self, *, project_id: str | None = None, limit: int | None = None, cursor: str | None = None
     ) -> Page[MediaInfo]: ...
+    async def count(self, *, project_id: str) -> int: ...
     async def delete(self, media_id: str) -> bool: ...
     async def delete_project(self, project_id: str) -> int: ...
 
@@ -143,6 +144,10 @@ class GridFSMediaStore:
         query = {"metadata.project_id": project_id} if project_id is not None else {}
         docs, next_cursor = await fetch_page(self._files, query, _LIST_SORT, limit=limit, cursor=cursor, projection={})
         return Page[MediaInfo](items=[_info_from_file(d) for d in docs], next_cursor=next_cursor)
+
+    async def count(self, *, project_id: str) -> int:
+        """The project's files, counted by the server (no page of them is read)."""
+        return int(await self._files.count_documents({"metadata.project_id": project_id}))
 
     async def delete(self, media_id: str) -> bool:
         if await self._files.find_one({"_id": str(media_id)}, {"_id": 1}) is None:
@@ -216,6 +221,9 @@ class MemoryMediaStore:
         page, more = infos[:size], len(infos) > size
         next_cursor = encode_cursor([_ts(page[-1].created_at), page[-1].id], key=key) if more else None
         return Page[MediaInfo](items=page, next_cursor=next_cursor)
+
+    async def count(self, *, project_id: str) -> int:
+        return sum(1 for f in self._files.values() if f.info.project_id == project_id)
 
     async def delete(self, media_id: str) -> bool:
         return self._files.pop(media_id, None) is not None

@@ -1,4 +1,4 @@
-"""Keyset (cursor) pagination: stable under inserts, one indexed query per page, no skip().
+"""Keyset (cursor) pagination: stable under inserts, indexed range queries per page (one for the first), no skip().
 
 A cursor holds the sort-key values of the last item of a page, BSON-JSON encoded (so datetimes keep their type),
 and a short hash of the list that made it (collection, filter and sort), base64url wrapped. It is opaque to callers
@@ -119,18 +119,36 @@ def _scalar_types(annotation: Any) -> ScalarTypes:
     return ANY_SCALAR
 
 
-def keyset_filter(sort: SortSpec, after: Sequence[Any]) -> dict[str, Any]:
-    """The filter selecting documents strictly after ``after`` in ``sort`` order.
+def keyset_branches(sort: SortSpec, after: Sequence[Any]) -> list[dict[str, Any]]:
+    """The disjoint parts of "strictly after ``after`` in ``sort`` order", first field first.
 
-    For sort (a asc, b desc, id asc) after (x, y, z):
-    a > x  or  (a = x and b < y)  or  (a = x and b = y and id > z).
+    For sort (a asc, b desc, id asc) after (x, y, z): a > x;  a = x and b < y;  a = x and b = y and id > z.
+    In sort order every document of a later part comes before every document of an earlier one.
     """
     branches: list[dict[str, Any]] = []
     for i, (field, direction) in enumerate(sort):
         branch: dict[str, Any] = {f: after[j] for j, (f, _) in enumerate(sort[:i])}
         branch[field] = {"$gt" if direction > 0 else "$lt": after[i]}
         branches.append(branch)
-    return {"$or": branches}
+    return branches
+
+
+def keyset_filter(sort: SortSpec, after: Sequence[Any]) -> dict[str, Any]:
+    """The filter selecting documents strictly after ``after`` in ``sort`` order (the branches, or-ed)."""
+    return {"$or": keyset_branches(sort, after)}
+
+
+def _excludes(query: Mapping[str, Any], branch: Mapping[str, Any]) -> bool:
+    """Whether ``query`` pins a field to one value that ``branch`` needs to be past (a part with no documents)."""
+    return any(isinstance(cond, dict) and field in query and not isinstance(query[field], dict)
+               for field, cond in branch.items())  # fmt: skip
+
+
+def _within(query: Mapping[str, Any], branch: Mapping[str, Any]) -> dict[str, Any]:
+    """``query`` and ``branch`` as one flat filter where their fields agree (an index then serves it whole)."""
+    if any(field in query and query[field] != cond for field, cond in branch.items()):
+        return {"$and": [dict(query), dict(branch)]}
+    return {**query, **branch}
 
 
 def sort_values(document: Mapping[str, Any], sort: SortSpec) -> list[Any]:
@@ -158,12 +176,23 @@ async def fetch_page(
     """
     size = clamp_limit(limit)
     key = cursor_key(str(getattr(collection, "name", "")), query, sort)
-    full_query: dict[str, Any] = dict(query)
-    if cursor:
-        after = decode_cursor(cursor, key=key, value_types=value_types or [ANY_SCALAR] * len(sort))
-        full_query = {"$and": [dict(query), keyset_filter(sort, after)]} if query else keyset_filter(sort, after)
     kwargs: dict[str, Any] = {"session": session} if session is not None else {}
-    find = collection.find(full_query, {"_id": 0} if projection is None else projection, **kwargs).sort(list(sort)).limit(size + 1)
-    docs = list(await find.to_list(None))
+
+    async def find(where: Mapping[str, Any], count: int) -> list[dict[str, Any]]:
+        shown = {"_id": 0} if projection is None else projection
+        return list(await collection.find(dict(where), shown, **kwargs).sort(list(sort)).limit(count).to_list(None))
+
+    if not cursor:
+        docs = await find(query, size + 1)
+    else:
+        after = decode_cursor(cursor, key=key, value_types=value_types or [ANY_SCALAR] * len(sort))
+        # One query per part of the keyset filter, the last part first, instead of one $or: each part is a range
+        # of the list's index (the embedded server scans the whole collection for an $or).
+        docs = []
+        for branch in reversed(keyset_branches(sort, after)):
+            if len(docs) > size:
+                break
+            if not _excludes(query, branch):
+                docs += await find(_within(query, branch), size + 1 - len(docs))
     next_cursor = encode_cursor(sort_values(docs[size - 1], sort), key=key) if len(docs) > size else None
     return docs[:size], next_cursor

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pymongo import ReturnDocument
 
 from mcp_storyboard.errors import NotFoundError
+from mcp_storyboard.models.clip_outline import OUTLINE_FIELDS, ClipOutline, SceneClipStats
 from mcp_storyboard.models.clips import Clip, GeneratedMedia
 from mcp_storyboard.models.common import Page, utc_now
 from mcp_storyboard.repositories.base import NO_ID, Repository, Session, _s
@@ -38,6 +39,26 @@ class ClipRepository(Repository[Clip]):
     async def list_for_project(self, project_id: str, *, session: Session = None) -> list[Clip]:
         """Every clip of a project in (scene, order) — one query on the {project_id, scene_id, order} index."""
         return await self._find_all({"project_id": project_id}, (("project_id", 1),) + SCENE_ORDER, session=session)
+
+    async def outlines_for_project(self, project_id: str, *, session: Session = None) -> list[ClipOutline]:
+        """Every clip of a project, only the fields the tree shows, in no particular order (the tree orders them;
+        a server sort would cost the embedded server a SORT stage over the whole project)."""
+        projection = {"_id": 0, **dict.fromkeys(OUTLINE_FIELDS, 1)}
+        cursor = self.collection.find({"project_id": project_id}, projection, **_s(session))
+        return [ClipOutline.model_validate(raw) for raw in await cursor.to_list(None)]
+
+    async def scene_stats(self, project_id: str, *, session: Session = None) -> list[SceneClipStats]:
+        """Per scene of a project: its clip count and where its last main clip ends — one aggregate on the
+        {project_id, ...} index, whatever the number of clips."""
+        main_end = {"$add": [{"$ifNull": ["$timeline_position", 0]},
+                             {"$ifNull": ["$duration", {"$ifNull": ["$length", 5.0]}]}]}
+        is_main = {"$eq": [{"$ifNull": ["$alternate_of", None]}, None]}
+        pipeline: list[dict[str, Any]] = [
+            {"$match": {"project_id": project_id}},
+            {"$group": {"_id": "$scene_id", "clips": {"$sum": 1}, "main_end": {"$max": {"$cond": [is_main, main_end, 0]}}}},
+        ]  # fmt: skip
+        rows = await self.database.aggregate(self.name, pipeline, session=session)
+        return [SceneClipStats(scene_id=row["_id"], clips=row["clips"], main_end=row["main_end"] or 0.0) for row in rows]
 
     async def main_timeline(self, scene_id: str, *, session: Session = None) -> list[Clip]:
         """Main clips of a scene in timeline order."""

@@ -20,7 +20,7 @@ from mcp_types.methods import CacheableMethod
 
 from mcp_storyboard.server.completions import CompleterSpec, install_completions
 from mcp_storyboard.server.dynamic_toolsets import DynamicToolsets, Scope, install_dynamic_toolsets, with_meta_tools
-from mcp_storyboard.server.errors import guard
+from mcp_storyboard.server.errors import guard, results_finished_by_guard
 from mcp_storyboard.server.legacy_methods import install_legacy
 from mcp_storyboard.server.middleware import prompt_guard, tool_call_guard
 from mcp_storyboard.server.prompts import PromptSpec, load_prompts, to_mcp_prompt
@@ -67,6 +67,7 @@ def make_tool(spec: ToolSpec) -> Tool:
         annotations=spec.annotations,
         structured_output=True,
     )
+    results_finished_by_guard(tool)
     # Pydantic titles every property after its name ("Clip Id"); they tell a model nothing the name does not and
     # were ~12% of tools/list. Validation runs on the pydantic models, not on these published schemas.
     tool.parameters = without_null_defaults(without_model_docstrings(without_titles(tool.parameters)))

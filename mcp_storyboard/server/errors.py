@@ -6,6 +6,8 @@ Every tool handler is wrapped by :func:`guard` at registration, so no tool body 
 - ``StoryboardError``            → ``[code] message. hint``
 - pydantic ``ValidationError``   → ``[invalid-argument] field: msg; field: msg`` (raised below the tool layer)
 - a result over 256 KB           → ``[too-large] ...`` and how to ask that tool for less (:func:`narrowing`)
+- any other result               → the finished ``CallToolResult``: the structured content and its text copy (compact
+  JSON), serialised once; its byte count is the size checked (:func:`finished_result`)
 - anything else                  → ``[internal] ...`` with a request id; the traceback goes to the stderr log
 - ``MCPError``                   → untouched: it is a protocol error on purpose
 """
@@ -22,6 +24,7 @@ import pydantic
 import pydantic_core
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
+from mcp.server.mcpserver.tools import Tool
 from mcp.shared.exceptions import MCPError
 from mcp.types import CallToolResult, TextContent
 
@@ -60,11 +63,29 @@ def error_result(text: str) -> CallToolResult:
     return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
 
 
-def result_size(result: object) -> int:
-    """Bytes of the result's compact JSON (the structured content the client receives)."""
+def structured(result: object) -> Any:
+    """The result as the JSON-ready value the client receives as ``structuredContent`` (wire names)."""
     if isinstance(result, pydantic.BaseModel):
-        return len(result.model_dump_json(by_alias=True))
-    return len(pydantic_core.to_json(result, fallback=str))
+        return result.model_dump(mode="json", by_alias=True)
+    return pydantic_core.to_jsonable_python(result, fallback=str, by_alias=True)
+
+
+def finished_result(content: Any, text: bytes) -> CallToolResult:
+    """A successful tool result: ``content`` structured, ``text`` (its compact JSON) as the text copy older
+    clients read."""
+    return CallToolResult(content=[TextContent(type="text", text=text.decode())], structured_content=content)
+
+
+def results_finished_by_guard(tool: Tool) -> Tool:
+    """Let ``tool``'s guarded handler hand the SDK finished results.
+
+    The SDK would otherwise serialise a returned model twice more (an indented text copy and the structured
+    content) and validate a returned ``CallToolResult``'s content against the output model again. Handlers return
+    pydantic models that were validated when they were built (mypy holds the return type to the declared one), so
+    the published output schema stays and only that second validation goes.
+    """
+    tool.fn_metadata.output_model = None
+    return tool
 
 
 def too_large(tool: str, size: int, narrow: str) -> str:
@@ -119,10 +140,13 @@ def guard(spec: ToolSpec) -> Callable[..., Awaitable[Any]]:
             return error_result(
                 f"[internal] {spec.name} failed unexpectedly (request id {request_id}); the cause is in the server log"
             )
-        size = result_size(result)
-        if size > RESULT_LIMIT_BYTES:
-            logger.info("tool %s result refused: %d bytes", spec.name, size)
-            return error_result(too_large(spec.name, size, narrowing(spec)))
-        return result
+        if isinstance(result, CallToolResult):  # a handler that builds its own result (e.g. an error)
+            return result
+        content = structured(result)
+        text = pydantic_core.to_json(content)  # from plain JSON values: far cheaper than dumping the model again
+        if len(text) > RESULT_LIMIT_BYTES:
+            logger.info("tool %s result refused: %d bytes", spec.name, len(text))
+            return error_result(too_large(spec.name, len(text), narrowing(spec)))
+        return finished_result(content, text)
 
     return guarded

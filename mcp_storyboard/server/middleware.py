@@ -70,6 +70,14 @@ def prompt_guard(server: MCPServer[Any]) -> ServerMiddleware[Any]:
     return guard_prompt
 
 
+def _sdk_refusal(result: Mapping[str, Any], tool: str) -> bool:
+    """Whether ``result`` is the SDK's own failure text (ours start with ``[code]``)."""
+    content = result.get("content")
+    first = content[0] if isinstance(content, list) and content else None
+    text = first.get("text") if isinstance(first, dict) else None
+    return isinstance(text, str) and text.startswith(f"Error executing tool {tool}")
+
+
 def tool_call_guard(tools: Mapping[str, Tool]) -> ServerMiddleware[Any]:
     """Answer an unknown tool with invalid-params and bad arguments with ``[invalid-argument] field: msg``."""
 
@@ -81,18 +89,17 @@ def tool_call_guard(tools: Mapping[str, Tool]) -> ServerMiddleware[Any]:
         tool = tools.get(name)
         if tool is None:
             raise MCPError(code=INVALID_PARAMS, message=f"Unknown tool: {name}", data={"name": name})
-        arguments = params.get("arguments") or {}
-        message: str | None = None
-        if isinstance(arguments, dict):
-            try:
-                tool.fn_metadata.validate_arguments(arguments)
-            except pydantic.ValidationError as exc:
-                message = format_validation_error(exc)
-        # The SDK's own validation runs (and fails) inside call_next; only its wording is replaced, so the
-        # response envelope stays the SDK's.
         result = await call_next(ctx)
-        if message is not None and isinstance(result, dict) and result.get("isError"):
-            result = {**result, "content": [{"type": "text", "text": message}]}
+        # The SDK validates the arguments once, inside call_next; only when it refused them are they validated
+        # again, to replace its wording (a successful call pays for one validation, the response envelope stays
+        # the SDK's).
+        if isinstance(result, dict) and result.get("isError") and _sdk_refusal(result, name):
+            arguments = params.get("arguments") or {}
+            if isinstance(arguments, dict):
+                try:
+                    tool.fn_metadata.validate_arguments(arguments)
+                except pydantic.ValidationError as exc:
+                    result = {**result, "content": [{"type": "text", "text": format_validation_error(exc)}]}
         return result
 
     return guard_tool_call

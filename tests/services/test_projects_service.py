@@ -284,7 +284,9 @@ async def test_the_tree_costs_three_repository_reads_however_many_scenes_and_cli
     calls: list[str] = []
     repos = services.repositories
     for repo in (repos.projects, repos.scenes, repos.clips, repos.characters, repos.style_templates):
-        for name in ("find", "get", "get_many", "_find_all", "_page", "count"):
+        for name in ("find", "get", "get_many", "_find_all", "_page", "count", "outlines_for_project", "scene_stats"):
+            if not hasattr(repo, name):
+                continue
             original = getattr(repo, name)
 
             async def counting(
@@ -296,7 +298,7 @@ async def test_the_tree_costs_three_repository_reads_however_many_scenes_and_cli
             monkeypatch.setattr(repo, name, counting)
     tree = await services.projects.tree(s.project.id)
     assert tree.clip_count == 306
-    assert calls == ["project.find", "scene._find_all", "clip._find_all"]
+    assert calls == ["project.find", "scene._find_all", "clip.outlines_for_project"]
 
 
 async def test_the_tree_on_a_wire_backend_issues_three_find_commands(

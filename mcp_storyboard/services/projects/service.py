@@ -11,13 +11,8 @@ from mcp_storyboard.repositories.facefusion_jobs import FaceFusionJobRepository
 from mcp_storyboard.repositories.generation_batches import GenerationBatchRepository
 from mcp_storyboard.services.common.alternates import counter_key
 from mcp_storyboard.services.projects.storyboard_markdown import render_storyboard
-from mcp_storyboard.services.projects.tree import (
-    ProjectTree,
-    TreeOptions,
-    build_tree,
-    too_large,
-    tree_size,
-)
+from mcp_storyboard.services.projects.tree import ProjectTree, TreeOptions, build_tree, tree_size
+from mcp_storyboard.services.projects.tree_limits import most_clips_that_fit, too_large, too_many_clips
 
 if TYPE_CHECKING:
     from mcp_storyboard.repositories.bundle import Repositories
@@ -115,7 +110,10 @@ class ProjectService:
     async def tree(
         self, project_id: str, options: TreeOptions | None = None, *, max_bytes: int | None = None
     ) -> ProjectTree:
-        """The project tree in three queries however large the project: the project, its scenes, its clips.
+        """The project tree in three queries however large the project: the project, its scenes, its clips (only
+        the fields the tree shows). Without clips, one aggregate counts them and finds each scene's length instead.
+        With ``max_bytes``, a whole-project tree counts its clips first (a fourth, cheap query), so a tree with
+        more clips than can fit is refused before they are read.
 
         Raises:
             NotFoundError: no such project, or ``options.scene_id`` is not one of its scenes.
@@ -125,7 +123,18 @@ class ProjectService:
         options = options or TreeOptions()
         project = await self.get(project_id)
         scenes = await self.repos.scenes.list_for_project(project_id)
-        clips = await self.repos.clips.list_for_project(project_id)
+        if not options.include_clips:
+            tree = build_tree(project, scenes, [], options, await self.repos.clips.scene_stats(project_id))
+            if max_bytes is not None and (size := tree_size(tree)) > max_bytes:
+                raise too_large(size, max_bytes, project, scenes, [], options)
+            return tree
+        most = None if max_bytes is None else most_clips_that_fit(project, scenes, options, max_bytes)
+        if max_bytes is not None and most is not None:
+            # A count first: a tree with more clips than can fit is refused before any clip is read.
+            count = await self.repos.clips.count_for_project(project_id)
+            if count > most:
+                raise too_many_clips(count, max_bytes, project, scenes, options)
+        clips = await self.repos.clips.outlines_for_project(project_id)
         tree = build_tree(project, scenes, clips, options)
         if max_bytes is not None:
             size = tree_size(tree)
@@ -289,10 +298,4 @@ class ProjectService:
             ) from None
 
     async def _media_count(self, project_id: str) -> int:
-        total, cursor = 0, None
-        while True:
-            page = await self.repos.database.media.list(project_id=project_id, limit=100, cursor=cursor)
-            total += len(page.items)
-            cursor = page.next_cursor
-            if cursor is None:
-                return total
+        return await self.repos.database.media.count(project_id=project_id)

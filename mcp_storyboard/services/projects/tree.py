@@ -1,6 +1,7 @@
 """The project tree, pure: scenes nested under their parents, alternates under their originals, clip summaries in
 order, and every scene's place on the project timeline — built from three plain lists (the project, its scenes,
-its clips), so a tree of any size costs three queries.
+its clips), so a tree of any size costs three queries. Without clips, or to refuse a tree too large before reading
+its clips, per-scene clip numbers (``SceneClipStats``, one aggregate) stand in for the clips.
 
 Placement on the project timeline (docs/architecture.md, "Timeline") is ``timeline.place_scenes``, which analyze_timeline
 uses too: the main timeline is the project's non-alternate scenes in depth-first order (a scene, then its
@@ -11,13 +12,15 @@ An alternate shares its original's slot, so it starts where its original starts;
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from pydantic import Field
 
-from mcp_storyboard.errors import InvalidStateError, NotFoundError
-from mcp_storyboard.models.clips import Clip, ClipType
+from mcp_storyboard.errors import NotFoundError
+from mcp_storyboard.models.clip_outline import SceneClipStats
+from mcp_storyboard.models.clips import ClipType
 from mcp_storyboard.models.common import StoryboardModel
 from mcp_storyboard.models.projects import Project
 from mcp_storyboard.models.scenes import Scene
@@ -118,6 +121,37 @@ class ProjectTree(StoryboardModel):
     """Top-level scenes in order (or the one requested subtree)."""
 
 
+class ClipFields(Protocol):
+    """What the tree reads of a clip: a ``Clip`` or a ``ClipOutline``."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def scene_id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def type(self) -> ClipType: ...
+    @property
+    def order(self) -> int: ...
+    @property
+    def timeline_position(self) -> float: ...
+    @property
+    def duration(self) -> float: ...
+    @property
+    def image_prompt(self) -> str | None: ...
+    @property
+    def video_prompt(self) -> str | None: ...
+    @property
+    def selected_image_id(self) -> str | None: ...
+    @property
+    def selected_video_id(self) -> str | None: ...
+    @property
+    def character_id(self) -> str | None: ...
+    @property
+    def alternate_of(self) -> str | None: ...
+
+
 @dataclass(frozen=True)
 class TreeOptions:
     """How much of the tree to list."""
@@ -127,7 +161,7 @@ class TreeOptions:
     max_clips_per_scene: int | None = None
 
 
-def summarize_clip(clip: Clip) -> ClipSummary:
+def summarize_clip(clip: ClipFields) -> ClipSummary:
     return ClipSummary(
         id=clip.id, name=clip.name, type=clip.type, order=clip.order, timeline_position=clip.timeline_position,
         duration=clip.duration, character_id=clip.character_id, alternate_of=clip.alternate_of,
@@ -137,16 +171,23 @@ def summarize_clip(clip: Clip) -> ClipSummary:
     )  # fmt: skip
 
 
-def scene_length(clips: Iterable[Clip]) -> float:
+def scene_length(clips: Iterable[ClipFields]) -> float:
     """Where a scene's last main (non-alternate) clip ends."""
     return timeline_end(Slot(c.id, c.timeline_position, c.duration) for c in clips if c.alternate_of is None)
 
 
 class _Builder:
-    def __init__(self, scenes: Sequence[Scene], clips: Sequence[Clip], options: TreeOptions) -> None:
+    def __init__(
+        self,
+        scenes: Sequence[Scene],
+        clips: Sequence[ClipFields],
+        options: TreeOptions,
+        stats: Mapping[str, SceneClipStats] | None,
+    ) -> None:
         self.options = options
+        self.stats = stats
         self.by_id = {s.id: s for s in scenes}
-        self.clips: dict[str, list[Clip]] = defaultdict(list)
+        self.clips: dict[str, list[ClipFields]] = defaultdict(list)
         for clip in sorted(clips, key=lambda c: (c.order, c.id)):
             self.clips[clip.scene_id].append(clip)
         self.children: dict[str, list[Scene]] = defaultdict(list)
@@ -173,18 +214,23 @@ class _Builder:
         self.visited.add(scene.id)
         own = self.clips.get(scene.id, [])
         listed = self.listed(own)
+        count, length = len(own), scene_length(own)
+        if self.stats is not None:  # counted by the database, the clips themselves not read
+            stats = self.stats.get(scene.id)
+            count = stats.clips if stats else 0
+            length = timeline_end([Slot(scene.id, 0.0, stats.main_end)]) if stats and stats.main_end > 0 else 0.0
         kids = [c for c in self.children.get(scene.id, []) if c.id not in self.visited]
         for kid in kids:
             self.visited.add(kid.id)
         return SceneNode(
             id=scene.id, name=scene.name, order=scene.order, is_alternate=scene.is_alternate,
-            alternate_number=scene.alternate_number, offset=0.0, duration=scene_length(own), clip_count=len(own),
-            clips=[summarize_clip(c) for c in listed], clips_omitted=len(own) - len(listed),
+            alternate_number=scene.alternate_number, offset=0.0, duration=length, clip_count=count,
+            clips=[summarize_clip(c) for c in listed], clips_omitted=count - len(listed),
             sub_scenes=[self.node(k) for k in _main_order(k for k in kids if not k.is_alternate)],
             alternates=[self.node(k) for k in _alternate_order(k for k in kids if k.is_alternate)],
         )  # fmt: skip
 
-    def listed(self, clips: list[Clip]) -> list[Clip]:
+    def listed(self, clips: list[ClipFields]) -> list[ClipFields]:
         if not self.options.include_clips:
             return []
         if self.options.max_clips_per_scene is not None:
@@ -200,15 +246,6 @@ def _alternate_order(scenes: Iterable[Scene]) -> list[Scene]:
     return sorted(scenes, key=lambda s: (s.alternate_number or 0, s.order, s.id))
 
 
-def _walk(nodes: Iterable[SceneNode]) -> Iterable[SceneNode]:
-    stack = list(nodes)
-    while stack:
-        node = stack.pop()
-        yield node
-        stack.extend(node.sub_scenes)
-        stack.extend(node.alternates)
-
-
 def _find(nodes: Iterable[SceneNode], scene_id: str) -> SceneNode | None:
     stack = list(nodes)
     while stack:
@@ -221,19 +258,26 @@ def _find(nodes: Iterable[SceneNode], scene_id: str) -> SceneNode | None:
 
 
 def build_tree(
-    project: Project, scenes: Sequence[Scene], clips: Sequence[Clip], options: TreeOptions | None = None
+    project: Project,
+    scenes: Sequence[Scene],
+    clips: Sequence[ClipFields],
+    options: TreeOptions | None = None,
+    stats: Sequence[SceneClipStats] | None = None,
 ) -> ProjectTree:
-    """The tree of ``project`` from all its scenes and clips (any order).
+    """The tree of ``project`` from all its scenes and clips (any order), or from its scenes and ``stats`` (then
+    the scenes' clip counts and lengths come from ``stats`` and only ``clips`` are listed: none, usually).
 
     Raises:
         NotFoundError: ``options.scene_id`` is not a scene of the project (the hint lists its top-level scenes).
     """
     options = options or TreeOptions()
-    builder = _Builder(scenes, clips, options)
+    by_scene = None if stats is None else {s.scene_id: s for s in stats}
+    builder = _Builder(scenes, clips, options, by_scene)
     top = builder.build()
     nodes = [TimelineNode(s.id, s.parent_scene_id, s.is_alternate, s.order) for s in scenes]
-    placement = place_scenes(nodes, {s.id: scene_length(builder.clips.get(s.id, [])) for s in scenes})
-    for node in _walk(top):
+    # Each node's duration is its scene's length, from its clips or, without them, from the database's stats.
+    placement = place_scenes(nodes, {node.id: node.duration for node in walk(top)})
+    for node in walk(top):
         node.offset = placement.places[node.id].offset
     listed = top
     if options.scene_id is not None:
@@ -245,9 +289,9 @@ def build_tree(
             )
         listed = [found]
     return ProjectTree(
-        project_id=project.id, name=project.name, music_duration=project.music_duration,
-        total_duration=placement.total,
-        scene_count=len(scenes), clip_count=len(clips), root_scene_id=options.scene_id, scenes=listed,
+        project_id=project.id, name=project.name, music_duration=project.music_duration, total_duration=placement.total,
+        scene_count=len(scenes), clip_count=len(clips) if stats is None else sum(s.clips for s in stats),
+        root_scene_id=options.scene_id, scenes=listed,
     )  # fmt: skip
 
 
@@ -256,46 +300,11 @@ def tree_size(tree: ProjectTree) -> int:
     return len(tree.model_dump_json(by_alias=True))
 
 
-def too_large(
-    tree_bytes: int,
-    max_bytes: int,
-    project: Project,
-    scenes: Sequence[Scene],
-    clips: Sequence[Clip],
-    options: TreeOptions,
-) -> InvalidStateError:
-    """The refusal of a tree over ``max_bytes``, saying how to narrow it: a clip cap that fits, no clips, or one
-    scene's subtree."""
-    bare = tree_size(build_tree(project, scenes, clips, TreeOptions(scene_id=options.scene_id, include_clips=False)))
-    steps: list[str] = []
-    if bare < max_bytes:
-        if options.include_clips:
-            listed = _count_listed(build_tree(project, scenes, clips, options).scenes)
-            per_clip = max(1.0, (tree_bytes - bare) / max(1, listed))
-            scenes_with_clips = max(1, len({c.scene_id for c in clips}))
-            fit = int((max_bytes * 0.9 - bare) / per_clip / scenes_with_clips)
-            if fit >= 1:
-                steps.append(f"max_clips_per_scene={fit}")
-        steps.append("include_clips=false")
-    top = build_tree(project, scenes, clips, TreeOptions(include_clips=False)).scenes
-    if options.scene_id is None and top:
-        names = ", ".join(f"{n.id} ({n.name})" for n in top[:5])
-        steps.append(f"scene_id=<one top-level scene>, e.g. {names}")
-    return InvalidStateError(
-        f"the tree of project {project.id} is {tree_bytes // 1024} KB, over the {max_bytes // 1024} KB result limit",
-        hint="call get_project_tree again with " + ", or ".join(steps)
-        if steps
-        else "read the scenes one at a time with get_scene",
-        code="too-large",
-    )
-
-
-def _count_listed(nodes: Iterable[SceneNode]) -> int:
+def walk(nodes: Iterable[SceneNode]) -> Iterable[SceneNode]:
+    """Every node of ``nodes`` and under them (sub-scenes and alternates)."""
     stack = list(nodes)
-    total = 0
     while stack:
         node = stack.pop()
-        total += len(node.clips)
+        yield node
         stack.extend(node.sub_scenes)
         stack.extend(node.alternates)
-    return total
