@@ -71,20 +71,27 @@ class Character(Document):
         return name_key(self.name)
 
 
-class CharacterPatch(CollectionPatch):
-    """Fields of a character a caller may change; history and gallery grow only through FaceFusion operations."""
+class CharacterChanges(CollectionPatch):
+    """The fields of a character a caller may change (``update_character``); fields left out keep their values.
+    FaceFusion settings, history and gallery change only through the FaceFusion tools."""
 
     name: Name = keep()
-    """New name, 1–200 characters."""
+    """New name, unique in the project ignoring case."""
     description: Description = keep()
-    """New description, at most 2000 characters."""
+    """New description."""
     reference_images: ReferenceImages = keep()
-    """New reference image URLs (replace the list)."""
+    """New reference image URLs (replace the whole list)."""
     lora: Lora | None = None
-    """New LoRA identifier; null clears it."""
+    """New LoRA (``name`` or ``name:weight``); null removes it."""
     trigger_words: TriggerWords | None = None
-    """New trigger words; null clears them."""
+    """New trigger words; null removes them."""
     style_notes: Description | None = None
-    """New style notes; null clears them."""
+    """New style notes; null removes them."""
+
+
+class CharacterPatch(CharacterChanges):
+    """Every field of a character a write may change: :class:`CharacterChanges` plus the preferred FaceFusion
+    settings (set by the FaceFusion tools, not by ``update_character``, which keeps its schema small)."""
+
     facefusion_preferred_settings: FaceFusionPreferredSettings | None = None
     """New preferred FaceFusion settings (replace the stored ones); null clears them."""

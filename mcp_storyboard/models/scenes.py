@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import Field
 
 from mcp_storyboard.models.common import Document, Uuid, keep
 from mcp_storyboard.models.values import CollectionPatch, Description, DisplayOrder, Lyrics, Name, PositiveInt

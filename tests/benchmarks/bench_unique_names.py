@@ -24,7 +24,7 @@ from mcp_storyboard.db.indexes import ensure_indexes
 from mcp_storyboard.db.migrations.m0003_name_keys import apply as migrate_names
 from mcp_storyboard.models.characters import Character
 from mcp_storyboard.models.projects import Project
-from mcp_storyboard.services.characters.service import CharacterChanges
+from mcp_storyboard.models.characters import CharacterChanges
 from mcp_storyboard.services.container import Services
 from tests.benchmarks.bench_repositories import median_us
 

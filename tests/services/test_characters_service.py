@@ -10,7 +10,7 @@ import pytest
 from mcp_storyboard.errors import ConflictError, InvalidStateError, NotFoundError, ValidationError
 from mcp_storyboard.models.characters import Character
 from mcp_storyboard.models.facefusion import FaceFusionHistoryEntry, FaceFusionPreferredSettings
-from mcp_storyboard.services.characters.service import CharacterChanges
+from mcp_storyboard.models.characters import CharacterChanges
 from mcp_storyboard.services.container import Services
 from tests.seed import seed_clip, seed_project, snapshot
 

@@ -17,7 +17,7 @@ from mcp_storyboard.db.connection import Database
 from mcp_storyboard.errors import NameTaken
 from mcp_storyboard.models.characters import Character
 from mcp_storyboard.models.style_templates import StyleTemplatePatch
-from mcp_storyboard.services.characters.service import CharacterChanges
+from mcp_storyboard.models.characters import CharacterChanges
 from mcp_storyboard.services.container import Services, open_services
 from tests.seed import seed_project, snapshot
 

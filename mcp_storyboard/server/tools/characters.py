@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from mcp_storyboard.models.characters import Lora, ReferenceImages, TriggerWords
+from mcp_storyboard.models.characters import CharacterChanges, Lora, ReferenceImages, TriggerWords
 from mcp_storyboard.models.values import Description, Name, PageSize
 from mcp_storyboard.server.completions import MAX_COMPLETIONS, CompletionRegistry
 from mcp_storyboard.server.notify import notify_changed
@@ -23,7 +23,6 @@ from mcp_storyboard.server.taxonomy import Toolset
 from mcp_storyboard.server.tools._args import CharacterId, ClipId, ProjectId
 from mcp_storyboard.services.characters.service import (
     CharacterAssignment,
-    CharacterChanges,
     CharacterDeletion,
     CharacterPage,
 )

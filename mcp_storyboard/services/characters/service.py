@@ -16,13 +16,12 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field
 
 from mcp_storyboard.errors import NotFoundError, ValidationError
-from mcp_storyboard.models.characters import Character, Lora, ReferenceImages, TriggerWords
-from mcp_storyboard.models.common import StoryboardModel, UtcDatetime, keep
+from mcp_storyboard.models.characters import Character, CharacterChanges
+from mcp_storyboard.models.common import StoryboardModel, UtcDatetime
 from mcp_storyboard.models.facefusion import (
     FaceFusionOutputGallery,
     FaceFusionPreferredSettings,
 )
-from mcp_storyboard.models.values import CollectionPatch, Description, Name
 from mcp_storyboard.services.common.parents import create_under
 from mcp_storyboard.services.common.references import delete_referenced
 
@@ -32,24 +31,6 @@ if TYPE_CHECKING:
 HINT_NAMES = 10
 """How many candidates an error's hint lists."""
 PROJECT_HINT = "list_projects shows the project ids"
-
-
-class CharacterChanges(CollectionPatch):
-    """The fields of a character to change; fields left out keep their values. FaceFusion settings, history and
-    gallery change only through the FaceFusion tools."""
-
-    name: Name = keep()
-    """New name, unique in the project ignoring case."""
-    description: Description = keep()
-    """New description."""
-    reference_images: ReferenceImages = keep()
-    """New reference image URLs (replace the whole list)."""
-    lora: Lora | None = None
-    """New LoRA (``name`` or ``name:weight``); null removes it."""
-    trigger_words: TriggerWords | None = None
-    """New trigger words; null removes them."""
-    style_notes: Description | None = None
-    """New style notes; null removes them."""
 
 
 class CharacterSummary(StoryboardModel):
