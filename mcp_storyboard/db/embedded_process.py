@@ -63,10 +63,21 @@ def process_create_time(pid: int) -> float | None:
 
 
 def _command_line(pid: int) -> list[str] | None:
-    try:
-        return psutil.Process(pid).cmdline()
-    except psutil.Error:  # gone, a zombie, or another user's process we may not inspect: not ours either way
-        return None
+    # A process that has just been spawned can show an empty command line for a moment: the kernel closes the
+    # spawner's exec pipe (so Popen returns) before it writes the new program's arguments (seen 2 in 100 spawns).
+    args: list[str] = []
+    for _ in range(_EMPTY_CMDLINE_RETRIES):
+        try:
+            args = psutil.Process(pid).cmdline()
+        except psutil.Error:  # gone, a zombie, or another user's process we may not inspect: not ours either way
+            return None
+        if args:
+            return args
+        time.sleep(0.005)
+    return args
+
+
+_EMPTY_CMDLINE_RETRIES = 40
 
 
 def is_server_for(pid: int, storage: Path) -> bool:
