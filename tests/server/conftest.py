@@ -6,12 +6,14 @@ dataclass, so these tests need no database.
 
 from __future__ import annotations
 
+import socket
 import sys
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
+import anyio
 import pytest
 from mcp import Client
 from mcp.server.mcpserver import Context, MCPServer
@@ -190,3 +192,23 @@ def connect(mode: str) -> Callable[..., Client]:
         return Client(server, mode=mode, cache=None, **kwargs)
 
     return make
+
+
+@asynccontextmanager
+async def served_over_http(server: MCPServer[Any]) -> AsyncIterator[str]:
+    """The URL of ``server`` served over Streamable HTTP on a free loopback port (stopped on exit)."""
+    from mcp_storyboard.server import app
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    http = app.http_server(server, "127.0.0.1", port)
+    async with anyio.create_task_group() as group:
+        group.start_soon(http.serve, [sock])
+        with anyio.fail_after(10):
+            while not http.started:
+                await anyio.sleep(0.02)
+        try:
+            yield f"http://127.0.0.1:{port}/mcp"
+        finally:
+            http.should_exit = True

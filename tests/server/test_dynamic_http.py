@@ -3,12 +3,8 @@ are refused with -32022 naming the handshake versions (a client speaking both fa
 
 from __future__ import annotations
 
-import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
-import anyio
 import pytest
 from mcp import Client
 from mcp.client.session import IncomingMessage
@@ -19,27 +15,10 @@ from mcp_types import UNSUPPORTED_PROTOCOL_VERSION
 
 from mcp_storyboard.config import Settings
 from mcp_storyboard.server import app
+from tests.server.conftest import served_over_http
 
 
 pytestmark = [pytest.mark.anyio, pytest.mark.filterwarnings("ignore::mcp.shared.exceptions.MCPDeprecationWarning")]
-
-
-@asynccontextmanager
-async def served(server: MCPServer[Any]) -> AsyncIterator[str]:
-    """The URL of ``server`` served over Streamable HTTP on a free loopback port."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    http = app.http_server(server, "127.0.0.1", port)
-    async with anyio.create_task_group() as group:
-        group.start_soon(http.serve, [sock])
-        with anyio.fail_after(10):
-            while not http.started:
-                await anyio.sleep(0.02)
-        try:
-            yield f"http://127.0.0.1:{port}/mcp"
-        finally:
-            http.should_exit = True
 
 
 def http_server_as_configured() -> MCPServer[Any]:
@@ -59,7 +38,7 @@ async def test_enabling_a_toolset_in_one_http_session_leaves_another_session_alo
         if isinstance(message, ToolListChangedNotification):
             notices.append(message.method)
 
-    async with served(http_server_as_configured()) as url:
+    async with served_over_http(http_server_as_configured()) as url:
         async with Client(url, mode="legacy", message_handler=on_message) as first, \
                 Client(url, mode="auto") as second:
             assert second.session.initialize_result is not None  # auto mode fell back to the 2025-era handshake
@@ -81,7 +60,7 @@ async def test_enabling_a_toolset_in_one_http_session_leaves_another_session_alo
 
 
 async def test_a_2026_era_request_over_http_is_refused_with_the_versions_to_use() -> None:
-    async with served(http_server_as_configured()) as url:
+    async with served_over_http(http_server_as_configured()) as url:
         with pytest.raises(BaseException) as raised:
             async with Client(url, mode="2026-07-28") as client:
                 await client.list_tools()
@@ -96,6 +75,6 @@ async def test_a_2026_era_request_over_http_is_refused_with_the_versions_to_use(
 
 async def test_a_static_http_server_still_serves_the_2026_era() -> None:
     settings = Settings.from_env({"MONGODB_URI": "memory://", "DB_NAME": "static_http"})
-    async with served(app.create_server(settings, transport="http")) as url:
+    async with served_over_http(app.create_server(settings, transport="http")) as url:
         async with Client(url, mode="2026-07-28") as client:
             assert "create_character" in await names(client)

@@ -2,40 +2,18 @@
 
 from __future__ import annotations
 
-import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import anyio
 import pytest
 from mcp import Client
 
-from mcp_storyboard.server import app
 from tests.tools.conftest import updates_handler
 
-from .conftest import example_server
+from .conftest import example_server, served_over_http
 
 pytestmark = [pytest.mark.anyio, pytest.mark.filterwarnings("ignore::mcp.shared.exceptions.MCPDeprecationWarning")]
 
 THING = "storyboard://things/{}"
-
-
-@asynccontextmanager
-async def http_endpoint() -> AsyncIterator[str]:
-    """The URL of the example server served over Streamable HTTP on a free loopback port."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    http = app.http_server(example_server(), "127.0.0.1", port)
-    async with anyio.create_task_group() as group:
-        group.start_soon(http.serve, [sock])
-        with anyio.fail_after(10):
-            while not http.started:
-                await anyio.sleep(0.02)
-        try:
-            yield f"http://127.0.0.1:{port}/mcp"
-        finally:
-            http.should_exit = True
 
 
 async def test_over_http_a_session_hears_another_sessions_writes_until_it_unsubscribes() -> None:
@@ -48,7 +26,7 @@ async def test_over_http_a_session_hears_another_sessions_writes_until_it_unsubs
                 pass
         return uri
 
-    async with http_endpoint() as url:
+    async with served_over_http(example_server()) as url:
         async with Client(url, mode="legacy", cache=None, message_handler=handler) as a, \
                 Client(url, mode="legacy", cache=None) as b:
 
