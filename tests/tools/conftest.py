@@ -128,8 +128,9 @@ def _text(result: Any) -> str:
     return "\n".join(getattr(block, "text", json.dumps(getattr(block, "model_dump", dict)())) for block in result.content)
 
 
-@pytest.fixture(params=LEGS, ids=lambda leg: f"{leg[0]}-{leg[1]}")
-async def tools(request: pytest.FixtureRequest) -> AsyncIterator[ToolClient]:
+@asynccontextmanager
+async def tool_client(request: pytest.FixtureRequest, **build_options: Any) -> AsyncIterator[ToolClient]:
+    """A client of a server built with ``build_options`` over a fresh database of the requested leg."""
     backend, mode = request.param
     database: Database = await open_test_database(backend, request)
     await ensure_indexes(database)
@@ -139,7 +140,7 @@ async def tools(request: pytest.FixtureRequest) -> AsyncIterator[ToolClient]:
     async def factory() -> AsyncIterator[Services]:
         yield services
 
-    server = build_server(factory, toolsets=TOOLSETS)
+    server = build_server(factory, **build_options)
     handler, updates = updates_handler()
     try:
         async with Client(server, mode=mode, message_handler=handler) as client:
@@ -148,3 +149,9 @@ async def tools(request: pytest.FixtureRequest) -> AsyncIterator[ToolClient]:
         if database.backend != "memory":
             await database.client.drop_database(database.db.name)
         await database.close()
+
+
+@pytest.fixture(params=LEGS, ids=lambda leg: f"{leg[0]}-{leg[1]}")
+async def tools(request: pytest.FixtureRequest) -> AsyncIterator[ToolClient]:
+    async with tool_client(request, toolsets=TOOLSETS) as client:
+        yield client

@@ -4,22 +4,15 @@ wire-protocol database with the 2025-era client (as the ``tools`` fixture), each
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
 import pytest
-from mcp import Client
 from mcp.shared.exceptions import MCPError
 
-from mcp_storyboard.db.connection import Database
-from mcp_storyboard.db.indexes import ensure_indexes
-from mcp_storyboard.server.build import build_server
 from mcp_storyboard.server.taxonomy import DEFAULT_TOOLSETS
-from mcp_storyboard.services.container import Services
-from tests.conftest import open_test_database
 
-from .conftest import LEGS, ToolClient
+from .conftest import LEGS, ToolClient, tool_client
 
 pytestmark = pytest.mark.anyio
 
@@ -27,23 +20,8 @@ pytestmark = pytest.mark.anyio
 @pytest.fixture(params=LEGS, ids=lambda leg: f"{leg[0]}-{leg[1]}")
 async def dynamic_tools(request: pytest.FixtureRequest) -> AsyncIterator[ToolClient]:
     """The ``tools`` fixture's client, on a server started with ``--dynamic-toolsets`` over stdio (process scope)."""
-    backend, mode = request.param
-    database: Database = await open_test_database(backend, request)
-    await ensure_indexes(database)
-    services = Services.over(database)
-
-    @asynccontextmanager
-    async def factory() -> AsyncIterator[Services]:
-        yield services
-
-    server = build_server(factory, toolsets=DEFAULT_TOOLSETS, dynamic="process")
-    try:
-        async with Client(server, mode=mode) as client:
-            yield ToolClient(client=client, services=services, mode=mode)
-    finally:
-        if database.backend != "memory":
-            await database.client.drop_database(database.db.name)
-        await database.close()
+    async with tool_client(request, toolsets=DEFAULT_TOOLSETS, dynamic="process") as client:
+        yield client
 
 
 async def tool_names(tools: ToolClient) -> set[str]:
