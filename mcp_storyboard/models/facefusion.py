@@ -74,8 +74,8 @@ __all__ = [
     "SwapParameters", "SwapperModel", "describe_errors", "validate_parameters",
 ]  # fmt: skip
 
-JobType = Literal["enhance", "age_adjust", "swap", "edit", "batch"]
-"""What a FaceFusion job does (the schema's four plus "edit")."""
+JobType = Literal["enhance", "age_adjust", "swap", "edit", "mask", "detect", "batch"]
+"""What a FaceFusion job does (the schema's four plus "edit", "mask" and "detect"): one operation, or a batch."""
 JobStatus = Literal["queued", "processing", "completed", "failed", "cancelled"]
 """Life cycle of a queued job."""
 
@@ -166,7 +166,7 @@ class FaceFusionJob(Document, Leased):
     project_id: Uuid
     """The project the job belongs to."""
     job_type: JobType
-    """enhance, age_adjust, swap, edit or batch."""
+    """enhance, age_adjust, swap, edit, mask, detect (one operation) or batch (several)."""
     status: JobStatus = "queued"
     """queued → processing → completed | failed; queued or processing → cancelled."""
     priority: Integer = Field(default=0, ge=-100, le=100)

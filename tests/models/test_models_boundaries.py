@@ -92,7 +92,7 @@ CASES: list[tuple[type[BaseModel], dict[str, Any], str, list[Any], list[Any]]] =
     (FaceFusionJob, JOB, "progress", [0, 100], [-0.1, 100.1]),
     (FaceFusionJob, JOB, "priority", [-100, 0, 100], [-101, 101]),
     (FaceFusionJob, JOB, "status", ["queued", "processing", "completed", "failed", "cancelled"], ["partial", "done"]),
-    (FaceFusionJob, JOB, "job_type", ["enhance", "age_adjust", "swap", "edit", "batch"], ["mask"]),
+    (FaceFusionJob, JOB, "job_type", ["enhance", "age_adjust", "swap", "edit", "mask", "detect", "batch"], ["video", "Enhance"]),
     (FaceFusionJob, JOB, "attempts", [0], [-1]),
     (FaceFusionJob, JOB, "max_attempts", [1, 10], [0, 11]),
     (FaceFusionPreset, {"operation_type": "enhance"}, "name", ["x" * 200], ["", "x" * 201]),

@@ -1,0 +1,2 @@
+"""FaceFusion: queueing operations on characters' images, presets and preferences (``service``), and the worker that
+runs queued jobs through a runner (``ports``)."""
