@@ -148,6 +148,7 @@ async def doctor_report(database: Database, settings: Settings) -> list[tuple[st
     """The doctor's findings as (label, value) rows."""
     from mcp_storyboard.db.indexes import ALL_INDEXES, missing_indexes
     from mcp_storyboard.db.migrations import pending_migrations
+    from mcp_storyboard.integrations.facefusion.build import facefusion_status
 
     missing = await missing_indexes(database)
     pending = await pending_migrations(database)
@@ -164,6 +165,7 @@ async def doctor_report(database: Database, settings: Settings) -> list[tuple[st
     ]
     if database.backend == "embedded":
         rows.insert(3, ("data dir", str(settings.data_dir)))
+    rows.append(("facefusion", facefusion_status(settings)))
     if database.backend != "memory" and not caps.transactions:
         rows.append(("recommendation", "a replica set is recommended: this server is standalone, so it has no "
                      "transactions; parallel changes then fall back to re-checks and clean-ups that are weaker"))

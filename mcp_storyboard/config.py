@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -18,6 +19,7 @@ DRIVERS: tuple[str, ...] = get_args(Driver)
 MEMORY_URI = "memory://"
 DEFAULT_DB_NAME = "storyboard"
 DEFAULT_MEDIA_MAX_BYTES = 100 * 1024 * 1024
+DEFAULT_FACEFUSION_TIMEOUT_S = 600.0
 _DB_NAME_FORBIDDEN = set('/\\. "$*<>:|?')
 
 
@@ -42,6 +44,14 @@ class Settings:
     server_timeout_ms: int = 5000
     dynamic_toolsets: bool = False
     """Start with the storyboard toolset plus ``list_toolsets``/``enable_toolset``; clients enable the others."""
+    facefusion_path: Path | None = None
+    """The FaceFusion 3.8 checkout (the folder holding ``facefusion.py``); None: FaceFusion jobs queue, none run."""
+    facefusion_python: str = field(default_factory=lambda: sys.executable)
+    """The Python that runs FaceFusion (its own environment, with onnxruntime); default: this interpreter."""
+    facefusion_timeout_s: float = DEFAULT_FACEFUSION_TIMEOUT_S
+    """Seconds one FaceFusion run may take (model downloads on first use included) before it is killed."""
+    facefusion_execution_providers: tuple[str, ...] = ("cpu",)
+    """FaceFusion's ``--execution-providers`` (cuda, tensorrt, rocm, ..., cpu)."""
 
     def __repr__(self) -> str:
         # The URI may carry a password, and every printed form of the settings (str, f-strings, logs, the repr of
@@ -60,6 +70,7 @@ class Settings:
             )
         if self.media_max_bytes <= 0:
             raise ConfigError("STORYBOARD_MEDIA_MAX_BYTES must be a positive number of bytes")
+        validate_facefusion(self)
 
     @property
     def backend(self) -> Literal["memory", "embedded", "mongodb"]:
@@ -72,8 +83,9 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
         """Read ``MONGODB_URI`` (or ``MONGO_URL``), ``DB_NAME``, ``STORYBOARD_DRIVER``, ``STORYBOARD_DATA_DIR``
-        ``STORYBOARD_MEDIA_MAX_BYTES``, ``STORYBOARD_MEDIA_ALLOW_PRIVATE`` and ``STORYBOARD_DYNAMIC_TOOLSETS``; keyword
-        overrides (from CLI flags) win when not None.
+        ``STORYBOARD_MEDIA_MAX_BYTES``, ``STORYBOARD_MEDIA_ALLOW_PRIVATE``, ``STORYBOARD_DYNAMIC_TOOLSETS`` and the
+        ``FACEFUSION_*`` variables (``FACEFUSION_PATH``, ``FACEFUSION_PYTHON``, ``FACEFUSION_TIMEOUT_S``,
+        ``FACEFUSION_EXECUTION_PROVIDERS``); keyword overrides (from CLI flags) win when not None.
 
         Raises:
             ConfigError: a value is invalid; the message names the variable and the fix.
@@ -97,6 +109,7 @@ class Settings:
             values["media_allow_private"] = _flag("STORYBOARD_MEDIA_ALLOW_PRIVATE", env["STORYBOARD_MEDIA_ALLOW_PRIVATE"])
         if env.get("STORYBOARD_DYNAMIC_TOOLSETS"):
             values["dynamic_toolsets"] = _flag("STORYBOARD_DYNAMIC_TOOLSETS", env["STORYBOARD_DYNAMIC_TOOLSETS"])
+        values.update(_facefusion_env(env))
         values.update({k: v for k, v in overrides.items() if v is not None})
         if isinstance(values.get("data_dir"), str):
             values["data_dir"] = Path(str(values["data_dir"])).expanduser()
@@ -105,6 +118,42 @@ class Settings:
     def with_(self, **changes: object) -> Settings:
         """A copy with some fields changed (validated again)."""
         return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _facefusion_env(env: Mapping[str, str]) -> dict[str, object]:
+    values: dict[str, object] = {}
+    if env.get("FACEFUSION_PATH", "").strip():
+        values["facefusion_path"] = Path(env["FACEFUSION_PATH"].strip()).expanduser()
+    if env.get("FACEFUSION_PYTHON", "").strip():
+        values["facefusion_python"] = env["FACEFUSION_PYTHON"].strip()
+    if env.get("FACEFUSION_TIMEOUT_S", "").strip():
+        raw = env["FACEFUSION_TIMEOUT_S"]
+        try:
+            values["facefusion_timeout_s"] = float(raw)
+        except ValueError:
+            raise ConfigError(f"FACEFUSION_TIMEOUT_S '{raw}' is not a number of seconds", hint="e.g. 600") from None
+    if env.get("FACEFUSION_EXECUTION_PROVIDERS", "").strip():
+        raw = env["FACEFUSION_EXECUTION_PROVIDERS"].replace(",", " ")
+        values["facefusion_execution_providers"] = tuple(dict.fromkeys(raw.lower().split()))
+    return values
+
+
+def validate_facefusion(settings: Settings) -> None:
+    """Raise a ConfigError for FaceFusion settings that cannot work (whether the checkout exists is checked when
+    a worker builds its runner, and shown by ``doctor``)."""
+    from mcp_storyboard.integrations.facefusion.choices import EXECUTION_PROVIDERS
+
+    timeout = settings.facefusion_timeout_s
+    if not timeout > 0 or timeout == float("inf"):
+        raise ConfigError(f"FACEFUSION_TIMEOUT_S must be a positive number of seconds (got {timeout:g})", hint="e.g. 600")
+    unknown = [p for p in settings.facefusion_execution_providers if p not in EXECUTION_PROVIDERS]
+    if unknown or not settings.facefusion_execution_providers:
+        raise ConfigError(
+            f"FACEFUSION_EXECUTION_PROVIDERS {' '.join(unknown) or '(empty)'} is not a FaceFusion execution provider",
+            hint="use one or more of: " + ", ".join(EXECUTION_PROVIDERS),
+        )
+    if not settings.facefusion_python:
+        raise ConfigError("FACEFUSION_PYTHON is empty", hint="unset it to run FaceFusion with this Python")
 
 
 def _flag(name: str, raw: str) -> bool:
