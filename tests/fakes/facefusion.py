@@ -167,7 +167,9 @@ def main(argv: list[str]) -> int:
     entry: dict[str, object] = {"argv": argv, "cwd": str(Path.cwd()), "pid": os.getpid(), "env": sorted(os.environ)}
     seconds = float(os.environ.get("FAKE_FACEFUSION_SLEEP") or 0)
     if os.environ.get("FAKE_FACEFUSION_CHILD") == "1":
-        child = subprocess.Popen([sys.executable, "-c", f"import time; time.sleep({seconds or 60})"])
+        # Like FaceFusion's ffmpeg: its own pipes, so only killing the process group stops it.
+        child = subprocess.Popen([sys.executable, "-c", f"import time; time.sleep({seconds or 60})"],
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         entry["child_pid"] = child.pid
     record(entry)
     if seconds:

@@ -151,6 +151,6 @@ async def _kill(process: asyncio.subprocess.Process) -> None:
 def _tail_text(tail: deque[bytes]) -> str:
     text = b"".join(tail).decode("utf-8", "replace")
     # A tqdm bar redraws itself with carriage returns: keep each line's last state, drop empty lines.
-    lines = [part.rsplit("\r", 1)[-1].rstrip() for part in text.split("\n")]
+    lines = [next((s for s in reversed(part.split("\r")) if s.strip()), "").rstrip() for part in text.split("\n")]
     joined = "\n".join(line for line in lines if line)
     return joined[-ERROR_CHARS:]
