@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from mcp_storyboard.config import Settings
 from mcp_storyboard.errors import ConfigError
@@ -16,15 +16,21 @@ from mcp_storyboard.integrations.facefusion.runner import SCRIPT, FaceFusionCliR
 from mcp_storyboard.integrations.media_fetch import MediaFetcher
 
 if TYPE_CHECKING:
-    from mcp_storyboard.services.container import Services
-    from mcp_storyboard.services.facefusion.ports import OperationRunner
+    from mcp_storyboard.db.connection import Database
 
 CONFIGURE_HINT = "set FACEFUSION_PATH to a FaceFusion 3.8 checkout (the folder holding facefusion.py) and " \
                  "FACEFUSION_PYTHON to the Python of its environment"
 
 
-def build_runner(settings: Settings, services: Services) -> OperationRunner:
-    """The FaceFusion CLI runner over the services' media store.
+class _OverDatabase(Protocol):
+    """What the runner needs of ``services.container.Services`` (integrations do not import services)."""
+
+    @property
+    def database(self) -> Database: ...
+
+
+def build_runner(settings: Settings, services: _OverDatabase) -> FaceFusionCliRunner:
+    """The FaceFusion CLI runner (an ``OperationRunner``) over the services' media store.
 
     Raises:
         ConfigError: ``FACEFUSION_PATH`` is unset or holds no ``facefusion.py``, or ``FACEFUSION_PYTHON`` is not

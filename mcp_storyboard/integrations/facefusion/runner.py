@@ -1,6 +1,7 @@
 """The FaceFusion CLI runner: one operation = one ``facefusion.py headless-run`` in a temporary directory.
 
-Implements :class:`~mcp_storyboard.services.facefusion.ports.OperationRunner`. Inputs are staged into the
+Implements :class:`~mcp_storyboard.services.facefusion.ports.OperationRunner` (structurally: integrations do not
+import services). Inputs are staged into the
 directory (``inputs.py``), the command is built from the operation (``arguments.py``) and run in FaceFusion's
 checkout (FaceFusion finds its processors and models relative to it) with a deadline (``process.py``); the output
 is stored in the media store under the job's project. The directory is removed whatever happens, cancellation
@@ -14,7 +15,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 
 from mcp_storyboard.db.media import MediaStore, media_uri
@@ -25,9 +26,10 @@ from mcp_storyboard.integrations.facefusion.process import child_environment, ru
 from mcp_storyboard.integrations.media_fetch import MediaFetcher
 from mcp_storyboard.models.facefusion_jobs import FaceFusionOperation, OperationResult
 from mcp_storyboard.models.media_types import check_content
-from mcp_storyboard.services.facefusion.ports import ProgressReport  # noqa: TC001 (a Protocol signature)
 
 SCRIPT = "facefusion.py"
+ProgressReport = Callable[[float], Awaitable[None]]
+"""``services/facefusion/ports.py``'s ProgressReport (integrations do not import services): progress 0.0–100.0."""
 _INPUT_ERRORS = (ValidationError, NotFoundError, IntegrationError)
 
 
