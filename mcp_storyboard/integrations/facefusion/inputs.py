@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import anyio
+
 from mcp_storyboard.db.media import MEDIA_URI_PREFIX, MediaStore
 from mcp_storyboard.errors import NotFoundError, ValidationError
 from mcp_storyboard.integrations.facefusion.choices import IMAGE_EXTENSIONS
@@ -50,5 +52,5 @@ async def stage_input(
         raise ValidationError(field, f"is {content_type}; FaceFusion reads only these images",
                               allowed=sorted(IMAGE_EXTENSIONS))
     path = directory / f"{name}{extension}"
-    path.write_bytes(data)
+    await anyio.to_thread.run_sync(path.write_bytes, data)
     return path

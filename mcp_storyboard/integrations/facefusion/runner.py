@@ -18,6 +18,8 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 
+import anyio
+
 from mcp_storyboard.db.media import MediaStore, media_uri
 from mcp_storyboard.errors import IntegrationError, NotFoundError, ValidationError
 from mcp_storyboard.integrations.facefusion.arguments import HeadlessStep, command_line, plan_operation
@@ -90,7 +92,7 @@ class FaceFusionCliRunner:
             error = await self._run(step, work, target, source, output, report)
             if error is not None:
                 return failed(error)
-            data = output.read_bytes()
+            data = await anyio.to_thread.run_sync(output.read_bytes)  # up to the media limit: off the loop
             try:
                 content_type = check_content(data, None, field="output")
                 info = await self.media.put(

@@ -31,7 +31,9 @@ class FakeRuns:
     def runs(self) -> list[dict]:
         if not self.record.exists():
             return []
-        return [json.loads(line) for line in self.record.read_text().splitlines()]
+        # Only whole lines: the fake may be writing its line while a test polls.
+        *complete, _partial = self.record.read_text().split("\n")
+        return [json.loads(line) for line in complete]
 
     def argv(self) -> list[str]:
         (run,) = self.runs()
