@@ -19,7 +19,7 @@ its own (``choices.py``). The conversions:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -227,7 +227,8 @@ def _detect(parameters: Any, operation: FaceFusionOperation, target: str) -> Hea
     return HeadlessStep(("face_debugger",), options, target, "input_image_url")
 
 
-_BUILDERS: dict[type[FaceFusionParameters], Any] = {
+_Builder = Callable[[Any, FaceFusionOperation, str], HeadlessStep]
+_BUILDERS: dict[type[FaceFusionParameters], _Builder] = {
     EnhanceParameters: _enhance,
     AgeAdjustParameters: _age,
     SwapParameters: _swap,

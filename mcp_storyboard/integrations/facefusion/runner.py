@@ -50,7 +50,7 @@ class FaceFusionCliRunner:
         temp_root: Path | None = None,
         environ: Mapping[str, str] | None = None,
     ) -> None:
-        self.facefusion_path = facefusion_path
+        self.facefusion_path = facefusion_path.expanduser().resolve()  # absolute: FaceFusion runs with it as cwd
         self.python = python
         self.media = media
         self.fetcher = fetcher

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from mcp_storyboard.db.connection import Database
 from mcp_storyboard.errors import ConfigError
 from mcp_storyboard.integrations.facefusion.build import build_runner, facefusion_status
 from mcp_storyboard.integrations.facefusion.runner import FaceFusionCliRunner
+from mcp_storyboard.integrations.media_fetch import MediaFetcher
 from mcp_storyboard.services.container import Services
 from tests.integrations.facefusion.conftest import FAKE_FACEFUSION
 
@@ -90,3 +92,10 @@ def test_doctor_says_where_facefusion_is_or_that_the_runner_is_missing_and_how_t
 async def test_the_doctor_report_has_a_facefusion_line(database: Database) -> None:
     settings = Settings(mongodb_uri="memory://", facefusion_path=FAKE_FACEFUSION)
     assert dict(await doctor_report(database, settings))["facefusion"].startswith(f"{FAKE_FACEFUSION}/facefusion.py found")
+
+
+def test_a_relative_checkout_path_is_made_absolute_since_facefusion_runs_inside_it(tmp_path: Path) -> None:
+    relative = Path(os.path.relpath(FAKE_FACEFUSION))
+    runner = FaceFusionCliRunner(facefusion_path=relative, python=sys.executable, media=None,  # type: ignore[arg-type]
+                                 fetcher=MediaFetcher(), timeout_s=1)
+    assert runner.facefusion_path == FAKE_FACEFUSION
