@@ -247,6 +247,9 @@ class FaceFusionPreferredSettings(FaceEditorValues):
     """Detector input size; yolo_face, yunet and many allow only 640x640."""
     face_swapper_model: SwapperModel = "inswapper_128"
     """Face swapper model."""
+    face_age: Annotated[int, Field(ge=0, le=100), NOT_BOOL] | None = None
+    """Addition: the apparent age of the character's face, 0–100, from which an age_adjust to an absolute
+    ``target_age`` is computed (FaceFusion's direction is relative); null when unknown."""
 
     @model_validator(mode="after")
     def _size_fits_model(self) -> FaceFusionPreferredSettings:

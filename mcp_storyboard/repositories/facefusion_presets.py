@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
+
+from pymongo import ReturnDocument
 
 from mcp_storyboard.models.common import Page
 from mcp_storyboard.models.facefusion import FaceFusionPreset, PresetOperationType
@@ -61,3 +63,37 @@ class FaceFusionPresetRepository(Repository[FaceFusionPreset]):
     async def delete_for_user(self, user_id: str, *, session: Session = None) -> int:
         """Delete every preset a user created (when the account is removed)."""
         return await self._delete_where({"user_id": user_id}, session=session)
+
+    # -- additions for the FaceFusion tools: visibility filter, atomic use ------------------------------------
+    async def page_by_visibility(
+        self,
+        user_id: str | None,
+        visibility: PresetVisibility,
+        *,
+        operation_type: PresetOperationType | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Page[FaceFusionPreset]:
+        """Presets by name: ``public`` ones, the user's ``private`` ones, or ``all`` they may see."""
+        if visibility == "all":
+            return await self.page_visible(user_id, operation_type=operation_type, limit=limit, cursor=cursor)
+        query: dict[str, Any] = {"is_public": True} if visibility == "public" else {"is_public": False, "user_id": user_id}
+        if operation_type is not None:
+            query = {"operation_type": operation_type, **query}
+        return await self._page(query, BY_NAME, limit=limit, cursor=cursor)
+
+    async def increment_visible_use(self, preset_id: str, user_id: str | None) -> FaceFusionPreset | None:
+        """Atomically add one to ``use_count`` of a preset ``user_id`` may use; None if there is none."""
+        raw = await self.collection.find_one_and_update(
+            {"id": preset_id, **_visible_to(user_id)}, {"$inc": {"use_count": 1}},
+            projection=NO_ID, return_document=ReturnDocument.AFTER,
+        )
+        return None if raw is None else self.from_document(raw)
+
+    async def decrement_use(self, preset_id: str) -> None:
+        """Take back one use (a job that could not be queued after all)."""
+        await self.collection.update_one({"id": preset_id, "use_count": {"$gt": 0}}, {"$inc": {"use_count": -1}})
+
+
+PresetVisibility = Literal["public", "private", "all"]
+"""Which presets a list shows: public ones, the user's own private ones, or every one they may see."""
