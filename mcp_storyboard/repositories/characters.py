@@ -90,7 +90,7 @@ async def _history_total(repo: CharacterRepository, character_id: str) -> int:
     # The array grows without bound: its length is computed by the server, the entries stay there.
     pipeline = [{"$match": {"id": character_id}},
                 {"$project": {"_id": 0, "n": {"$size": {"$ifNull": [f"${HISTORY}", []]}}}}]
-    found = await repo.collection.aggregate(pipeline).to_list(None)
+    found = await repo.database.aggregate(repo.name, pipeline)
     if not found:
         raise NotFoundError(repo.kind, character_id)
     return int(found[0]["n"])
