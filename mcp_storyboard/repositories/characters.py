@@ -88,7 +88,7 @@ class FaceFusionHistorySlice(StoryboardModel):
 
 async def _history_total(repo: CharacterRepository, character_id: str) -> int:
     # The array grows without bound: its length is computed by the server, the entries stay there.
-    pipeline = [{"$match": {"id": character_id}},
+    pipeline: list[dict[str, Any]] = [{"$match": {"id": character_id}},
                 {"$project": {"_id": 0, "n": {"$size": {"$ifNull": [f"${HISTORY}", []]}}}}]
     found = await repo.database.aggregate(repo.name, pipeline)
     if not found:

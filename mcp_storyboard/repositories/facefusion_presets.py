@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pymongo import ReturnDocument
-
 from mcp_storyboard.models.common import Page
 from mcp_storyboard.models.facefusion import FaceFusionPreset, PresetOperationType
 from mcp_storyboard.repositories.base import NO_ID, Repository, Session
@@ -64,7 +62,7 @@ class FaceFusionPresetRepository(Repository[FaceFusionPreset]):
         """Delete every preset a user created (when the account is removed)."""
         return await self._delete_where({"user_id": user_id}, session=session)
 
-    # -- additions for the FaceFusion tools: visibility filter, atomic use ------------------------------------
+    # -- additions for the FaceFusion tools: the visibility filter ---------------------------------------------
     async def page_by_visibility(
         self,
         user_id: str | None,
@@ -81,18 +79,6 @@ class FaceFusionPresetRepository(Repository[FaceFusionPreset]):
         if operation_type is not None:
             query = {"operation_type": operation_type, **query}
         return await self._page(query, BY_NAME, limit=limit, cursor=cursor)
-
-    async def increment_visible_use(self, preset_id: str, user_id: str | None) -> FaceFusionPreset | None:
-        """Atomically add one to ``use_count`` of a preset ``user_id`` may use; None if there is none."""
-        raw = await self.collection.find_one_and_update(
-            {"id": preset_id, **_visible_to(user_id)}, {"$inc": {"use_count": 1}},
-            projection=NO_ID, return_document=ReturnDocument.AFTER,
-        )
-        return None if raw is None else self.from_document(raw)
-
-    async def decrement_use(self, preset_id: str) -> None:
-        """Take back one use (a job that could not be queued after all)."""
-        await self.collection.update_one({"id": preset_id, "use_count": {"$gt": 0}}, {"$inc": {"use_count": -1}})
 
 
 PresetVisibility = Literal["public", "private", "all"]

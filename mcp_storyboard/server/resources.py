@@ -29,7 +29,11 @@ from mcp_storyboard.models import DOCUMENT_CLASSES
 from mcp_storyboard.models.common import ID_PATTERN, StoryboardModel
 from mcp_storyboard.models.projects import Project
 from mcp_storyboard.server.scope import current_services
-from mcp_storyboard.services.facefusion.views import character_facefusion_uri, job_uri, preset_uri
+from mcp_storyboard.services.facefusion.views import (
+    character_facefusion_uri,
+    job_uri,
+    preset_uri,
+)
 
 JSON = "application/json"
 MARKDOWN = "text/markdown"

@@ -17,7 +17,11 @@ from mcp_storyboard.server.taxonomy import Toolset
 from mcp_storyboard.server.tools._args import CharacterId
 from mcp_storyboard.server.tools._facefusion_args import Cursor
 from mcp_storyboard.services.facefusion.faces import GalleryCategory
-from mcp_storyboard.services.facefusion.views import FacePreferences, HistoryPage, character_facefusion_uri
+from mcp_storyboard.services.facefusion.views import (
+    FacePreferences,
+    HistoryPage,
+    character_facefusion_uri,
+)
 
 TOOLSET: Toolset = "facefusion"
 tool = ToolRegistry(TOOLSET)
@@ -53,7 +57,7 @@ async def remove_gallery_item(
     """Remove an image from a character's FaceFusion gallery (the media file stays)."""
     gallery = await get_services(ctx).facefusion.faces.remove_gallery_item(character_id, category, url=url, age=age)
     await notify_changed(ctx, [character_facefusion_uri(character_id), character_uri(character_id)])
-    changed = gallery.model_dump(mode="json", include={category})
+    changed = gallery.model_dump(mode="json", include={str(category)})
     return Written(id=character_id, uri=character_facefusion_uri(character_id), changed=changed)
 
 

@@ -19,8 +19,12 @@ from mcp_storyboard.models.facefusion import (
     SwapperModel,
 )
 from mcp_storyboard.models.facefusion_jobs import MAX_BATCH_OPERATIONS
-from mcp_storyboard.models.facefusion_params import EditorValue, FaceMaskArea, FaceMaskRegion
-from mcp_storyboard.models.values import Fraction
+from mcp_storyboard.models.facefusion_params import (
+    EditorValue,
+    FaceMaskArea,
+    FaceMaskRegion,
+)
+from mcp_storyboard.models.values import NOT_BOOL, Fraction
 from mcp_storyboard.server.notify import notify_changed
 from mcp_storyboard.server.registry import ToolRegistry, get_services
 from mcp_storyboard.server.taxonomy import Toolset
@@ -76,7 +80,7 @@ async def enhance_face(
 
 @tool(title="Change a face's age", operation="create")
 async def adjust_face_age(
-    target_age: Annotated[int, Field(ge=0, le=100, description="The age to show, 0–100.")],
+    target_age: Annotated[int, Field(ge=0, le=100, description="The age to show, 0–100."), NOT_BOOL],
     ctx: Context,
     image: ImageArg = None,
     reference_image: ReferenceImage = None,

@@ -8,7 +8,11 @@ from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from mcp_storyboard.models.common import Page, StoryboardModel
-from mcp_storyboard.models.facefusion import FaceFusionPreset, FaceFusionPresetPatch, PresetOperationType
+from mcp_storyboard.models.facefusion import (
+    FaceFusionPreset,
+    FaceFusionPresetPatch,
+    PresetOperationType,
+)
 from mcp_storyboard.models.values import Description, Name, PageSize
 from mcp_storyboard.repositories.facefusion_presets import PresetVisibility
 from mcp_storyboard.server.notify import notify_changed

@@ -13,7 +13,11 @@ from mcp_storyboard.models.facefusion import (
     FaceFusionPreferredSettings,
 )
 from mcp_storyboard.repositories.characters import FaceFusionCharacterRepository
-from mcp_storyboard.services.facefusion.views import CharacterFaceData, FacePreferences, HistoryPage
+from mcp_storyboard.services.facefusion.views import (
+    CharacterFaceData,
+    FacePreferences,
+    HistoryPage,
+)
 
 GalleryCategory = Literal["enhanced_faces", "age_variants", "swapped_faces", "edited_expressions", "custom_outputs"]
 """The gallery's categories (``FaceFusionOutputGallery``)."""

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, JsonValue
 from pydantic import ValidationError as PydanticValidationError
@@ -28,7 +28,7 @@ from mcp_storyboard.models.facefusion import (
     validate_parameters,
 )
 from mcp_storyboard.models.facefusion_jobs import FaceAge
-from mcp_storyboard.models.values import JsonObject
+from mcp_storyboard.models.values import NOT_BOOL, JsonObject
 
 _ID = re.compile(ID_PATTERN)
 IMAGE_FORMS = "a media id, storyboard://media/<id> or an http(s) URL"
@@ -42,7 +42,7 @@ class OperationRequest(StoryboardModel):
     operation_type: OperationType
     image: str | None = Field(default=None, min_length=1, max_length=2048)
     """The image to work on: a media id, storyboard://media/<id> or an http(s) URL (imported)."""
-    reference_image: int | None = Field(default=None, ge=0, le=99)
+    reference_image: Annotated[int, Field(ge=0, le=99), NOT_BOOL] | None = None
     """Instead of image: the index of one of the character's reference images."""
     source_face: str | None = Field(default=None, min_length=1, max_length=2048)
     """swap only: the image with the face to put in (same forms as image)."""
@@ -59,17 +59,6 @@ class Image:
     url: str
     media_project: str | None = None
     to_import: bool = False
-
-
-@dataclass
-class Resolved:
-    """Every image of a request, checked, and the http(s) URLs to import."""
-
-    images: dict[str, Image] = field(default_factory=dict)
-
-    @property
-    def imports(self) -> list[str]:
-        return [key for key, image in self.images.items() if image.to_import]
 
 
 async def resolve_image(
@@ -96,7 +85,7 @@ async def resolve_image(
     lowered = ref.lower()
     if lowered.startswith(("http://", "https://")):
         return Image(url=ref, to_import=True)
-    media_id = ref[len(MEDIA_URI_PREFIX) :] if ref.startswith(MEDIA_URI_PREFIX) else ref
+    media_id = ref.removeprefix(MEDIA_URI_PREFIX)
     if "://" in media_id or not _ID.match(media_id):
         raise ValidationError(where, f"'{ref[:100]}' is not {IMAGE_FORMS}")
     try:

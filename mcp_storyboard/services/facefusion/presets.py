@@ -19,7 +19,10 @@ from mcp_storyboard.models.facefusion import (
     describe_errors,
     validate_parameters,
 )
-from mcp_storyboard.repositories.facefusion_presets import FaceFusionPresetRepository, PresetVisibility
+from mcp_storyboard.repositories.facefusion_presets import (
+    FaceFusionPresetRepository,
+    PresetVisibility,
+)
 
 LOCAL_USER: str | None = None
 """The user of this server: presets it creates are stored with user_id null."""

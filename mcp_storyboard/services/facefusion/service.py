@@ -14,13 +14,21 @@ from typing import TYPE_CHECKING
 
 from mcp_storyboard.errors import NotFoundError, ValidationError
 from mcp_storyboard.models.characters import Character
-from mcp_storyboard.models.facefusion import FaceFusionJob, FaceFusionPreset, JobStatus
-from mcp_storyboard.models.facefusion_jobs import FaceFusionJobInput, FaceFusionOperation
+from mcp_storyboard.models.facefusion import FaceFusionJob, JobStatus
+from mcp_storyboard.models.facefusion_jobs import (
+    FaceFusionJobInput,
+    FaceFusionOperation,
+)
 from mcp_storyboard.repositories.characters import FaceFusionCharacterRepository
 from mcp_storyboard.repositories.facefusion_jobs import FaceFusionJobRepository
 from mcp_storyboard.repositories.facefusion_presets import FaceFusionPresetRepository
 from mcp_storyboard.services.facefusion.faces import FaceDataService
-from mcp_storyboard.services.facefusion.inputs import Image, OperationRequest, resolve_image, resolve_parameters
+from mcp_storyboard.services.facefusion.inputs import (
+    Image,
+    OperationRequest,
+    resolve_image,
+    resolve_parameters,
+)
 from mcp_storyboard.services.facefusion.presets import PresetService
 from mcp_storyboard.services.facefusion.views import (
     FaceFusionJobView,

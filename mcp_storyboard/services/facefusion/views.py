@@ -20,7 +20,11 @@ from mcp_storyboard.models.facefusion import (
     JobStatus,
     JobType,
 )
-from mcp_storyboard.models.facefusion_jobs import FaceFusionJobInput, FaceFusionJobOutput, OperationResult
+from mcp_storyboard.models.facefusion_jobs import (
+    FaceFusionJobInput,
+    FaceFusionJobOutput,
+    OperationResult,
+)
 
 FINISHED: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
 """Statuses a job leaves only through retry."""
