@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import anyio
+
 from mcp_storyboard.models.facefusion import FaceFusionOutputGallery
 from tests.tools.conftest import ToolClient
 from tests.tools.facefusion_world import faces, seed_history, seed_preset
@@ -162,3 +164,34 @@ async def test_the_character_facefusion_resource_shows_preferences_gallery_and_r
     assert [e["input_image_url"] for e in data["recent_history"]] == [f"https://x.test/{n}.png"
                                                                       for n in range(11, 1, -1)]
     assert data["gallery"]["enhanced_faces"] == []
+
+
+async def test_parallel_preference_changes_all_land_and_each_returns_what_was_stored(tools: ToolClient) -> None:
+    w = await faces(tools.services)
+    changes = [{"face_age": 30}, {"face_enhancer_blend": 0.25}, {"enhancement_model": "codeformer"},
+               {"face_swapper_model": "simswap_256"}, {"face_selector_mode": "many"}, {"face_editor_head_yaw": 7},
+               {"age_adjustment_blend": 0.75}, {"face_selector_order": "top-bottom"}]
+    results: list[dict[str, Any]] = []
+
+    async def change(settings: dict[str, Any]) -> None:
+        results.append(await tools.call("set_facefusion_preferences", character_id=w.character_id, settings=settings))
+
+    async with anyio.create_task_group() as group:
+        for settings in changes:
+            group.start_soon(change, settings)
+    stored = (await tools.call("get_facefusion_preferences", character_id=w.character_id))["settings"]
+    assert {k: stored[k] for c in changes for k in c} == {k: v for c in changes for k, v in c.items()}
+    assert sorted(json.dumps(r["changed"]) for r in results) == sorted(json.dumps(c) for c in changes)
+
+
+async def test_parallel_uses_of_a_preset_are_all_counted(tools: ToolClient) -> None:
+    w = await faces(tools.services)
+    preset = (await tools.call("create_facefusion_preset", name="P", operation_type="enhance", parameters={}))["id"]
+    async with tools.watch([f"storyboard://facefusion-presets/{preset}"]) as next_update:
+        async with anyio.create_task_group() as group:
+            for _ in range(8):
+                group.start_soon(lambda: tools.call("enhance_face", image=w.image, preset_id=preset))
+        with anyio.fail_after(10):
+            assert await next_update() == f"storyboard://facefusion-presets/{preset}"
+    assert (await tools.call("get_facefusion_preset", preset_id=preset))["use_count"] == 8
+    assert await tools.services.database.collection("facefusion_jobs").count_documents({}) == 8

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import anyio
+from mcp.types import ImageContent, ResourceLink
 
 from mcp_storyboard.models.facefusion_jobs import FaceFusionJobOutput, OperationResult
 from tests.tools.conftest import ToolClient
@@ -35,6 +36,11 @@ async def test_get_list_and_the_resource_show_a_job_and_its_results(tools: ToolC
     done = await tools.call("get_facefusion_job", job_id=a["id"])
     assert (done["status"], done["progress"], done["position"]) == ("completed", 100.0, None)
     assert done["results"][0]["output_url"] == "storyboard://media/out1" and done["results"][0]["success"]
+    # The produced image also goes as a resource link (never as inline bytes).
+    raw = await tools.client.call_tool("get_facefusion_job", {"job_id": a["id"]})
+    links = [block for block in raw.content if isinstance(block, ResourceLink)]
+    assert [(str(link.uri), link.name) for link in links] == [("storyboard://media/out1", "enhance output 0")]
+    assert not any(isinstance(block, ImageContent) for block in raw.content)
     listed = await tools.call("list_facefusion_jobs", project_id=w.project_id)
     assert [j["id"] for j in listed["items"]] == [b["id"], a["id"]]  # newest first
     assert [j["id"] for j in (await tools.call("list_facefusion_jobs"))["items"]] == [c["id"], b["id"], a["id"]]

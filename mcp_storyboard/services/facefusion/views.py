@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from pydantic import JsonValue, WithJsonSchema
 from pydantic import ValidationError as PydanticValidationError
 
+from mcp_storyboard.db.media import MEDIA_URI_PREFIX
 from mcp_storyboard.models.common import StoryboardModel, UtcDatetime
 from mcp_storyboard.models.facefusion import (
     FaceFusionHistoryEntry,
@@ -92,6 +93,11 @@ class FaceFusionJobView(StoryboardModel):
     def finished(self) -> bool:
         return self.status in FINISHED
 
+    def resource_links(self) -> list[tuple[str, str]]:
+        """``(uri, name)`` of each image the job produced (tools return them as resource links)."""
+        return [(r.output_url, f"{r.operation_type} output {r.operation_index}") for r in self.results or []
+                if r.success and r.output_url and r.output_url.startswith(MEDIA_URI_PREFIX)]
+
 
 def stored_operations(job: FaceFusionJob) -> list[dict[str, JsonValue]]:
     raw: Any = job.input_data.get("operations")
@@ -124,6 +130,9 @@ class WaitResult(StoryboardModel):
     finished: bool
     """Whether it completed, failed or was cancelled before the timeout."""
     job: FaceFusionJobView
+
+    def resource_links(self) -> list[tuple[str, str]]:
+        return self.job.resource_links()
 
 
 class HistoryPage(StoryboardModel):
