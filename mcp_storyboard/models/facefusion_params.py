@@ -73,6 +73,13 @@ MaskTypes = Annotated[list[FaceMaskType], Field(min_length=1), AfterValidator(_u
 """One or more mask types, duplicates removed."""
 EditorValue = Annotated[int, Field(ge=-100, le=100), NOT_BOOL]
 """A face editor value, −100…100 (FaceFusion: the value / 100)."""
+EditorKey = Literal[
+    "face_editor_eyebrow_direction", "face_editor_eye_gaze_horizontal", "face_editor_eye_gaze_vertical",
+    "face_editor_eye_open_ratio", "face_editor_lip_open_ratio", "face_editor_mouth_grim", "face_editor_mouth_pout",
+    "face_editor_mouth_purse", "face_editor_mouth_smile", "face_editor_mouth_position_horizontal",
+    "face_editor_mouth_position_vertical", "face_editor_head_pitch", "face_editor_head_yaw", "face_editor_head_roll",
+]  # fmt: skip
+"""The names of the ``FaceEditorValues`` fields (a test keeps the two in step)."""
 
 
 def _check_detector_size(model: str, size: str) -> None:

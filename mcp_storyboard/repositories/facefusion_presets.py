@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from mcp_storyboard.models.common import Page
-from mcp_storyboard.models.facefusion import FaceFusionPreset, PresetOperationType
+from mcp_storyboard.models.facefusion import (
+    FaceFusionPreset,
+    PresetOperationType,
+    PresetVisibility,
+)
 from mcp_storyboard.repositories.base import NO_ID, Repository, Session
 
 # Served by the schema index {name: 1}; id makes the order total.
@@ -79,7 +83,3 @@ class FaceFusionPresetRepository(Repository[FaceFusionPreset]):
         if operation_type is not None:
             query = {"operation_type": operation_type, **query}
         return await self._page(query, BY_NAME, limit=limit, cursor=cursor)
-
-
-PresetVisibility = Literal["public", "private", "all"]
-"""Which presets a list shows: public ones, the user's own private ones, or every one they may see."""

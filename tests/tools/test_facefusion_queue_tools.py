@@ -4,14 +4,20 @@ no job written."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 import httpx2
 
 from mcp_storyboard.integrations.media_fetch import MediaFetcher
+from mcp_storyboard.models.facefusion import FaceEditorValues
+from mcp_storyboard.models.facefusion_params import EditorKey
 from tests.media_samples import png
 from tests.tools.conftest import ToolClient
 from tests.tools.facefusion_world import faces, seed_preset, stored_job
+
+
+def test_the_editor_keys_are_the_editor_value_fields() -> None:
+    assert list(get_args(EditorKey)) == list(FaceEditorValues.model_fields)
 
 
 def operation(job: dict[str, Any], n: int = 0) -> dict[str, Any]:
@@ -118,6 +124,11 @@ async def test_an_http_image_is_imported_into_the_characters_project(tools: Tool
     await tools.refused("enhance_face", image="https://cdn.example/missing.png", character_id=w.character_id)
     text = await tools.refused("enhance_face", image="https://cdn.example/face.png")
     assert text.startswith("[invalid-argument] character_id: is needed"), text
+    # In a batch, the images imported before a failing download are deleted again.
+    text = await tools.refused("run_facefusion_batch", character_id=w.character_id, operations=[
+        {"operation_type": "enhance", "image": "https://cdn.example/other.png"},
+        {"operation_type": "enhance", "image": "https://cdn.example/missing.png"}])
+    assert "404" in text or "missing.png" in text, text
 
 
 async def test_a_batch_is_one_job_whose_preset_applies_to_its_own_type(tools: ToolClient) -> None:
@@ -178,7 +189,7 @@ async def test_bad_operation_input_names_the_field_and_queues_nothing(tools: Too
         ("edit_face_expression", {"image": w.image, "values": {"face_editor_mouth_smile": 101}},
          "[invalid-argument] values.face_editor_mouth_smile"),
         ("edit_face_expression", {"image": w.image, "values": {"grin": 5}},
-         "[invalid-argument] parameters.grin: is not a parameter of edit"),
+         "[invalid-argument] values.grin.[key]: Input should be 'face_editor_eyebrow_direction'"),
         ("mask_face", {"image": w.image, "face_mask_types": ["halo"]}, "[invalid-argument] face_mask_types"),
         ("detect_faces", {"image": w.image, "face_detector_size": "320x320"}, "face_detector_size '640x640'"),
         ("run_facefusion_batch", {**c, "operations": []}, "[invalid-argument] operations"),
@@ -190,7 +201,13 @@ async def test_bad_operation_input_names_the_field_and_queues_nothing(tools: Too
          "[invalid-argument] operations[0].current_age: is needed"),
         ("run_facefusion_batch", {**c, "operations": [{"operation_type": "enhance", "image": w.image,
                                                        "parameters": {"face_enhancer_blend": 2}}]},
-         "[invalid-argument] face_enhancer_blend"),
+         "[invalid-argument] operations[0].face_enhancer_blend"),
+        ("run_facefusion_batch", {**c, "operations": [{"operation_type": "detect", "image": w.image,
+                                                       "parameters": {"blur": 1}}]},
+         "[invalid-argument] operations[0].parameters.blur: is not a parameter of detect"),
+        ("run_facefusion_batch", {**c, "operations": [{"operation_type": "detect", "image": w.image,
+                                                       "source_face": w.image}]},
+         "[invalid-argument] operations[0].source_face: applies to swap only"),
     ]
     for name, arguments, expected in cases:
         text = await tools.refused(name, **arguments)

@@ -20,6 +20,7 @@ from mcp_storyboard.models.facefusion import (
 )
 from mcp_storyboard.models.facefusion_jobs import MAX_BATCH_OPERATIONS
 from mcp_storyboard.models.facefusion_params import (
+    EditorKey,
     EditorValue,
     FaceMaskArea,
     FaceMaskRegion,
@@ -124,13 +125,13 @@ async def edit_face_expression(
     preset_id: PresetArg = None,
     priority: Priority = 0,
     values: Annotated[
-        dict[str, EditorValue] | None,
+        dict[EditorKey, EditorValue] | None,
         Field(description="face_editor_* values −100..100, e.g. {\"face_editor_mouth_smile\": 40}."),
     ] = None,
 ) -> QueuedJob:
     """Queue an expression or head-pose edit of a face."""
     request = OperationRequest(operation_type="edit", image=image, reference_image=reference_image,
-                               parameters=dict(values or {}))
+                               parameters={str(k): v for k, v in (values or {}).items()})
     return await _queue(ctx, request, character_id, preset_id, priority)
 
 

@@ -12,9 +12,9 @@ from mcp_storyboard.models.facefusion import (
     FaceFusionPreset,
     FaceFusionPresetPatch,
     PresetOperationType,
+    PresetVisibility,
 )
 from mcp_storyboard.models.values import Description, Name, PageSize
-from mcp_storyboard.repositories.facefusion_presets import PresetVisibility
 from mcp_storyboard.server.notify import notify_changed
 from mcp_storyboard.server.registry import ToolRegistry, get_services
 from mcp_storyboard.server.results import Written, created_fields, written

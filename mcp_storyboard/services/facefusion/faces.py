@@ -86,6 +86,9 @@ class FaceDataService:
         unknown = [k for k in changes if k not in allowed]
         if unknown:
             raise ValidationError(f"settings.{unknown[0]}", "is not a preferred setting", allowed=allowed)
+        # Compare-and-set on the stored value, not $set per key: the settings have rules across keys (a detector
+        # model allows only some sizes), so the merged whole is validated, and a write that raced ours is merged
+        # again rather than overwritten.
         for _ in range(_SWAP_TRIES):
             exists, stored = await self.characters.raw_preferences(character_id)
             if not exists:

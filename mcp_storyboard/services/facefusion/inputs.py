@@ -102,8 +102,10 @@ def resolve_parameters(
     explicit: Mapping[str, Any],
     preset: FaceFusionPreset | None,
     preferences: FaceFusionPreferredSettings | None,
+    where: str = "",
 ) -> dict[str, JsonValue]:
     """The operation's parameters: explicit → preset → the character's preferences → defaults, validated.
+    ``where`` prefixes the field in errors (a batch's ``operations[n].``).
 
     Raises:
         ValidationError: a value outside its range or set, or a key the operation does not take (the field and
@@ -117,11 +119,11 @@ def resolve_parameters(
         merged.update(preset.parameters)
     unknown = [k for k in explicit if k not in keys]
     if unknown:
-        raise ValidationError(f"parameters.{unknown[0]}", f"is not a parameter of {operation}", allowed=list(keys))
+        raise ValidationError(f"{where}parameters.{unknown[0]}", f"is not a parameter of {operation}", allowed=list(keys))
     merged.update({k: v for k, v in explicit.items() if v is not None})
     try:
         return validate_parameters(operation, merged).model_dump(mode="json", exclude_none=True)
     except PydanticValidationError as exc:
         error = exc.errors(include_url=False, include_input=False)[0]
-        where = ".".join(str(p) for p in error["loc"]) or "parameters"
-        raise ValidationError(where, f"{error['msg']} ({operation})") from None
+        field = ".".join(str(p) for p in error["loc"]) or "parameters"
+        raise ValidationError(where + field, f"{error['msg']} ({operation})") from None

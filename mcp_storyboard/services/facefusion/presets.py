@@ -16,13 +16,11 @@ from mcp_storyboard.models.facefusion import (
     FaceFusionPreset,
     FaceFusionPresetPatch,
     PresetOperationType,
+    PresetVisibility,
     describe_errors,
     validate_parameters,
 )
-from mcp_storyboard.repositories.facefusion_presets import (
-    FaceFusionPresetRepository,
-    PresetVisibility,
-)
+from mcp_storyboard.repositories.facefusion_presets import FaceFusionPresetRepository
 
 LOCAL_USER: str | None = None
 """The user of this server: presets it creates are stored with user_id null."""

@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
+from mcp_storyboard.db.media import MEDIA_URI_PREFIX, MediaStore
 from mcp_storyboard.errors import NotFoundError, ValidationError
 from mcp_storyboard.models.characters import Character
 from mcp_storyboard.models.facefusion import FaceFusionJob, JobStatus
@@ -62,6 +63,10 @@ class FaceFusionService:
         self.presets = PresetService(FaceFusionPresetRepository(repos.database))
         self.faces = FaceDataService(self.characters)
 
+    @property
+    def _store(self) -> MediaStore:
+        return self.repos.database.media
+
     # -- queueing ----------------------------------------------------------------------------------------------
     async def queue(
         self, requests: Sequence[OperationRequest], *, character_id: str | None = None, preset_id: str | None = None,
@@ -87,18 +92,18 @@ class FaceFusionService:
         images: dict[str, Image] = {}
         for n, request in enumerate(requests):
             where = f"operations[{n}]." if batch else ""
-            image = await resolve_image(self.media.repos.database.media, f"{where}image", request.image,
+            image = await resolve_image(self._store, f"{where}image", request.image,
                                         request.reference_image, character)
             explicit = dict(request.parameters)
             if request.operation_type == "swap":
-                source = await resolve_image(self.media.repos.database.media, f"{where}source_face",
+                source = await resolve_image(self._store, f"{where}source_face",
                                              request.source_face, None, character)
                 images.setdefault(source.url, source)
                 explicit |= {"source_face_url": source.url, "target_image_url": image.url}
             elif request.source_face is not None:
                 raise ValidationError(f"{where}source_face", "applies to swap only")
             images.setdefault(image.url, image)
-            parameters = resolve_parameters(request.operation_type, explicit, preset, preferences)
+            parameters = resolve_parameters(request.operation_type, explicit, preset, preferences, where)
             face_age = _face_age(request, character, where)
             operations.append(FaceFusionOperation(operation_type=request.operation_type, input_image_url=image.url,
                                                   parameters=parameters, face_age=face_age))
@@ -114,7 +119,7 @@ class FaceFusionService:
             await self.jobs.insert(job)
         except BaseException:
             for media_id in imported.values():
-                await self.media.repos.database.media.delete(media_id.removeprefix("storyboard://media/"))
+                await self._store.delete(media_id.removeprefix(MEDIA_URI_PREFIX))
             raise
         if preset is not None:
             await self.presets.count_use(preset.id)
@@ -138,7 +143,7 @@ class FaceFusionService:
                     imported[url] = (await self.media.import_url(project_id, url)).uri
         except BaseException:
             for uri in imported.values():
-                await self.media.repos.database.media.delete(uri.removeprefix("storyboard://media/"))
+                await self._store.delete(uri.removeprefix(MEDIA_URI_PREFIX))
             raise
         return imported
 
