@@ -11,6 +11,7 @@ from mcp.types import ImageContent, ResourceLink
 from mcp_storyboard.models.facefusion_jobs import FaceFusionJobOutput, OperationResult
 from tests.tools.conftest import ToolClient
 from tests.tools.facefusion_world import faces
+from tests.tools.test_resources import not_found
 
 
 async def finish(tools: ToolClient, job_id: str, *, success: bool = True) -> None:
@@ -124,3 +125,13 @@ async def test_cancelling_notifies_subscribers_of_the_job(tools: ToolClient) -> 
         await tools.call("cancel_facefusion_job", job_id=job["id"])
         with anyio.fail_after(10):
             assert await next_update() == job["uri"]
+
+
+async def test_facefusion_resources_of_missing_documents_are_not_found(tools: ToolClient) -> None:
+    for uri, expected in [
+        ("storyboard://facefusion-jobs/ghost", "[not-found] facefusion job 'ghost' does not exist"),
+        ("storyboard://characters/ghost/facefusion", "[not-found] character 'ghost' does not exist"),
+        ("storyboard://facefusion-presets/ghost", "[not-found] facefusion preset 'ghost' does not exist"),
+        ("storyboard://facefusion-jobs/$where", "[not-found] facefusion job '$where' does not exist"),
+    ]:
+        assert (await not_found(tools, uri)).startswith(expected), uri
