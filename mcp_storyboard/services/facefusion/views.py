@@ -72,7 +72,12 @@ class FaceFusionJobView(StoryboardModel):
     position: int | None = None
     """Queued jobs ahead of it (queued jobs read one by one only)."""
     operations: list[dict[str, JsonValue]]
-    results: list[OperationResult] | None = None
+    results: Annotated[
+        list[OperationResult] | None,
+        WithJsonSchema({"anyOf": [{"type": "array", "items": {"type": "object", "description": "success, "
+                        "output_url (storyboard://media/...), error, processing_time_seconds, faces"}},
+                                  {"type": "null"}]}),
+    ] = None
     """One per operation once finished; output_url is a storyboard://media URI."""
     error_message: str | None
     created_at: UtcDatetime
