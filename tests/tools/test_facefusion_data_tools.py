@@ -195,3 +195,15 @@ async def test_parallel_uses_of_a_preset_are_all_counted(tools: ToolClient) -> N
             assert await next_update() == f"storyboard://facefusion-presets/{preset}"
     assert (await tools.call("get_facefusion_preset", preset_id=preset))["use_count"] == 8
     assert await tools.services.database.collection("facefusion_jobs").count_documents({}) == 8
+
+
+async def test_preference_and_gallery_writes_notify_the_character_resources(tools: ToolClient) -> None:
+    w = await faces(tools.services, facefusion_output_gallery=FaceFusionOutputGallery(enhanced_faces=["a.png"]))
+    uris = [f"storyboard://characters/{w.character_id}/facefusion", f"storyboard://characters/{w.character_id}"]
+    async with tools.watch(uris) as next_update:
+        await tools.call("set_facefusion_preferences", character_id=w.character_id, settings={"face_age": 20})
+        with anyio.fail_after(10):
+            assert {await next_update(), await next_update()} == set(uris)
+        await tools.call("remove_gallery_item", character_id=w.character_id, category="enhanced_faces", url="a.png")
+        with anyio.fail_after(10):
+            assert {await next_update(), await next_update()} == set(uris)
