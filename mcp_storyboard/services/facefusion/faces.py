@@ -24,7 +24,9 @@ GalleryCategory = Literal["enhanced_faces", "age_variants", "swapped_faces", "ed
 GALLERY_CATEGORIES: tuple[str, ...] = get_args(GalleryCategory)
 RECENT_HISTORY = 10
 """History entries the character's facefusion resource shows."""
-_SWAP_TRIES = 5
+_SWAP_TRIES = 32
+"""Merges a change tries before giving up: each lost try means another change was stored (progress is made), so
+this bounds how many changes to one character's preferences may race one another."""
 CHARACTER_HINT = "list_characters shows a project's characters"
 
 
