@@ -71,13 +71,15 @@ __all__ = [
     "FaceFusionJob", "FaceFusionJobPatch", "FaceFusionOutputGallery", "FaceFusionParameters",
     "FaceFusionPreferredSettings", "FaceFusionPreset", "FaceFusionPresetPatch", "FaceMaskType", "FaceSelectorMode",
     "FaceSelectorOrder", "JobStatus", "JobType", "MaskParameters", "OperationType", "PresetOperationType",
-    "SwapParameters", "SwapperModel", "describe_errors", "validate_parameters",
+    "PresetVisibility", "SwapParameters", "SwapperModel", "describe_errors", "validate_parameters",
 ]  # fmt: skip
 
 JobType = Literal["enhance", "age_adjust", "swap", "edit", "mask", "detect", "batch"]
 """What a FaceFusion job does (the schema's four plus "edit", "mask" and "detect"): one operation, or a batch."""
 JobStatus = Literal["queued", "processing", "completed", "failed", "cancelled"]
 """Life cycle of a queued job."""
+PresetVisibility = Literal["public", "private", "all"]
+"""Which presets a list shows: public ones, the user's own private ones, or every one they may see."""
 
 Age = Annotated[int, Field(ge=0, le=100), NOT_BOOL]
 """An age, 0–100."""

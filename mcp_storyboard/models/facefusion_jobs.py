@@ -13,7 +13,7 @@ from pydantic import Field
 
 from mcp_storyboard.models.common import StoryboardModel, Uuid
 from mcp_storyboard.models.facefusion_params import OperationType
-from mcp_storyboard.models.values import NOT_BOOL, JsonObject, MediaUrl, Message
+from mcp_storyboard.models.values import NOT_BOOL, Integer, JsonObject, MediaUrl, Message, Real
 
 MAX_BATCH_OPERATIONS = 20
 """Operations one batch job may hold."""
@@ -47,7 +47,7 @@ class FaceFusionJobInput(StoryboardModel):
 class OperationResult(StoryboardModel):
     """The outcome of one operation."""
 
-    operation_index: int
+    operation_index: Integer
     """Position in ``operations``."""
     operation_type: OperationType
     """The operation."""
@@ -59,7 +59,7 @@ class OperationResult(StoryboardModel):
     """``storyboard://media/<output_media_id>``."""
     error: Message | None = None
     """Why it failed (FaceFusion's stderr tail for a failed run)."""
-    processing_time_seconds: float = 0.0
+    processing_time_seconds: Real = 0.0
     """Wall time of the run."""
     faces: list[JsonObject] | None = None
     """detect only, when the runner can tell: one object per face (``bounding_box`` [x1, y1, x2, y2], ``score``)."""
@@ -69,5 +69,5 @@ class FaceFusionJobOutput(StoryboardModel):
     """A finished job's ``output_data``: one result per operation, in order."""
 
     results: list[OperationResult] = Field(default_factory=list)
-    completed_operations: int = 0
-    failed_operations: int = 0
+    completed_operations: Integer = 0
+    failed_operations: Integer = 0

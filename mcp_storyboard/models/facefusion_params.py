@@ -73,6 +73,13 @@ MaskTypes = Annotated[list[FaceMaskType], Field(min_length=1), AfterValidator(_u
 """One or more mask types, duplicates removed."""
 EditorValue = Annotated[int, Field(ge=-100, le=100), NOT_BOOL]
 """A face editor value, −100…100 (FaceFusion: the value / 100)."""
+EditorKey = Literal[
+    "face_editor_eyebrow_direction", "face_editor_eye_gaze_horizontal", "face_editor_eye_gaze_vertical",
+    "face_editor_eye_open_ratio", "face_editor_lip_open_ratio", "face_editor_mouth_grim", "face_editor_mouth_pout",
+    "face_editor_mouth_purse", "face_editor_mouth_smile", "face_editor_mouth_position_horizontal",
+    "face_editor_mouth_position_vertical", "face_editor_head_pitch", "face_editor_head_yaw", "face_editor_head_roll",
+]  # fmt: skip
+"""The names of the ``FaceEditorValues`` fields (a test keeps the two in step)."""
 
 
 def _check_detector_size(model: str, size: str) -> None:
@@ -247,6 +254,9 @@ class FaceFusionPreferredSettings(FaceEditorValues):
     """Detector input size; yolo_face, yunet and many allow only 640x640."""
     face_swapper_model: SwapperModel = "inswapper_128"
     """Face swapper model."""
+    face_age: Annotated[int, Field(ge=0, le=100), NOT_BOOL] | None = None
+    """Addition: the apparent age of the character's face, 0–100, from which an age_adjust to an absolute
+    ``target_age`` is computed (FaceFusion's direction is relative); null when unknown."""
 
     @model_validator(mode="after")
     def _size_fits_model(self) -> FaceFusionPreferredSettings:

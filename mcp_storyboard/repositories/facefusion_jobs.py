@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import JsonValue
 
-from mcp_storyboard.errors import ValidationError
+from mcp_storyboard.errors import InvalidStateError, ValidationError
 from mcp_storyboard.models.common import Page, utc_now
 from mcp_storyboard.models.facefusion import FaceFusionJob, JobStatus
 from mcp_storyboard.repositories.base import Session
@@ -89,4 +89,46 @@ class FaceFusionJobRepository(LeasedQueueRepository[FaceFusionJob]):
 
     async def delete_for_project(self, project_id: str, *, session: Session = None) -> int:
         return await self._delete_where({"project_id": project_id}, session=session)
+
+    # -- additions for the FaceFusion tools: filtered lists, queue position, retry -----------------------------
+    async def page_where(
+        self, *, character_id: str | None = None, project_id: str | None = None, status: JobStatus | None = None,
+        limit: int | None = None, cursor: str | None = None,
+    ) -> Page[FaceFusionJob]:
+        """Jobs newest first, of a character, a project and/or a status (all jobs when none is given)."""
+        query: dict[str, Any] = {}
+        for field, value in (("character_id", character_id), ("project_id", project_id), ("status", status)):
+            if value is not None:
+                query[field] = value
+        return await self._page(query, NEWEST_FIRST, limit=limit, cursor=cursor)
+
+    async def queue_position(self, job: FaceFusionJob) -> int:
+        """How many queued jobs a worker takes before ``job`` (those before it in queue order)."""
+        ahead = [
+            {"priority": {"$gt": job.priority}},
+            {"priority": job.priority, "created_at": {"$lt": job.created_at}},
+            {"priority": job.priority, "created_at": job.created_at, "id": {"$lt": job.id}},
+        ]
+        return await self.count({"status": "queued", "$or": ahead})
+
+    async def retry(self, job_id: str) -> FaceFusionJob:
+        """Put a failed or cancelled job back in the queue: attempts 0, output, error, progress and times cleared.
+
+        Raises:
+            NotFoundError: no such job.
+            InvalidStateError: it is queued, processing or completed.
+        """
+        now = utc_now()
+        fields = {
+            "status": "queued", "attempts": 0, "output_data": None, "error_message": None, "progress": 0.0,
+            "started_at": None, "completed_at": None, "updated_at": now, **RELEASED,
+        }  # fmt: skip
+        changed = await self._transition({"id": job_id, "status": {"$in": ["failed", "cancelled"]}}, {"$set": fields})
+        if changed is not None:
+            return changed
+        current = await self.get(job_id)
+        raise InvalidStateError(
+            f"facefusion job '{job_id}' is {current.status} and cannot be retried",
+            hint="only failed or cancelled jobs can be retried",
+        )
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from mcp_storyboard.models.common import Page
-from mcp_storyboard.models.facefusion import FaceFusionPreset, PresetOperationType
+from mcp_storyboard.models.facefusion import (
+    FaceFusionPreset,
+    PresetOperationType,
+    PresetVisibility,
+)
 from mcp_storyboard.repositories.base import NO_ID, Repository, Session
 
 # Served by the schema index {name: 1}; id makes the order total.
@@ -61,3 +65,21 @@ class FaceFusionPresetRepository(Repository[FaceFusionPreset]):
     async def delete_for_user(self, user_id: str, *, session: Session = None) -> int:
         """Delete every preset a user created (when the account is removed)."""
         return await self._delete_where({"user_id": user_id}, session=session)
+
+    # -- additions for the FaceFusion tools: the visibility filter ---------------------------------------------
+    async def page_by_visibility(
+        self,
+        user_id: str | None,
+        visibility: PresetVisibility,
+        *,
+        operation_type: PresetOperationType | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Page[FaceFusionPreset]:
+        """Presets by name: ``public`` ones, the user's ``private`` ones, or ``all`` they may see."""
+        if visibility == "all":
+            return await self.page_visible(user_id, operation_type=operation_type, limit=limit, cursor=cursor)
+        query: dict[str, Any] = {"is_public": True} if visibility == "public" else {"is_public": False, "user_id": user_id}
+        if operation_type is not None:
+            query = {"operation_type": operation_type, **query}
+        return await self._page(query, BY_NAME, limit=limit, cursor=cursor)

@@ -17,8 +17,8 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import pydantic
 import pydantic_core
@@ -26,7 +26,7 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp.shared.exceptions import MCPError
-from mcp.types import CallToolResult, TextContent
+from mcp.types import CallToolResult, ResourceLink, TextContent
 
 from mcp_storyboard.errors import StoryboardError
 
@@ -70,10 +70,22 @@ def structured(result: object) -> Any:
     return pydantic_core.to_jsonable_python(result, fallback=str, by_alias=True)
 
 
-def finished_result(content: Any, text: bytes) -> CallToolResult:
+@runtime_checkable
+class LinksResources(Protocol):
+    """A result that names resources it produced (a FaceFusion job's output images): they go with it as
+    ``resource_link`` blocks, so a host can fetch them by URI instead of receiving their bytes inline."""
+
+    def resource_links(self) -> list[tuple[str, str]]:
+        """``(uri, name)`` of each resource."""
+        ...
+
+
+def finished_result(content: Any, text: bytes, links: Sequence[tuple[str, str]] = ()) -> CallToolResult:
     """A successful tool result: ``content`` structured, ``text`` (its compact JSON) as the text copy older
-    clients read."""
-    return CallToolResult(content=[TextContent(type="text", text=text.decode())], structured_content=content)
+    clients read, then a resource link per ``(uri, name)`` of ``links``."""
+    blocks: list[TextContent | ResourceLink] = [TextContent(type="text", text=text.decode())]
+    blocks += [ResourceLink(type="resource_link", uri=uri, name=name) for uri, name in links]
+    return CallToolResult(content=list(blocks), structured_content=content)
 
 
 def results_finished_by_guard(tool: Tool) -> Tool:
@@ -147,6 +159,6 @@ def guard(spec: ToolSpec) -> Callable[..., Awaitable[Any]]:
         if len(text) > RESULT_LIMIT_BYTES:
             logger.info("tool %s result refused: %d bytes", spec.name, len(text))
             return error_result(too_large(spec.name, len(text), narrowing(spec)))
-        return finished_result(content, text)
+        return finished_result(content, text, result.resource_links() if isinstance(result, LinksResources) else ())
 
     return guarded

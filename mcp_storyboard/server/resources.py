@@ -29,6 +29,11 @@ from mcp_storyboard.models import DOCUMENT_CLASSES
 from mcp_storyboard.models.common import ID_PATTERN, StoryboardModel
 from mcp_storyboard.models.projects import Project
 from mcp_storyboard.server.scope import current_services
+from mcp_storyboard.services.facefusion.views import (
+    character_facefusion_uri,
+    job_uri,
+    preset_uri,
+)
 
 JSON = "application/json"
 MARKDOWN = "text/markdown"
@@ -191,6 +196,27 @@ def register_resources(server: MCPServer[Any]) -> None:
         repos = current_services().repositories
         with _resource_errors():
             return _dump(await repos.style_templates.get(_checked("style template", template_id)))
+
+    @server.resource(job_uri("{job_id}"), name="facefusion_job", title="FaceFusion job", mime_type=JSON)
+    async def facefusion_job(job_id: str) -> str:
+        """A FaceFusion job as JSON: status, progress, queue position, and per-operation results."""
+        with _resource_errors():
+            return _dump(await current_services().facefusion.get_job(_checked("facefusion job", job_id)))
+
+    @server.resource(
+        character_facefusion_uri("{character_id}"), name="character_facefusion", title="Character FaceFusion",
+        mime_type=JSON,
+    )
+    async def character_facefusion(character_id: str) -> str:
+        """A character's FaceFusion work as JSON: preferences, gallery and the newest history entries."""
+        with _resource_errors():
+            return _dump(await current_services().facefusion.faces.overview(_checked("character", character_id)))
+
+    @server.resource(preset_uri("{preset_id}"), name="facefusion_preset", title="FaceFusion preset", mime_type=JSON)
+    async def facefusion_preset(preset_id: str) -> str:
+        """A FaceFusion preset as JSON: operation type, parameters, visibility and use count."""
+        with _resource_errors():
+            return _dump(await current_services().facefusion.presets.get(_checked("facefusion preset", preset_id)))
 
     @server.resource(
         "storyboard://media/{media_id}", name="media", title="Media file", mime_type="application/octet-stream"

@@ -19,6 +19,7 @@ from mcp_storyboard.integrations.media_fetch import MediaFetcher
 from mcp_storyboard.repositories.bundle import Repositories
 from mcp_storyboard.services.characters import CharacterService
 from mcp_storyboard.services.clips import ClipService
+from mcp_storyboard.services.facefusion import FaceFusionService
 from mcp_storyboard.services.media import MediaService
 from mcp_storyboard.services.projects import ProjectService
 from mcp_storyboard.services.scenes import SceneService
@@ -39,6 +40,7 @@ class Services:
     characters: CharacterService
     style_templates: StyleTemplateService
     media: MediaService
+    facefusion: FaceFusionService
 
     @property
     def database(self) -> Database:
@@ -49,6 +51,7 @@ class Services:
         """The services over ``database``; ``fetcher`` downloads for import_media (default: public addresses
         only)."""
         repos = Repositories.over(database)
+        media = MediaService(repos, fetcher)
         return cls(
             repositories=repos,
             projects=ProjectService(repos),
@@ -56,7 +59,8 @@ class Services:
             clips=ClipService(repos),
             characters=CharacterService(repos),
             style_templates=StyleTemplateService(repos),
-            media=MediaService(repos, fetcher),
+            media=media,
+            facefusion=FaceFusionService(repos, media),
         )
 
 

@@ -8,10 +8,28 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import httpx2
+
+from mcp_storyboard.integrations.media_fetch import MediaFetcher
 from mcp_storyboard.models.characters import Character
 from tests.media_samples import png
 from tests.seed import seed_project, seed_scene, seed_template
 from tests.tools.conftest import ToolClient
+from tests.tools.facefusion_world import seed_history
+
+
+async def seed_facefusion(services: Any, project_id: str) -> str:
+    """A character whose http(s) images import from a stub CDN (each import stores a file)."""
+    services.media.fetcher = MediaFetcher(
+        transport=httpx2.MockTransport(lambda _: httpx2.Response(200, headers={"content-type": "image/png"},
+                                                                 content=png())),
+        resolve=_public,
+    )
+    return str((await services.repositories.characters.insert(Character(project_id=project_id, name="Face"))).id)
+
+
+async def _public(host: str, port: int) -> list[str]:
+    return ["93.184.216.34"]
 
 Args = Callable[[dict[str, str]], dict[str, Any]]
 PAGINATED: dict[str, tuple[Args, Args]] = {
@@ -23,6 +41,10 @@ PAGINATED: dict[str, tuple[Args, Args]] = {
     "list_style_templates": (lambda w: {"project_id": w["A"], "scope": "project"},
                              lambda w: {"project_id": w["B"], "scope": "project"}),
     "list_media": (lambda w: {"project_id": w["A"]}, lambda w: {"project_id": w["B"]}),
+    "list_facefusion_jobs": (lambda w: {"project_id": w["A"]}, lambda w: {"project_id": w["B"]}),
+    "get_character_facefusion_history": (lambda w: {"character_id": w["A.character"]},
+                                         lambda w: {"character_id": w["B.character"]}),
+    "list_facefusion_presets": (lambda w: {}, lambda w: {"visibility": "private"}),
 }
 
 
@@ -49,6 +71,12 @@ async def world(tools: ToolClient) -> dict[str, str]:
             await services.repositories.characters.insert(Character(project_id=project_id, name=f"Char {i}"))
             await seed_template(services, project_id, f"Style {i}")
             await services.media.upload(project_id, f"frame {i}.png", base64.b64encode(png()).decode(), "image/png")
+        ids[f"{project}.character"] = character = await seed_facefusion(services, project_id)
+        await seed_history(services, character, 3)
+        for i in range(3):
+            await tools.call("enhance_face", image=f"https://cdn.test/{i}.png", character_id=character)
+            await tools.call("create_facefusion_preset", name=f"Preset {project}{i}", operation_type="enhance",
+                             parameters={})
     return ids
 
 

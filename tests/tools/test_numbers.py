@@ -40,10 +40,11 @@ def dummy(schema: dict[str, Any], root: dict[str, Any]) -> Any:
     if "enum" in schema:
         return schema["enum"][0]
     kind = schema.get("type")
-    if kind == "object":
-        return {}
+    if kind == "object":  # its required properties filled in, so that only the argument under test is wrong
+        return {name: dummy(schema["properties"][name], root) for name in schema.get("required", [])}
     if kind == "array":
-        return ["abc"] * max(1, schema.get("minItems", 1))
+        item = dummy(schema["items"], root) if "items" in schema else "abc"
+        return [item] * max(1, schema.get("minItems", 1))
     if kind in ("number", "integer"):
         return max(1, schema.get("minimum", 1))
     if kind == "boolean":

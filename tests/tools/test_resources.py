@@ -29,6 +29,9 @@ TEMPLATES = {
     "storyboard://style-templates/{template_id}",
     "storyboard://media/{media_id}",
     "storyboard://schema/{collection}",
+    "storyboard://facefusion-jobs/{job_id}",
+    "storyboard://characters/{character_id}/facefusion",
+    "storyboard://facefusion-presets/{preset_id}",
 }
 
 
