@@ -36,6 +36,11 @@ async def list_indexes(collection: Any) -> list[dict[str, Any]]:
     return [dict(ix) for ix in await cursor.to_list(None)]
 
 
+async def watch(collection: Any, pipeline: Sequence[Mapping[str, Any]], **options: Any) -> Any:
+    """Open a change stream on ``collection`` (PyMongo async awaits ``watch``, Motor returns the stream)."""
+    return await _maybe_await(collection.watch(list(pipeline), **options))
+
+
 @asynccontextmanager
 async def transaction(client: Any, enabled: bool) -> AsyncIterator[Session]:
     """A session with a running transaction, committed on exit and aborted on error.
