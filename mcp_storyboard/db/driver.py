@@ -12,6 +12,10 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Literal
 
+import anyio
+
+CLOSE_TIMEOUT_S = 2.0
+"""How long closing a change stream may take (a dead server must not hold up a shutdown)."""
 DriverName = Literal["pymongo", "motor", "mongomock"]
 Session = Any
 """A driver session (``AsyncClientSession`` or Motor's); None where the backend has none."""
@@ -36,9 +40,23 @@ async def list_indexes(collection: Any) -> list[dict[str, Any]]:
     return [dict(ix) for ix in await cursor.to_list(None)]
 
 
-async def watch(collection: Any, pipeline: Sequence[Mapping[str, Any]], **options: Any) -> Any:
-    """Open a change stream on ``collection`` (PyMongo async awaits ``watch``, Motor returns the stream)."""
-    return await _maybe_await(collection.watch(list(pipeline), **options))
+@asynccontextmanager
+async def watch(collection: Any, pipeline: Sequence[Mapping[str, Any]], **options: Any) -> AsyncIterator[Any]:
+    """A change stream on ``collection``, open for the block and closed after it, also when cancelled.
+
+    PyMongo async opens the stream when ``watch`` is awaited, Motor when the stream is entered (before that its
+    ``resume_token`` is not there).
+    """
+    stream = await _maybe_await(collection.watch(list(pipeline), **options))
+    await stream.__aenter__()
+    try:
+        yield stream
+    finally:
+        with anyio.CancelScope(shield=True), anyio.move_on_after(CLOSE_TIMEOUT_S):
+            try:
+                await stream.close()
+            except Exception:  # the server or the connection is gone, and the cursor with it
+                pass
 
 
 @asynccontextmanager

@@ -51,7 +51,7 @@ class JobChange:
     operation: JobOperation
     job_id: str
     status: JobStatus | None
-    """None when the job is gone (deleted, or deleted before its update was read)."""
+    """The status this change wrote, else the job's when the change was read; None when the job is gone."""
     character_id: str | None
     project_id: str | None
     status_changed: bool
@@ -80,6 +80,8 @@ class JobChangeFeed:
         """Where the next (re)opened stream starts: after the last change delivered."""
         self.reopened = 0
         """Streams opened after an error (observable by tests and benchmarks)."""
+        self.opened = anyio.Event()
+        """Set once the first stream is open: every change from then on will be delivered."""
         self._known: OrderedDict[Any, tuple[str, str | None, str | None]] = OrderedDict()
 
     @property
@@ -120,17 +122,11 @@ class JobChangeFeed:
         if self.resume_token is not None:
             options["resume_after"] = self.resume_token
         collection = self.database.collection(FaceFusionJob.collection)
-        stream = await shim.watch(collection, _PIPELINE, **options)
-        try:
+        async with shim.watch(collection, _PIPELINE, **options) as stream:
             if self.resume_token is None:
                 self.resume_token = stream.resume_token  # changes from here on survive a failure before the first
+            self.opened.set()
             yield stream
-        finally:
-            with anyio.CancelScope(shield=True), anyio.move_on_after(2):
-                try:
-                    await shim._maybe_await(stream.close())
-                except Exception:  # the server may be gone: its cursor went with it
-                    logger.debug("closing the job change stream failed", exc_info=True)
 
     def _parse(self, raw: Mapping[str, Any]) -> JobChange | None:
         """The change of one event, or None when it cannot be tied to a job."""
@@ -138,17 +134,22 @@ class JobChangeFeed:
             operation: JobOperation = raw["operationType"]
             event_id = str(raw["_id"]["_data"])
             key = (raw.get("documentKey") or {}).get("_id")
+            written = (raw.get("updateDescription") or {}).get("updatedFields") or {}
             document = raw.get("fullDocument")
+            job = self._known.pop(key, None) if operation == "delete" else self._known.get(key)
+            status = None
             if isinstance(document, Mapping) and isinstance(document.get("id"), str):
                 job = (document["id"], document.get("character_id"), document.get("project_id"))
                 self._remember(key, job)
-                wrote_status = "status" in ((raw.get("updateDescription") or {}).get("updatedFields") or {})
-                return JobChange(operation, job[0], document.get("status"), job[1], job[2],
-                                 status_changed=operation != "update" or wrote_status, event_id=event_id)
-            known = self._known.pop(key, None) if operation == "delete" else self._known.get(key)
-            if known is None:
+                status = document.get("status")
+            if job is None:
                 return None
-            return JobChange(operation, known[0], None, known[1], known[2], status_changed=False, event_id=event_id)
+            # The looked-up document is the job as it is when the event is read, perhaps changed again since; the
+            # status this change wrote is in the event itself.
+            status = written.get("status", status)
+            return JobChange(operation, job[0], status, job[1], job[2],
+                             status_changed=operation in ("insert", "replace") or "status" in written,
+                             event_id=event_id)
         except (KeyError, TypeError, AttributeError):
             logger.warning("skipped a job change event of an unexpected shape")
             return None

@@ -43,6 +43,9 @@ OUTCOMES = frozenset({"completed", "failed"})
 SEEN_EVENTS = 1000
 """Change ids remembered to publish each change once when several streams of one server see it."""
 RESTART_PAUSE_S = 1.0
+OPEN_WAIT_S = 5.0
+"""How long serving waits for the stream to open (so a change right after start-up is announced); after that the
+server serves anyway and the watcher keeps trying."""
 
 _EVENTS: WeakKeyDictionary[MCPServer[Any], ResourceEvents] = WeakKeyDictionary()
 
@@ -120,6 +123,8 @@ class ResourceEvents:
             self.following += 1
             try:
                 group.start_soon(self._follow, feed)
+                with anyio.move_on_after(OPEN_WAIT_S):
+                    await feed.opened.wait()
                 logger.info("following facefusion_jobs through the change stream of %s", database.uri_for_display)
                 yield
             finally:
