@@ -95,13 +95,16 @@ class JobChangeFeed:
         while True:
             try:
                 async with self._stream() as stream:
-                    while True:
+                    while stream.alive:
                         raw = await stream.try_next()
                         pause = self.backoff.first  # the stream works again
                         if raw is not None and (change := self._parse(raw)) is not None:
                             yield change
                         # After the yield: a change the caller did not take is read again on resume.
                         self.resume_token = stream.resume_token
+                # The collection or the database was dropped (or renamed): the stream cannot resume past that.
+                self.resume_token = None
+                logger.info("the job change stream ended (the collection was dropped); following anew")
             except OperationFailure as exc:
                 if exc.code in HISTORY_LOST:
                     self.resume_token = None
