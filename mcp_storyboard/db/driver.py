@@ -8,12 +8,14 @@ Motor and mongomock-motor return cursors directly, and Motor awaits ``start_sess
 from __future__ import annotations
 
 import inspect
+import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Literal
 
 import anyio
 
+logger = logging.getLogger("mcp_storyboard.db")
 CLOSE_TIMEOUT_S = 2.0
 """How long closing a change stream may take (a dead server must not hold up a shutdown)."""
 DriverName = Literal["pymongo", "motor", "mongomock"]
@@ -55,8 +57,8 @@ async def watch(collection: Any, pipeline: Sequence[Mapping[str, Any]], **option
         with anyio.CancelScope(shield=True), anyio.move_on_after(CLOSE_TIMEOUT_S):
             try:
                 await stream.close()
-            except Exception:  # the server or the connection is gone, and the cursor with it
-                pass
+            except Exception:
+                logger.debug("closing a change stream failed", exc_info=True)
 
 
 @asynccontextmanager

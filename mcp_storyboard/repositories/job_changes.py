@@ -112,7 +112,7 @@ class JobChangeFeed:
                                    "changes in between were not announced", exc.code)
                 else:
                     logger.warning("the job change stream failed (code %s); reopening in %.1f s", exc.code, pause)
-            except Exception as exc:  # a dropped connection, a server restart: keep following
+            except Exception as exc:  # noqa: BLE001 - a dropped connection, a server restart: keep following
                 # The type only: a driver message may name hosts from the connection string.
                 logger.warning("the job change stream failed (%s); reopening in %.1f s", type(exc).__name__, pause)
             await anyio.sleep(pause)

@@ -17,6 +17,7 @@ import anyio
 import pytest
 from mcp import Client
 from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.subscriptions import ResourceUpdated
 from pydantic import BaseModel
 from pymongo.errors import AutoReconnect
 
@@ -136,7 +137,9 @@ async def test_a_job_worked_in_another_process_reaches_both_eras_subscribers_onc
         listened = await stack.enter_async_context(new.listen(resource_subscriptions=uris))
 
         async def next_listened() -> str:
-            return str(getattr(await listened.__anext__(), "uri"))
+            event = await listened.__anext__()
+            assert isinstance(event, ResourceUpdated)
+            return event.uri
 
         eras = {"2025-11-25": legacy_updates.receive, "2026-07-28": next_listened}
         touches = 0
@@ -208,7 +211,9 @@ async def test_the_in_process_worker_hook_publishes_where_there_is_no_change_str
         events, next_update = sub.events, sub.next_update
         assert events.streaming is (database.backend != "memory")
         # What the in-process worker does: write, then call its on_change hook.
-        await events.on_change(await jobs.claim_next("in-process-worker", 60))
+        claimed = await jobs.claim_next("in-process-worker", 60)
+        assert claimed is not None
+        await events.on_change(claimed)
         await events.on_change(await jobs.complete(job.id, "in-process-worker", {"results": []}))
         found = await updates_through(next_update, character_uri(CHARACTER))
         # Both writes, each once (a 2026-era client folds an update into an identical one it has not read yet).
