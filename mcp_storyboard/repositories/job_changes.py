@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
 import anyio
+import anyio.lowlevel
 from pymongo.errors import OperationFailure
 
 from mcp_storyboard.db import driver as shim
@@ -79,7 +80,7 @@ class JobChangeFeed:
         self.resume_token: Mapping[str, Any] | None = None
         """Where the next (re)opened stream starts: after the last change delivered."""
         self.reopened = 0
-        """Streams opened after an error (observable by tests and benchmarks)."""
+        """Streams opened after the first one ended or failed (observable by tests and benchmarks)."""
         self.opened = anyio.Event()
         """Set once the first stream is open: every change from then on will be delivered."""
         self._known: OrderedDict[Any, tuple[str, str | None, str | None]] = OrderedDict()
@@ -98,7 +99,9 @@ class JobChangeFeed:
                     while stream.alive:
                         raw = await stream.try_next()
                         pause = self.backoff.first  # the stream works again
-                        if raw is not None and (change := self._parse(raw)) is not None:
+                        if raw is None:
+                            await anyio.lowlevel.checkpoint()  # a closed stream answers at once: never spin
+                        elif (change := self._parse(raw)) is not None:
                             yield change
                         # After the yield: a change the caller did not take is read again on resume.
                         self.resume_token = stream.resume_token
@@ -117,7 +120,6 @@ class JobChangeFeed:
                 logger.warning("the job change stream failed (%s); reopening in %.1f s", type(exc).__name__, pause)
             await anyio.sleep(pause)
             pause = min(pause * 2, self.backoff.most)
-            self.reopened += 1
 
     @asynccontextmanager
     async def _stream(self) -> AsyncIterator[Any]:
@@ -128,6 +130,8 @@ class JobChangeFeed:
         async with shim.watch(collection, _PIPELINE, **options) as stream:
             if self.resume_token is None:
                 self.resume_token = stream.resume_token  # changes from here on survive a failure before the first
+            if self.opened.is_set():
+                self.reopened += 1
             self.opened.set()
             yield stream
 

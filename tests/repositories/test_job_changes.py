@@ -86,6 +86,10 @@ async def test_a_failed_stream_reopens_after_the_last_delivered_change_and_loses
         def resume_token(self) -> Any:
             return self.stream.resume_token
 
+        @property
+        def alive(self) -> bool:
+            return bool(self.stream.alive)
+
         async def try_next(self) -> Any:
             if self.delivered and faults:
                 faults.pop()
@@ -121,3 +125,18 @@ async def test_an_event_it_cannot_tie_to_a_job_is_skipped(database: Database) ->
         after = await repo.insert(job())
         change = await next_change(changes)
     assert (change.operation, change.job_id) == ("insert", after.id)
+
+
+async def test_after_the_collection_is_dropped_it_follows_the_new_one(database: Database) -> None:
+    """A drop ends a change stream for good (its token cannot be resumed from): the feed starts anew."""
+    repo = FaceFusionJobRepository(database)
+    feed = JobChangeFeed(database, backoff=Backoff(first=0.01))
+    async with following(feed) as changes:
+        await repo.insert(job())
+        await next_change(changes)
+        await database.collection(FaceFusionJob.collection).drop()
+        with anyio.fail_after(10):
+            while feed.reopened == 0:
+                await anyio.sleep(0.01)
+        again = await repo.insert(job())
+        assert (await next_change(changes)).job_id == again.id
