@@ -9,7 +9,7 @@ protocol eras hear it: 2026-era ``subscriptions/listen`` streams through the ser
 through ``LegacySubscriptions``.
 
 Where the database has change streams (the embedded server, MongoDB replica sets), a task started with the server
-(:meth:`ResourceEvents.following`, entered by ``build_server``'s lifespan) follows ``facefusion_jobs``
+(:meth:`ResourceEvents.following_database`, entered by ``build_server``'s lifespan) follows ``facefusion_jobs``
 (``repositories/job_changes.py``: resumes after errors, stops on shutdown) and is the one source of job
 notifications: the in-process worker's hook :meth:`ResourceEvents.on_change` does nothing, and
 ``notify_changed`` leaves job URIs to it. Elsewhere (memory://) the worker runs in this process and its hook
