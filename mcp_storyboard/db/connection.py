@@ -32,13 +32,15 @@ class Capabilities:
     """What the backend can do; tests skip, and services fall back, on what is missing."""
 
     transactions: bool
+    change_streams: bool = False
+    """``watch()`` works: other processes' writes can be followed (``repositories/job_changes.py``)."""
 
     @classmethod
     def for_backend(cls, backend: Backend, *, replica_set: bool) -> Capabilities:
         if backend == "memory":
             return cls(transactions=False)
-        # Transactions need a replica set (the embedded server advertises one).
-        return cls(transactions=replica_set)
+        # Transactions and change streams need a replica set (the embedded server advertises one).
+        return cls(transactions=replica_set, change_streams=replica_set)
 
 
 @dataclass

@@ -8,10 +8,16 @@ Motor and mongomock-motor return cursors directly, and Motor awaits ``start_sess
 from __future__ import annotations
 
 import inspect
+import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Literal
 
+import anyio
+
+logger = logging.getLogger("mcp_storyboard.db")
+CLOSE_TIMEOUT_S = 2.0
+"""How long closing a change stream may take (a dead server must not hold up a shutdown)."""
 DriverName = Literal["pymongo", "motor", "mongomock"]
 Session = Any
 """A driver session (``AsyncClientSession`` or Motor's); None where the backend has none."""
@@ -34,6 +40,25 @@ async def list_indexes(collection: Any) -> list[dict[str, Any]]:
     """The collection's indexes as plain dicts (name, key, unique, ...)."""
     cursor = await _maybe_await(collection.list_indexes())
     return [dict(ix) for ix in await cursor.to_list(None)]
+
+
+@asynccontextmanager
+async def watch(collection: Any, pipeline: Sequence[Mapping[str, Any]], **options: Any) -> AsyncIterator[Any]:
+    """A change stream on ``collection``, open for the block and closed after it, also when cancelled.
+
+    PyMongo async opens the stream when ``watch`` is awaited, Motor when the stream is entered (before that its
+    ``resume_token`` is not there).
+    """
+    stream = await _maybe_await(collection.watch(list(pipeline), **options))
+    await stream.__aenter__()
+    try:
+        yield stream
+    finally:
+        with anyio.CancelScope(shield=True), anyio.move_on_after(CLOSE_TIMEOUT_S):
+            try:
+                await stream.close()
+            except Exception:
+                logger.debug("closing a change stream failed", exc_info=True)
 
 
 @asynccontextmanager

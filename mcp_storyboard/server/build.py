@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from mcp.server import CacheHint
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.tools import Tool
+from mcp.server.subscriptions import InMemorySubscriptionBus
 from mcp_types.methods import CacheableMethod
 
 from mcp_storyboard.server.completions import CompleterSpec, install_completions
 from mcp_storyboard.server.dynamic_toolsets import DynamicToolsets, Scope, install_dynamic_toolsets, with_meta_tools
 from mcp_storyboard.server.errors import guard, results_finished_by_guard
+from mcp_storyboard.server.job_events import attach_events
 from mcp_storyboard.server.legacy_methods import install_legacy
 from mcp_storyboard.server.middleware import prompt_guard, tool_call_guard
 from mcp_storyboard.server.prompts import PromptSpec, load_prompts, to_mcp_prompt
@@ -181,9 +183,11 @@ def build_server(
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[S]) -> AsyncIterator[S]:
-        async with services_factory() as services:
+        # Job changes made by other processes are followed for as long as the services are open (job_events).
+        async with services_factory() as services, events.following_database(services):
             yield services
 
+    bus = InMemorySubscriptionBus()  # the SDK's default, kept to publish outside requests (job_events)
     server: MCPServer[S] = MCPServer(
         name,
         version=version,
@@ -191,7 +195,9 @@ def build_server(
         tools=tools,
         lifespan=lifespan,
         cache_hints=STATIC_LIST_HINTS if dynamic is None else DYNAMIC_LIST_HINTS,
+        subscriptions=bus,
     )
+    events = attach_events(server, bus)
     install_legacy(server)  # 2025-era subscriptions and log levels; its log middleware wraps ours
     server.middleware.extend([bind_services, prompt_guard(server)])
     if dynamic is not None:  # before the call guard: a hidden tool is refused as hidden, not validated

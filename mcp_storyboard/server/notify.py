@@ -17,6 +17,7 @@ from collections.abc import Iterable
 
 from mcp.server.mcpserver import Context
 
+from mcp_storyboard.server.job_events import events_of
 from mcp_storyboard.server.subscriptions import subscriptions_of
 
 logger = logging.getLogger("mcp_storyboard.server")
@@ -29,7 +30,13 @@ async def notify_changed(ctx: Context, uris: Iterable[str], *, list_changed: boo
     scene and its project). Never raises: a failing bus is logged and the tool result stands. 2025-era
     subscribers get no list change: the server does not advertise ``resources.listChanged`` to them.
     """
-    distinct = list(dict.fromkeys(uris))
+    try:
+        server = ctx.mcp_server
+    except ValueError:  # a Context built outside a request has no server, hence no 2025-era subscribers
+        server = None
+    events = None if server is None else events_of(server)
+    # A URI the database's change stream announces (a job's) would otherwise reach its subscribers twice.
+    distinct = [uri for uri in dict.fromkeys(uris) if events is None or not events.covers(uri)]
     try:
         for uri in distinct:
             await ctx.notify_resource_updated(uri)
@@ -37,10 +44,6 @@ async def notify_changed(ctx: Context, uris: Iterable[str], *, list_changed: boo
             await ctx.notify_resources_changed()
     except Exception:  # a custom SubscriptionBus may do network I/O; the write already happened
         logger.warning("could not publish resource-change notifications", exc_info=True)
-    try:
-        server = ctx.mcp_server
-    except ValueError:  # a Context built outside a request has no server, hence no 2025-era subscribers
-        return
-    registry = subscriptions_of(server)
+    registry = None if server is None else subscriptions_of(server)
     if registry is not None:
         await registry.publish(distinct)
