@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
 
 from mcp_storyboard.db.pagination import fetch_page, sort_value_types
 from mcp_storyboard.models.characters import Character
-from mcp_storyboard.models.common import Page
+from mcp_storyboard.models.common import Page, utc_now
+from mcp_storyboard.models.facefusion import FaceFusionHistoryEntry, FaceFusionOutputGallery
 from mcp_storyboard.repositories.base import NO_ID, Session
 from mcp_storyboard.repositories.named import NamedRepository
 
@@ -58,3 +60,46 @@ class CharacterRepository(NamedRepository[Character]):
 
 SUMMARY_PROJECTION: dict[str, int] = {**NO_ID, "facefusion_processing_history": 0}
 """Everything but the FaceFusion history: what lists show."""
+
+
+# -- FaceFusion results, written by the queue's completion (services/facefusion/completion.py) ------------------
+GalleryList = Literal["enhanced_faces", "swapped_faces", "edited_expressions", "custom_outputs"]
+"""The gallery's lists (``age_variants`` is a map, written with ``$set``)."""
+_HISTORY = "facefusion_processing_history"
+_GALLERY = "facefusion_output_gallery"
+
+
+async def record_facefusion_results(
+    characters: CharacterRepository,
+    character_id: str,
+    entries: Sequence[FaceFusionHistoryEntry],
+    *,
+    gallery: Mapping[GalleryList, Sequence[str]],
+    age_variants: Mapping[int, str],
+    session: Session = None,
+) -> bool:
+    """Push history entries and gallery items onto a character in one update; False when there is no such
+    character (deleted since the job was queued).
+
+    A character stored with a null history or gallery (written by the original app) first gets empty ones:
+    ``$push`` cannot append to null.
+    """
+    if not entries and not any(gallery.values()) and not age_variants:
+        return await characters.exists(character_id, session=session)
+    options = {"session": session} if session is not None else {}
+    empty_gallery = FaceFusionOutputGallery().model_dump(mode="python")
+    await characters.collection.update_one(
+        {"id": character_id, "$or": [{_HISTORY: None}, {_GALLERY: None}]},
+        [{"$set": {_HISTORY: {"$ifNull": [f"${_HISTORY}", []]},
+                   _GALLERY: {"$ifNull": [f"${_GALLERY}", {"$literal": empty_gallery}]}}}],
+        **options,
+    )  # fmt: skip
+    pushes: dict[str, Any] = {f"{_GALLERY}.{name}": {"$each": list(urls)} for name, urls in gallery.items() if urls}
+    if entries:
+        pushes[_HISTORY] = {"$each": [entry.model_dump(mode="python") for entry in entries]}
+    fields: dict[str, Any] = {f"{_GALLERY}.age_variants.{age}": url for age, url in age_variants.items()}
+    update: dict[str, Any] = {"$set": {**fields, "updated_at": utc_now()}}
+    if pushes:
+        update["$push"] = pushes
+    result = await characters.collection.update_one({"id": character_id}, update, **options)
+    return bool(result.matched_count)
