@@ -38,7 +38,7 @@ IDLE_FIRST_SECONDS = 0.05
 IDLE_MAX_SECONDS = 2.0
 """An idle slot polls after 50 ms, then twice as long each time the queue is still empty, up to 2 s."""
 SWEEP_SECONDS = 5.0
-"""How often expired leases are swept back into the queue."""
+"""How often expired leases are swept back into the queue (more often when the lease is shorter than two sweeps)."""
 PROGRESS_INTERVAL_SECONDS = 0.25
 """At most four progress writes a second per job."""
 RELEASE_BUDGET_SECONDS = 10.0
@@ -73,7 +73,7 @@ class FaceFusionWorker:
         lease_seconds: float = 300.0,
         worker_name: str,
         on_change: OnChange | None = None,
-        sweep_seconds: float = SWEEP_SECONDS,
+        sweep_seconds: float | None = None,
     ) -> None:
         """``worker_name`` names the worker in leases (e.g. host:pid); a random suffix keeps two workers given
         the same name apart.
@@ -86,6 +86,7 @@ class FaceFusionWorker:
             raise ValidationError("concurrency", f"must be between 1 and {MAX_CONCURRENCY}, not {concurrency}")
         if not lease_seconds > 0:
             raise ValidationError("lease_seconds", f"must be more than 0, not {lease_seconds}")
+        sweep_seconds = min(SWEEP_SECONDS, lease_seconds / 2) if sweep_seconds is None else sweep_seconds
         if not sweep_seconds > 0:
             raise ValidationError("sweep_seconds", f"must be more than 0, not {sweep_seconds}")
         if not 1 <= len(worker_name) <= 150:
