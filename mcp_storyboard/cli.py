@@ -237,8 +237,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StoryboardError as exc:
         print(f"mcp-storyboard: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+    except BaseExceptionGroup as group:  # raised inside a task group, e.g. the server's lifespan (serve --worker)
+        known = _first_known_error(group)
+        if known is None:
+            raise
+        print(f"mcp-storyboard: {known}", file=sys.stderr)
+        return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130
+
+
+def _first_known_error(group: BaseExceptionGroup[BaseException]) -> StoryboardError | None:
+    for exc in group.exceptions:
+        found = _first_known_error(exc) if isinstance(exc, BaseExceptionGroup) else exc
+        if isinstance(found, StoryboardError):
+            return found
+    return None
 
 
 def _exit_on_sigterm() -> None:
