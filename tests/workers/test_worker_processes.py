@@ -32,6 +32,7 @@ JOBS = 40
 LEASE_SECONDS = 3.0
 
 
+@pytest.mark.slow
 async def test_a_killed_worker_process_s_job_reruns_after_its_lease_and_its_late_result_is_refused(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
