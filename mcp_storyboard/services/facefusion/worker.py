@@ -5,8 +5,9 @@ One worker runs ``concurrency`` slots; each slot claims one job at a time (one `
 order) under its own lease owner id, so a slot's writes are told apart from every other slot's and process's.
 While a job runs, a heartbeat extends its lease; when a heartbeat or a progress write finds the lease lost or
 the job cancelled, the running operation is cancelled (the runner stops its process) and nothing more is written.
-Idle slots poll with exponential backoff and sweep expired leases back into the queue (``requeue_expired``), as
-does a periodic sweep. ``stop()`` stops claiming, cancels the running operations and hands their jobs back to the
+Idle slots poll with exponential backoff (at the slowest rate only one slot of a worker polls and wakes the
+others when it finds work) and sweep expired leases back into the queue (``requeue_expired``), as does a periodic
+sweep. ``stop()`` stops claiming, cancels the running operations and hands their jobs back to the
 queue with the interrupted attempt not counted.
 """
 
@@ -105,6 +106,8 @@ class FaceFusionWorker:
         self._runs: set[_Run] = set()
         self._wake: anyio.Event | None = None
         self._last_sweep = float("-inf")
+        self._pollers = 0
+        """Idle slots polling now; once one polls at the slowest rate, the other idle slots wait to be woken."""
 
     # -- life cycle -----------------------------------------------------------------------------------------
     async def run(self) -> None:
@@ -154,7 +157,14 @@ class FaceFusionWorker:
                 # Becoming idle, and then every sweep period: expired leases go back to the queue first.
                 if await self._sweep(force=delay == IDLE_FIRST_SECONDS):
                     continue
-                await self._idle(delay)
+                if self._pollers and delay >= IDLE_MAX_SECONDS:
+                    await self._idle(None)  # another slot polls for all: it wakes this one when it finds work
+                    continue
+                self._pollers += 1
+                try:
+                    await self._idle(delay)
+                finally:
+                    self._pollers -= 1
                 delay = min(delay * 2, IDLE_MAX_SECONDS)
                 continue
             delay = IDLE_FIRST_SECONDS
@@ -165,9 +175,10 @@ class FaceFusionWorker:
             await self._notify(job)
             await self._process(job, owner)
 
-    async def _idle(self, delay: float) -> None:
+    async def _idle(self, delay: float | None) -> None:
+        """Wait ``delay`` seconds (None: until woken) or until :meth:`wake`."""
         assert self._wake is not None
-        with anyio.move_on_after(delay):
+        with anyio.move_on_after(float("inf") if delay is None else delay):
             await self._wake.wait()
 
     async def _sweep(self, *, force: bool = False) -> int:
