@@ -230,3 +230,15 @@ def test_bad_worker_settings_are_refused_naming_the_setting(bad: dict[str, objec
     with pytest.raises(ValidationError, match=next(iter(bad))):
         FaceFusionWorker(None, StubRunner(None), **settings)  # type: ignore[arg-type]
 
+
+
+async def test_a_job_whose_input_cannot_be_read_fails_at_once_without_retries(db: Database) -> None:
+    repos = Repositories.over(db)
+    jobs = FaceFusionJobRepository(db)
+    unreadable = await jobs.insert(FaceFusionJob(project_id="p1", job_type="enhance", input_data={"image": "x.png"}))
+    runner = StubRunner(db.media)
+    async with running(FaceFusionWorker(repos, runner, worker_name="w")):
+        await wait_until(lambda: settled(db))
+    failed = await jobs.get(unreadable.id)
+    assert (failed.status, failed.attempts, runner.started) == ("failed", 1, [])
+    assert failed.error_message is not None and "input_data is not a valid FaceFusion job input" in failed.error_message
