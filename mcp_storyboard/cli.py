@@ -1,4 +1,4 @@
-"""The ``mcp-storyboard`` command: ``serve`` (default), ``init-db``, ``migrate``, ``doctor``, ``gc-media``.
+"""The ``mcp-storyboard`` command: ``serve`` (default), ``worker``, ``init-db``, ``migrate``, ``doctor``, ``gc-media``.
 
 Every known failure (``StoryboardError``) prints one line to stderr and exits 2; no tracebacks.
 
@@ -22,6 +22,7 @@ from mcp_storyboard.config import DRIVERS, Settings
 from mcp_storyboard.errors import StoryboardError
 
 if TYPE_CHECKING:
+    from mcp_storyboard.cli_worker import WorkerOptions
     from mcp_storyboard.db.connection import Database
     from mcp_storyboard.db.embedded import EmbeddedServer
     from mcp_storyboard.db.indexes import IndexSpec
@@ -42,6 +43,18 @@ def _add_db_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", type=Path, help="where the embedded database lives (env STORYBOARD_DATA_DIR)")
 
 
+def _add_worker_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--concurrency", type=int, default=1, help="jobs run at once (default 1)")
+    parser.add_argument("--lease-seconds", type=float, default=300.0,
+                        help="job lease, renewed by heartbeats; a dead worker's job is re-run after it (default 300)")
+
+
+def _worker_options(args: argparse.Namespace) -> WorkerOptions:
+    from mcp_storyboard.cli_worker import WorkerOptions
+
+    return WorkerOptions(concurrency=args.concurrency, lease_seconds=args.lease_seconds, name=getattr(args, "name", None))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mcp-storyboard", description="An MCP server for AI storyboarding over MongoDB.")
     sub = parser.add_subparsers(dest="command")
@@ -57,6 +70,14 @@ def build_parser() -> argparse.ArgumentParser:
                        help="start with the storyboard toolset; clients enable the others with enable_toolset "
                        "(env STORYBOARD_DYNAMIC_TOOLSETS=1)")
     serve.add_argument("--list-tools", action="store_true", help="print the effective tool catalog and exit")
+    serve.add_argument("--worker", action="store_true", help="also run one FaceFusion worker in this process")
+    _add_worker_flags(serve)
+
+    worker = sub.add_parser("worker", help="run FaceFusion workers on the job queue until SIGTERM/SIGINT "
+                            "(one per GPU host against a shared MongoDB)")
+    _add_db_flags(worker)
+    _add_worker_flags(worker)
+    worker.add_argument("--name", help="the worker's name in job leases (default host:pid)")
 
     init_db = sub.add_parser("init-db", help="apply pending data migrations, then create every collection index "
                              "(idempotent; the server does the same at start-up)")
@@ -210,12 +231,30 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(lambda: run_gc_media(settings, sys.stdout, apply=args.apply))
         if args.command == "doctor":
             return _run(lambda: run_doctor(settings, sys.stdout))
+        if args.command == "worker":
+            from mcp_storyboard.cli_worker import run_worker
+
+            return _run(lambda: run_worker(settings, _worker_options(args)))
         return _serve(settings, args)
     except StoryboardError as exc:
         print(f"mcp-storyboard: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+    except BaseExceptionGroup as group:  # raised inside a task group, e.g. the server's lifespan (serve --worker)
+        known = _first_known_error(group)
+        if known is None:
+            raise
+        print(f"mcp-storyboard: {known}", file=sys.stderr)
+        return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130
+
+
+def _first_known_error(group: BaseExceptionGroup[BaseException]) -> StoryboardError | None:
+    for exc in group.exceptions:
+        found = _first_known_error(exc) if isinstance(exc, BaseExceptionGroup) else exc
+        if isinstance(found, StoryboardError):
+            return found
+    return None
 
 
 def _exit_on_sigterm() -> None:
@@ -234,8 +273,13 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         if args.list_tools:
             sys.stdout.write(app.list_tools_text(toolsets=toolsets, read_only=args.read_only))
             return 0
+        factory = _services_factory(settings, embedded)
+        if args.worker:
+            from mcp_storyboard.cli_worker import with_worker
+
+            factory = with_worker(factory, settings, _worker_options(args))
         app.serve(settings, transport=args.transport, host=args.host, port=args.port, toolsets=toolsets,
-                  read_only=args.read_only, services_factory=_services_factory(settings, embedded))
+                  read_only=args.read_only, services_factory=factory)
     finally:
         if embedded is not None:
             embedded.stop()  # released already when the server ran; not if it failed or never opened its services

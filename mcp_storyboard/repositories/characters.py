@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
 
 from pymongo import ReturnDocument
 
@@ -18,6 +19,7 @@ from mcp_storyboard.db.pagination import (
 from mcp_storyboard.errors import NotFoundError, ValidationError
 from mcp_storyboard.models.characters import Character
 from mcp_storyboard.models.common import Page, StoryboardModel, utc_now
+from mcp_storyboard.models.facefusion import FaceFusionHistoryEntry, FaceFusionOutputGallery
 from mcp_storyboard.repositories.base import NO_ID, Session
 from mcp_storyboard.repositories.named import NamedRepository
 
@@ -74,8 +76,8 @@ SUMMARY_PROJECTION: dict[str, int] = {**NO_ID, "facefusion_processing_history": 
 HISTORY = "facefusion_processing_history"
 PREFERENCES = "facefusion_preferred_settings"
 GALLERY = "facefusion_output_gallery"
-_HISTORY_SORT = (("index", -1),)
-_HISTORY_TYPES = ((int,),)
+HISTORY_SORT = (("index", -1),)
+HISTORY_TYPES = ((int,),)
 
 
 class FaceFusionHistorySlice(StoryboardModel):
@@ -121,11 +123,11 @@ class FaceFusionCharacterRepository(CharacterRepository):
             ValidationError: the cursor is not one of this list's.
         """
         size = clamp_limit(limit)
-        key = cursor_key(self.name, {"id": character_id, "list": HISTORY}, _HISTORY_SORT)
+        key = cursor_key(self.name, {"id": character_id, "list": HISTORY}, HISTORY_SORT)
         total = await _history_total(self, character_id)
         end = total
         if cursor:
-            end = min(int(decode_cursor(cursor, key=key, value_types=_HISTORY_TYPES)[0]), total)
+            end = min(int(decode_cursor(cursor, key=key, value_types=HISTORY_TYPES)[0]), total)
             if end < 0:
                 raise ValidationError("cursor", "is not a cursor returned by this list", hint="omit it to start from the first page")
         start = max(0, end - size)
@@ -182,3 +184,44 @@ class FaceFusionCharacterRepository(CharacterRepository):
         if result.modified_count:
             return True
         return False if await self.exists(character_id) else None
+
+
+# -- FaceFusion results, written by the queue's completion (services/facefusion/completion.py) ------------------
+GalleryList = Literal["enhanced_faces", "swapped_faces", "edited_expressions", "custom_outputs"]
+"""The gallery's lists (``age_variants`` is a map, written with ``$set``)."""
+
+
+async def record_facefusion_results(
+    characters: CharacterRepository,
+    character_id: str,
+    entries: Sequence[FaceFusionHistoryEntry],
+    *,
+    gallery: Mapping[GalleryList, Sequence[str]],
+    age_variants: Mapping[int, str],
+    session: Session = None,
+) -> bool:
+    """Push history entries and gallery items onto a character in one update; False when there is no such
+    character (deleted since the job was queued).
+
+    A character stored with a null history or gallery (written by the original app) first gets empty ones:
+    ``$push`` cannot append to null.
+    """
+    if not entries and not any(gallery.values()) and not age_variants:
+        return await characters.exists(character_id, session=session)
+    options = {"session": session} if session is not None else {}
+    empty_gallery = FaceFusionOutputGallery().model_dump(mode="python")
+    await characters.collection.update_one(
+        {"id": character_id, "$or": [{HISTORY: None}, {GALLERY: None}]},
+        [{"$set": {HISTORY: {"$ifNull": [f"${HISTORY}", []]},
+                   GALLERY: {"$ifNull": [f"${GALLERY}", {"$literal": empty_gallery}]}}}],
+        **options,
+    )  # fmt: skip
+    pushes: dict[str, Any] = {f"{GALLERY}.{name}": {"$each": list(urls)} for name, urls in gallery.items() if urls}
+    if entries:
+        pushes[HISTORY] = {"$each": [entry.model_dump(mode="python") for entry in entries]}
+    fields: dict[str, Any] = {f"{GALLERY}.age_variants.{age}": url for age, url in age_variants.items()}
+    update: dict[str, Any] = {"$set": {**fields, "updated_at": utc_now()}}
+    if pushes:
+        update["$push"] = pushes
+    result = await characters.collection.update_one({"id": character_id}, update, **options)
+    return bool(result.matched_count)

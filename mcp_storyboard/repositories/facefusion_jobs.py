@@ -18,16 +18,21 @@ from mcp_storyboard.repositories.queue import (
     LeasedQueueRepository,
 )
 
-# The schema's queue index {status: 1, priority: -1, created_at: 1}.
+# The schema's queue index {status: 1, priority: -1, created_at: 1}; id makes the order total for lists.
 QUEUE_ORDER = (("priority", -1), ("created_at", 1), ("id", 1))
+# A claim sorts on exactly the index's keys: with the id tiebreaker the index no longer provides the order, and
+# every claim sorted all queued jobs in memory (MongoDB's blocking SORT; 3.5x slower on the embedded server with
+# 500 queued jobs). Jobs queued in the same millisecond go in index order.
+CLAIM_ORDER = (("priority", -1), ("created_at", 1))
 
 
 class FaceFusionJobRepository(LeasedQueueRepository[FaceFusionJob]):
     document = FaceFusionJob
     kind = "facefusion job"
-    queue_order = QUEUE_ORDER
+    queue_order = CLAIM_ORDER
     started_field = "started_at"
     finished_field = "completed_at"
+    claim_resets = {"progress": 0.0, "output_data": None, "error_message": None}
 
     # -- lists --------------------------------------------------------------------------------------------
     async def page_for_project(
@@ -58,7 +63,7 @@ class FaceFusionJobRepository(LeasedQueueRepository[FaceFusionJob]):
         Raises:
             ValidationError: ``lease_seconds`` is not positive, or ``worker_id`` is empty or too long.
         """
-        return await self._claim(worker_id, lease_seconds, {}, {"progress": 0.0})
+        return await self._claim(worker_id, lease_seconds, {}, {})
 
     async def update_progress(self, job_id: str, worker_id: str, progress: float) -> FaceFusionJob:
         """Record progress (0–100 %) of a job this worker holds.
@@ -73,8 +78,10 @@ class FaceFusionJobRepository(LeasedQueueRepository[FaceFusionJob]):
         update = {"$set": {"progress": float(progress), "updated_at": utc_now()}}
         return await self._owned(job_id, worker_id, update, "report progress on")
 
-    async def complete(self, job_id: str, worker_id: str, output_data: Mapping[str, JsonValue]) -> FaceFusionJob:
-        """Finish a job this worker holds with its results.
+    async def complete(
+        self, job_id: str, worker_id: str, output_data: Mapping[str, JsonValue], *, session: Session = None
+    ) -> FaceFusionJob:
+        """Finish a job this worker holds with its results (``session``: inside the completion's transaction).
 
         Raises:
             NotFoundError: no such job.
@@ -85,7 +92,7 @@ class FaceFusionJobRepository(LeasedQueueRepository[FaceFusionJob]):
             "status": "completed", "output_data": dict(output_data), "progress": 100.0, "error_message": None,
             "completed_at": now, "updated_at": now, **RELEASED,
         }  # fmt: skip
-        return await self._owned(job_id, worker_id, {"$set": fields}, "complete")
+        return await self._owned(job_id, worker_id, {"$set": fields}, "complete", session=session)
 
     async def delete_for_project(self, project_id: str, *, session: Session = None) -> int:
         return await self._delete_where({"project_id": project_id}, session=session)

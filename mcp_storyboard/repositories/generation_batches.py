@@ -4,20 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from mcp_storyboard.errors import QueueError
 from mcp_storyboard.models.common import Page, utc_now
 from mcp_storyboard.models.generation import BatchResult, BatchStatus, GenerationBatch
 from mcp_storyboard.repositories.base import Session
-from mcp_storyboard.repositories.queue import NEWEST_FIRST, LeasedQueueRepository
+from mcp_storyboard.repositories.queue import NEWEST_FIRST, RELEASED, LeasedQueueRepository
 
 # The added index {status: 1, created_at: 1}: the batch queue claims the oldest queued batch.
 OLDEST_FIRST = (("created_at", 1), ("id", 1))
+CLAIM_ORDER = (("created_at", 1),)
+"""A claim sorts on the index's key alone, so the index provides the order (see ``facefusion_jobs.CLAIM_ORDER``)."""
+NO_RESULTS_ERROR = "the batch finished with no results: no item reported success or failure"
 
 
 class GenerationBatchRepository(LeasedQueueRepository[GenerationBatch]):
     document = GenerationBatch
     kind = "generation batch"
-    queue_order = OLDEST_FIRST
+    queue_order = CLAIM_ORDER
+    claim_resets = {"completed_jobs": 0, "failed_jobs": 0, "results": []}
 
     # -- lists --------------------------------------------------------------------------------------------
     async def page_for_project(
@@ -49,12 +52,14 @@ class GenerationBatchRepository(LeasedQueueRepository[GenerationBatch]):
         query = {"comfyui_server_id": {"$in": [server_id, None]}}
         return await self._claim(worker_id, lease_seconds, query, {"comfyui_server_id": server_id})
 
-    async def record_result(self, batch_id: str, result: BatchResult) -> GenerationBatch:
-        """Append one item's outcome and count it (``completed_jobs`` or ``failed_jobs``) in one atomic update.
+    async def record_result(self, batch_id: str, worker_id: str, result: BatchResult) -> GenerationBatch:
+        """Append one item's outcome and count it (``completed_jobs`` or ``failed_jobs``) in one atomic update,
+        only while ``worker_id`` holds the batch: a late report from a worker whose lease expired (the batch
+        re-queued or re-claimed since) is refused and changes nothing.
 
         Raises:
             NotFoundError: no such batch.
-            QueueError: the batch is not processing (results arrive only while a worker holds it).
+            QueueError: the worker does not hold the batch (results arrive only from the worker processing it).
         """
         counter = "completed_jobs" if result.success else "failed_jobs"
         update = {
@@ -62,17 +67,11 @@ class GenerationBatchRepository(LeasedQueueRepository[GenerationBatch]):
             "$push": {"results": result.model_dump(mode="python")},
             "$set": {"updated_at": utc_now()},
         }
-        changed = await self._transition({"id": batch_id, "status": "processing"}, update)
-        if changed is not None:
-            return changed
-        current = await self.get(batch_id)
-        raise QueueError(
-            f"cannot record a result on generation batch '{batch_id}': it is {current.status}",
-            hint="results are recorded only while a worker processes the batch",
-        )
+        return await self._owned(batch_id, worker_id, update, "record a result on")
 
     async def finish(self, batch_id: str, worker_id: str) -> GenerationBatch:
-        """Close a batch this worker holds: completed (no failures), failed (no successes) or partial.
+        """Close a batch this worker holds: completed (no failures), failed (no successes) or partial; a batch
+        with no results at all failed, with an error saying so.
 
         The outcome is computed from the stored counters inside one pipeline update, so a result recorded
         concurrently is never missed.
@@ -81,13 +80,15 @@ class GenerationBatchRepository(LeasedQueueRepository[GenerationBatch]):
             NotFoundError: no such batch.
             QueueError: the worker no longer holds the batch.
         """
+        no_results = {"$eq": [{"$add": ["$completed_jobs", "$failed_jobs"]}, 0]}
         status = {
             "$cond": [
-                {"$eq": ["$failed_jobs", 0]}, "completed",
+                {"$eq": ["$failed_jobs", 0]}, {"$cond": [no_results, "failed", "completed"]},
                 {"$cond": [{"$eq": ["$completed_jobs", 0]}, "failed", "partial"]},
             ]
         }  # fmt: skip
-        fields = {"status": status, "lease_owner": None, "lease_expires_at": None, "updated_at": utc_now()}
+        error = {"$cond": [no_results, {"$literal": NO_RESULTS_ERROR}, "$error_message"]}
+        fields = {"status": status, "error_message": error, **RELEASED, "updated_at": utc_now()}
         return await self._owned(batch_id, worker_id, [{"$set": fields}], "finish")
 
     async def delete_for_project(self, project_id: str, *, session: Session = None) -> int:

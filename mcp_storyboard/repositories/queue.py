@@ -1,7 +1,10 @@
 """The claim/lease/retry rules shared by the job queues (``facefusion_jobs``, ``generation_batches``).
 
 Every transition is one conditional atomic update on the expected status (and lease owner), so two workers never
-both win; the loser gets a :class:`QueueError` or :class:`InvalidStateError` saying what happened instead.
+both win; the loser gets a :class:`QueueError` or :class:`InvalidStateError` saying what happened instead. Every
+write a worker makes is conditioned on its lease (``_owned``): a worker that lost its lease (expired and re-queued,
+cancelled, taken by another) changes nothing. A claim starts the attempt from a clean slate (``claim_resets``),
+so nothing a lost attempt wrote survives into the next one.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from pymongo import ReturnDocument
 from mcp_storyboard.db.pagination import SortSpec
 from mcp_storyboard.errors import InvalidStateError, QueueError, ValidationError
 from mcp_storyboard.models.common import utc_now
-from mcp_storyboard.repositories.base import NO_ID, D, Repository
+from mcp_storyboard.repositories.base import NO_ID, D, Repository, Session, _s
 
 # Served by the schema index {project_id: 1, created_at: -1}; id makes the order total.
 NEWEST_FIRST = (("created_at", -1), ("id", 1))
@@ -50,13 +53,21 @@ class LeasedQueueRepository(Repository[D]):
     """Set to the claim time on every claim, where the document has such a field."""
     finished_field: ClassVar[str | None] = None
     """Set when the document reaches a final status, where it has such a field."""
+    claim_resets: ClassVar[Mapping[str, Any]] = {}
+    """Fields a claim sets back to their initial values: what an earlier, lost attempt wrote (progress, counters,
+    results, output) must not be mixed into this attempt's."""
 
     async def _transition(
-        self, query: Mapping[str, Any], update: Mapping[str, Any] | list[Any], *, sort: SortSpec | None = None
+        self,
+        query: Mapping[str, Any],
+        update: Mapping[str, Any] | list[Any],
+        *,
+        sort: SortSpec | None = None,
+        session: Session = None,
     ) -> D | None:
         raw = await self.collection.find_one_and_update(
             dict(query), update if isinstance(update, list) else dict(update),
-            projection=NO_ID, sort=list(sort) if sort else None, return_document=ReturnDocument.AFTER,
+            projection=NO_ID, sort=list(sort) if sort else None, return_document=ReturnDocument.AFTER, **_s(session),
         )  # fmt: skip
         return None if raw is None else self.from_document(raw)
 
@@ -68,24 +79,27 @@ class LeasedQueueRepository(Repository[D]):
         now = utc_now()
         fields: dict[str, Any] = {
             "status": "processing", "lease_owner": worker_id, "lease_expires_at": _lease_end(now, lease_seconds),
-            "updated_at": now, **extra,
+            "updated_at": now, **self.claim_resets, **extra,
         }  # fmt: skip
         if self.started_field:
             fields[self.started_field] = now
         update = {"$set": fields, "$inc": {"attempts": 1}}
         return await self._transition({**query, "status": "queued"}, update, sort=self.queue_order)
 
-    async def _owned(self, key: str, worker_id: str, update: Mapping[str, Any] | list[Any], action: str) -> D:
+    async def _owned(
+        self, key: str, worker_id: str, update: Mapping[str, Any] | list[Any], action: str, *, session: Session = None
+    ) -> D:
         """Apply ``update`` only while ``worker_id`` holds the document's lease.
 
         Raises:
             NotFoundError: no such document.
             QueueError: the document is not processing under this worker (re-queued, taken, finished, cancelled).
         """
-        changed = await self._transition({self.key: key, "status": "processing", "lease_owner": worker_id}, update)
+        query = {self.key: key, "status": "processing", "lease_owner": worker_id}
+        changed = await self._transition(query, update, session=session)
         if changed is not None:
             return changed
-        current = await self.get(key)
+        current = await self.get(key, session=session)
         status, owner = getattr(current, "status"), getattr(current, "lease_owner")
         held = f", leased to worker '{owner}'" if owner else ""
         raise QueueError(
@@ -104,23 +118,47 @@ class LeasedQueueRepository(Repository[D]):
         update = {"$set": {"lease_expires_at": _lease_end(now, lease_seconds), "updated_at": now}}
         return await self._owned(key, worker_id, update, "renew the lease of")
 
-    async def fail(self, key: str, worker_id: str, error: str) -> D:
+    async def fail(
+        self,
+        key: str,
+        worker_id: str,
+        error: str,
+        *,
+        final: bool = False,
+        extra: Mapping[str, Any] | None = None,
+        session: Session = None,
+    ) -> D:
         """Give up one attempt: back to ``queued`` while attempts remain, else ``failed``; the lease is released.
 
         One pipeline update decides and writes both outcomes, so the choice is made on the stored counters.
+        ``final``: fail for good whatever the attempts (a retry cannot help, e.g. unreadable input). ``extra``:
+        more fields to store with the failure (values are stored as given, never read as expressions).
 
         Raises:
             NotFoundError: no such document.
             QueueError: the worker no longer holds it.
         """
         now = utc_now()
+        retry: Any = False if final else HAS_ATTEMPTS_LEFT
         fields: dict[str, Any] = {
-            "status": {"$cond": [HAS_ATTEMPTS_LEFT, "queued", "failed"]},
+            "status": {"$cond": [retry, "queued", "failed"]},
             "error_message": {"$literal": error[:MESSAGE_LIMIT]}, "updated_at": now, **RELEASED,
+            **{name: {"$literal": value} for name, value in (extra or {}).items()},
         }  # fmt: skip
         if self.finished_field:
-            fields[self.finished_field] = {"$cond": [HAS_ATTEMPTS_LEFT, f"${self.finished_field}", now]}
-        return await self._owned(key, worker_id, [{"$set": fields}], "fail")
+            fields[self.finished_field] = {"$cond": [retry, f"${self.finished_field}", now]}
+        return await self._owned(key, worker_id, [{"$set": fields}], "fail", session=session)
+
+    async def release(self, key: str, worker_id: str) -> D:
+        """Hand a document this worker holds back to the queue without counting the attempt (a graceful stop).
+
+        Raises:
+            NotFoundError: no such document.
+            QueueError: the worker no longer holds it.
+        """
+        update = {"$set": {"status": "queued", "updated_at": utc_now(), **RELEASED, **self.claim_resets},
+                  "$inc": {"attempts": -1}}  # fmt: skip
+        return await self._owned(key, worker_id, update, "release")
 
     async def cancel(self, key: str) -> D:
         """Cancel a queued or processing document; a worker holding it learns on its next heartbeat.

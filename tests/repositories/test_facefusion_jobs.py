@@ -146,6 +146,45 @@ async def test_expired_leases_are_requeued_or_failed_and_the_old_holder_loses(db
     assert await repo.requeue_expired() == ExpiredLeases(0, 0)
 
 
+async def test_a_reclaim_starts_from_a_clean_slate(db: Database) -> None:
+    """What a lost or failed attempt wrote (progress, output, error) does not survive into the next attempt."""
+    repo = FaceFusionJobRepository(db)
+    stored = await repo.insert(job(max_attempts=3))
+    await repo.claim_next("w1", 5)
+    await repo.update_progress(stored.id, "w1", 60.0)
+    await repo.fail(stored.id, "w1", "GPU lost", extra={"output_data": {"results": [{"success": False}]}})
+    second = await repo.claim_next("w2", 5)
+    assert second is not None and (second.progress, second.output_data, second.error_message) == (0.0, None, None)
+    await repo.update_progress(stored.id, "w2", 80.0)
+    await repo.requeue_expired(utc_now() + timedelta(seconds=30))
+    third = await repo.claim_next("w3", 60)
+    assert third is not None and (third.attempts, third.progress, third.error_message) == (3, 0.0, None)
+
+
+async def test_a_final_failure_ignores_the_attempts_left_and_stores_extra_fields_as_given(db: Database) -> None:
+    repo = FaceFusionJobRepository(db)
+    stored = await repo.insert(job(max_attempts=3))
+    await repo.claim_next("w1", 60)
+    output = {"results": [], "note": "$not_an_expression"}
+    failed = await repo.fail(stored.id, "w1", "unreadable input", final=True, extra={"output_data": output})
+    assert (failed.status, failed.attempts, failed.output_data) == ("failed", 1, output)
+    assert failed.completed_at is not None
+
+
+async def test_release_puts_the_job_back_without_counting_the_attempt(db: Database) -> None:
+    repo = FaceFusionJobRepository(db)
+    stored = await repo.insert(job())
+    await repo.claim_next("w1", 60)
+    await repo.update_progress(stored.id, "w1", 30.0)
+    with pytest.raises(QueueError, match="worker 'w2' does not hold it"):
+        await repo.release(stored.id, "w2")
+    released = await repo.release(stored.id, "w1")
+    assert (released.status, released.attempts, released.lease_owner, released.lease_expires_at, released.progress) == (
+        "queued", 0, None, None, 0.0)
+    again = await repo.claim_next("w2", 60)
+    assert again is not None and again.attempts == 1
+
+
 async def test_cancel_is_allowed_only_from_queued_or_processing(db: Database) -> None:
     repo = FaceFusionJobRepository(db)
     queued = await repo.insert(job())

@@ -87,20 +87,20 @@ async def test_concurrent_results_are_all_counted_and_kept(db: Database) -> None
     repo = GenerationBatchRepository(db)
     stored = await repo.insert(batch(total_jobs=10))
     with pytest.raises(QueueError, match="it is queued"):
-        await repo.record_result(stored.id, BatchResult(clip_id="c0", url="https://x/0.png"))
+        await repo.record_result(stored.id, "w1", BatchResult(clip_id="c0", url="https://x/0.png"))
     await repo.claim_next("w1", 60)
     outcomes = [BatchResult(clip_id=f"c{i}", url=f"https://x/{i}.png") for i in range(6)]
     outcomes += [BatchResult(clip_id=f"c{i}", success=False, error="node error") for i in range(6, 10)]
     async with anyio.create_task_group() as tg:
         for outcome in outcomes:
-            tg.start_soon(repo.record_result, stored.id, outcome)
+            tg.start_soon(repo.record_result, stored.id, "w1", outcome)
     current = await repo.get(stored.id)
     assert (current.completed_jobs, current.failed_jobs) == (6, 4)
     assert sorted(r.clip_id or "" for r in current.results) == sorted(f"c{i}" for i in range(10))
     finished = await repo.finish(stored.id, "w1")
     assert (finished.status, finished.lease_owner) == ("partial", None)
     with pytest.raises(QueueError, match="it is partial"):
-        await repo.record_result(stored.id, BatchResult(clip_id="late"))
+        await repo.record_result(stored.id, "w1", BatchResult(clip_id="late"))
 
 
 @pytest.mark.parametrize(("ok", "failed", "status"), [(2, 0, "completed"), (0, 2, "failed"), (1, 1, "partial")])
@@ -109,12 +109,43 @@ async def test_finishing_derives_the_status_from_the_counters(db: Database, ok: 
     stored = await repo.insert(batch(total_jobs=2))
     await repo.claim_next("w1", 60)
     for i in range(ok):
-        await repo.record_result(stored.id, BatchResult(clip_id=f"ok{i}"))
+        await repo.record_result(stored.id, "w1", BatchResult(clip_id=f"ok{i}"))
     for i in range(failed):
-        await repo.record_result(stored.id, BatchResult(clip_id=f"ko{i}", success=False, error="boom"))
+        await repo.record_result(stored.id, "w1", BatchResult(clip_id=f"ko{i}", success=False, error="boom"))
     with pytest.raises(QueueError, match="worker 'w2' does not hold it"):
         await repo.finish(stored.id, "w2")
-    assert (await repo.finish(stored.id, "w1")).status == status
+    finished = await repo.finish(stored.id, "w1")
+    assert (finished.status, finished.error_message) == (status, None)
+
+
+async def test_a_batch_finishing_with_no_results_fails_saying_so(db: Database) -> None:
+    repo = GenerationBatchRepository(db)
+    stored = await repo.insert(batch(total_jobs=2))
+    await repo.claim_next("w1", 60)
+    finished = await repo.finish(stored.id, "w1")
+    assert (finished.status, finished.lease_owner, finished.results) == ("failed", None, [])
+    assert finished.error_message is not None and "no results" in finished.error_message
+
+
+async def test_a_late_report_from_a_worker_that_lost_its_lease_is_refused(db: Database) -> None:
+    """The defect: w1 reported one item, lost its lease, and its late report was still counted after w2 re-claimed
+    the batch, so a 2-item batch ended completed=3, failed=1 with 4 results."""
+    repo = GenerationBatchRepository(db)
+    stored = await repo.insert(batch(total_jobs=2))
+    await repo.claim_next("w1", 5)
+    await repo.record_result(stored.id, "w1", BatchResult(clip_id="c1", url="https://x/w1-1.png"))
+    assert await repo.requeue_expired(utc_now() + timedelta(seconds=30)) == ExpiredLeases(requeued=1, failed=0)
+    with pytest.raises(QueueError, match="worker 'w1' does not hold it .*it is queued"):
+        await repo.record_result(stored.id, "w1", BatchResult(clip_id="c2", success=False, error="late"))
+    reclaimed = await repo.claim_next("w2", 60)
+    assert reclaimed is not None and (reclaimed.completed_jobs, reclaimed.failed_jobs, reclaimed.results) == (0, 0, [])
+    await repo.record_result(stored.id, "w2", BatchResult(clip_id="c1", url="https://x/w2-1.png"))
+    with pytest.raises(QueueError, match="worker 'w1' does not hold it .*leased to worker 'w2'"):
+        await repo.record_result(stored.id, "w1", BatchResult(clip_id="c2", success=False, error="late"))
+    await repo.record_result(stored.id, "w2", BatchResult(clip_id="c2", url="https://x/w2-2.png"))
+    finished = await repo.finish(stored.id, "w2")
+    assert (finished.status, finished.completed_jobs, finished.failed_jobs) == ("completed", 2, 0)
+    assert [r.url for r in finished.results] == ["https://x/w2-1.png", "https://x/w2-2.png"]
 
 
 async def test_failures_leases_and_cancels_follow_the_queue_rules(db: Database) -> None:

@@ -1,0 +1,124 @@
+"""``mcp-storyboard worker`` and ``serve --worker``: options, the runner built lazily (a clear exit 2 when
+FaceFusion is not configured), and a graceful stop on SIGTERM that hands the running job back."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import types
+from typing import Any
+
+import anyio
+import pytest
+
+from mcp_storyboard.cli import main
+from mcp_storyboard.cli_worker import RUNNER_MODULE, WorkerOptions, run_worker, with_worker
+from mcp_storyboard.config import Settings
+from mcp_storyboard.errors import ConfigError
+from mcp_storyboard.models.facefusion import FaceFusionJob
+from mcp_storyboard.repositories.facefusion_jobs import FaceFusionJobRepository
+from mcp_storyboard.services.container import Services, open_services
+from tests.workers.stubs import StubRunner, new_job, operation, wait_until
+
+NOT_CONFIGURED = "FaceFusion is not configured: set FACEFUSION_PATH to a FaceFusion 3.x install"
+
+
+def fake_runner_module(monkeypatch: pytest.MonkeyPatch, build: Any) -> None:
+    """Stand in for the runner package (``integrations/facefusion/build.py``, another part of the work)."""
+    module = types.ModuleType(RUNNER_MODULE)
+    module.build_runner = build  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, RUNNER_MODULE, module)
+
+
+def test_the_worker_exits_2_naming_facefusion_path_when_facefusion_is_not_configured(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def build(_settings: Settings, _services: Services) -> None:
+        raise ConfigError(NOT_CONFIGURED)
+
+    fake_runner_module(monkeypatch, build)
+    assert main(["worker", "--mongodb-uri", "memory://"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [f"mcp-storyboard: {NOT_CONFIGURED}"]
+
+
+@pytest.mark.parametrize(("flags", "expected"), [
+    (["--concurrency", "0"], "--concurrency 0 is not between 1 and 64"),
+    (["--lease-seconds", "0.5"], "--lease-seconds 0.5 is under 1"),
+])
+def test_bad_worker_options_exit_2_naming_the_flag(
+    flags: list[str], expected: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake_runner_module(monkeypatch, lambda *_: pytest.fail("no runner is built for bad options"))
+    assert main(["worker", "--mongodb-uri", "memory://", *flags]) == 2
+    assert expected in capsys.readouterr().err
+    assert main(["serve", "--worker", "--mongodb-uri", "memory://", *flags]) == 2
+    assert expected in capsys.readouterr().err
+
+
+def test_sigterm_stops_the_worker_gracefully_and_hands_the_running_job_back() -> None:
+    seen: dict[str, Any] = {}
+
+    async def scenario() -> int:
+        async def build(_settings: Settings, services: Services) -> StubRunner:
+            jobs = FaceFusionJobRepository(services.database)
+            seen["jobs"], seen["job"] = jobs, await jobs.insert(new_job(operation("https://in.test/a.png")))
+            runner = StubRunner(services.database.media, gate=anyio.Event())
+            original = runner.run_operation
+
+            async def run_then_get_terminated(*args: Any, **kwargs: Any) -> Any:
+                os.kill(os.getpid(), signal.SIGTERM)  # the worker's signal receiver is installed by now
+                return await original(*args, **kwargs)
+
+            runner.run_operation = run_then_get_terminated  # type: ignore[method-assign]
+            seen["runner"] = runner
+            return runner
+
+        code = await run_worker(Settings(mongodb_uri="memory://"), WorkerOptions(name="cli"), runner_factory=build)
+        seen["after"] = await seen["jobs"].get(seen["job"].id)
+        return code
+
+    assert anyio.run(scenario) == 0
+    after: FaceFusionJob = seen["after"]
+    assert (after.status, after.attempts, after.lease_owner) == ("queued", 0, None)
+    assert seen["runner"].cancelled == ["https://in.test/a.png"]
+
+
+def test_serve_with_a_worker_exits_2_naming_facefusion_path_when_facefusion_is_not_configured() -> None:
+    script = (
+        "import sys, types\n"
+        "from mcp_storyboard.errors import ConfigError\n"
+        f"module = types.ModuleType({RUNNER_MODULE!r})\n"
+        "def build(settings, services): raise ConfigError('FaceFusion is not configured: set FACEFUSION_PATH')\n"
+        "module.build_runner = build\n"
+        "sys.modules[module.__name__] = module\n"
+        "from mcp_storyboard.cli import main\n"
+        "sys.exit(main(['serve', '--worker', '--mongodb-uri', 'memory://']))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          stdin=subprocess.DEVNULL)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == ["mcp-storyboard: FaceFusion is not configured: set FACEFUSION_PATH"]
+
+
+async def test_serve_with_a_worker_runs_jobs_while_the_services_are_open(monkeypatch: pytest.MonkeyPatch) -> None:
+    runners: list[StubRunner] = []
+
+    def build(_settings: Settings, services: Services) -> StubRunner:
+        runners.append(StubRunner(services.database.media))
+        return runners[-1]
+
+    fake_runner_module(monkeypatch, build)
+    settings = Settings(mongodb_uri="memory://")
+    factory = with_worker(lambda: open_services(settings), settings, WorkerOptions(name="inproc"))
+    async with factory() as services:
+        jobs = FaceFusionJobRepository(services.database)
+        job = await jobs.insert(new_job(operation("https://in.test/a.png")))
+
+        async def completed() -> bool:
+            return (await jobs.get(job.id)).status == "completed"
+
+        await wait_until(completed, seconds=60)
+    assert runners[0].started == ["https://in.test/a.png"]
