@@ -277,7 +277,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         if args.worker:
             from mcp_storyboard.cli_worker import with_worker
 
-            factory = with_worker(factory, settings, _worker_options(args))
+            from mcp_storyboard.server.job_events import announce_in_process
+
+            factory = with_worker(factory, settings, _worker_options(args), on_change=announce_in_process)
         app.serve(settings, transport=args.transport, host=args.host, port=args.port, toolsets=toolsets,
                   read_only=args.read_only, services_factory=factory)
     finally:

@@ -11,7 +11,6 @@ starts (it raises a ``ConfigError`` naming FACEFUSION_PATH when FaceFusion is no
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import os
 import signal
@@ -31,7 +30,6 @@ if TYPE_CHECKING:
     from mcp_storyboard.services.facefusion.ports import OperationRunner
     from mcp_storyboard.services.facefusion.worker import FaceFusionWorker, OnChange
 
-RUNNER_MODULE = "mcp_storyboard.integrations.facefusion.build"
 DEFAULT_LEASE_SECONDS = 300.0
 
 
@@ -63,15 +61,14 @@ def check_options(options: WorkerOptions) -> None:
 
 
 async def build_runner(settings: Settings, services: Services) -> OperationRunner:
-    """The FaceFusion runner for ``settings``, imported only now (FaceFusion is optional).
+    """The FaceFusion runner for ``settings``, imported only now: the CLI must not pay for it when no worker runs.
 
     Raises:
         ConfigError: FaceFusion is not configured (the message names FACEFUSION_PATH).
     """
-    # Imported by name: the runner package is optional, and the CLI must not pay for it when no worker runs.
-    module: Any = importlib.import_module(RUNNER_MODULE)
-    runner = module.build_runner(settings, services)
-    return await runner if inspect.isawaitable(runner) else runner  # type: ignore[no-any-return]
+    from mcp_storyboard.integrations.facefusion.build import build_runner as build_cli_runner
+
+    return build_cli_runner(settings, services)
 
 
 def new_worker(services: Services, runner: OperationRunner, options: WorkerOptions, on_change: OnChange | None = None) -> FaceFusionWorker:

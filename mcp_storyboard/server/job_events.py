@@ -164,3 +164,11 @@ def events_of(server: MCPServer[Any]) -> ResourceEvents | None:
     A worker running beside the server takes ``events_of(server).on_change`` as its ``on_change`` hook.
     """
     return _EVENTS.get(server)
+
+
+async def announce_in_process(job: FaceFusionJob) -> None:
+    """The ``on_change`` hook of a worker running beside this process's servers (``serve --worker``): each server
+    publishes the job's URIs unless its change stream already does. The worker is built before the server, so it
+    reaches the server through this lookup rather than holding it."""
+    for events in list(_EVENTS.values()):
+        await events.on_change(job)

@@ -185,6 +185,12 @@ async def test_bad_operation_input_names_the_field_and_queues_nothing(tools: Too
         ("swap_face", {"image": w.image, "source_face": "nope nope"}, "[invalid-argument] source_face"),
         ("swap_face", {"image": w.image, "source_face": w.other, "face_swapper_model": "x"},
          "[invalid-argument] face_swapper_model"),
+        # The schema's inswapper_256 is refused at queue time: FaceFusion 3.8.1 has no such model.
+        ("swap_face", {"image": w.image, "source_face": w.other, "face_swapper_model": "inswapper_256"},
+         "[invalid-argument] face_swapper_model: 'inswapper_256' is not a FaceFusion 3.8.1 model"),
+        ("run_facefusion_batch", {**c, "operations": [{"operation_type": "swap", "image": w.image, "source_face": w.other,
+                                                       "parameters": {"face_swapper_model": "inswapper_256"}}]},
+         "[invalid-argument] operations[0].face_swapper_model: 'inswapper_256' is not"),
         ("edit_face_expression", {"image": w.image}, "at least one face_editor_* value"),
         ("edit_face_expression", {"image": w.image, "values": {"face_editor_mouth_smile": 101}},
          "[invalid-argument] values.face_editor_mouth_smile"),

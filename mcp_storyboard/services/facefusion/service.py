@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from mcp_storyboard.db.media import MEDIA_URI_PREFIX, MediaStore
 from mcp_storyboard.errors import NotFoundError, ValidationError
+from mcp_storyboard.integrations.facefusion.arguments import check_operation
 from mcp_storyboard.models.characters import Character
 from mcp_storyboard.models.facefusion import FaceFusionJob, JobStatus
 from mcp_storyboard.models.facefusion_jobs import (
@@ -105,8 +106,10 @@ class FaceFusionService:
             images.setdefault(image.url, image)
             parameters = resolve_parameters(request.operation_type, explicit, preset, preferences, where)
             face_age = _face_age(request, character, where)
-            operations.append(FaceFusionOperation(operation_type=request.operation_type, input_image_url=image.url,
-                                                  parameters=parameters, face_age=face_age))
+            operation = FaceFusionOperation(operation_type=request.operation_type, input_image_url=image.url,
+                                            parameters=parameters, face_age=face_age)
+            _check_runnable(operation, where)
+            operations.append(operation)
         project_id = _project_of(character, images.values())
         job_input = FaceFusionJobInput(operations=operations, preset_id=preset.id if preset else None)
         imported = await self._import(project_id, images)
@@ -267,3 +270,13 @@ def _with_imports(job_input: FaceFusionJobInput, imported: dict[str, str]) -> Fa
                                                 "parameters": parameters}))
     return job_input.model_copy(update={"operations": operations})
 
+
+def _check_runnable(operation: FaceFusionOperation, where: str) -> None:
+    """Refuse now what the FaceFusion runner would refuse later (a model FaceFusion 3.8.1 lacks, an age change
+    it cannot express), so a bad request queues no job."""
+    try:
+        check_operation(operation)
+    except ValidationError as exc:
+        if not where:
+            raise
+        raise ValidationError(f"{where}{exc.field}", exc.message.removeprefix(f"{exc.field}: "), hint=exc.hint) from None
