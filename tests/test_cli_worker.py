@@ -14,7 +14,7 @@ import anyio
 import pytest
 
 from mcp_storyboard.cli import main
-from mcp_storyboard.cli_worker import RUNNER_MODULE, WorkerOptions, run_worker, with_worker
+from mcp_storyboard.cli_worker import WorkerOptions, run_worker, with_worker
 from mcp_storyboard.config import Settings
 from mcp_storyboard.errors import ConfigError
 from mcp_storyboard.models.facefusion import FaceFusionJob
@@ -22,7 +22,8 @@ from mcp_storyboard.repositories.facefusion_jobs import FaceFusionJobRepository
 from mcp_storyboard.services.container import Services, open_services
 from tests.workers.stubs import StubRunner, new_job, operation, wait_until
 
-NOT_CONFIGURED = "FaceFusion is not configured: set FACEFUSION_PATH to a FaceFusion 3.x install"
+RUNNER_MODULE = "mcp_storyboard.integrations.facefusion.build"
+NOT_CONFIGURED = "FACEFUSION_PATH is not set. Set FACEFUSION_PATH to a FaceFusion 3.8 checkout"
 
 
 def fake_runner_module(monkeypatch: pytest.MonkeyPatch, build: Any) -> None:
@@ -35,13 +36,10 @@ def fake_runner_module(monkeypatch: pytest.MonkeyPatch, build: Any) -> None:
 def test_the_worker_exits_2_naming_facefusion_path_when_facefusion_is_not_configured(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def build(_settings: Settings, _services: Services) -> None:
-        raise ConfigError(NOT_CONFIGURED)
-
-    fake_runner_module(monkeypatch, build)
+    monkeypatch.delenv("FACEFUSION_PATH", raising=False)
     assert main(["worker", "--mongodb-uri", "memory://"]) == 2
-    err = capsys.readouterr().err
-    assert err.strip().splitlines() == [f"mcp-storyboard: {NOT_CONFIGURED}"]
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"mcp-storyboard: {NOT_CONFIGURED}")
 
 
 @pytest.mark.parametrize(("flags", "expected"), [
@@ -87,20 +85,12 @@ def test_sigterm_stops_the_worker_gracefully_and_hands_the_running_job_back() ->
 
 
 def test_serve_with_a_worker_exits_2_naming_facefusion_path_when_facefusion_is_not_configured() -> None:
-    script = (
-        "import sys, types\n"
-        "from mcp_storyboard.errors import ConfigError\n"
-        f"module = types.ModuleType({RUNNER_MODULE!r})\n"
-        "def build(settings, services): raise ConfigError('FaceFusion is not configured: set FACEFUSION_PATH')\n"
-        "module.build_runner = build\n"
-        "sys.modules[module.__name__] = module\n"
-        "from mcp_storyboard.cli import main\n"
-        "sys.exit(main(['serve', '--worker', '--mongodb-uri', 'memory://']))\n"
-    )
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
-                          stdin=subprocess.DEVNULL)
+    env = {k: v for k, v in os.environ.items() if k != "FACEFUSION_PATH"}
+    proc = subprocess.run([sys.executable, "-m", "mcp_storyboard", "serve", "--worker", "--mongodb-uri", "memory://"],
+                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL, env=env)
     assert proc.returncode == 2
-    assert proc.stderr.strip().splitlines() == ["mcp-storyboard: FaceFusion is not configured: set FACEFUSION_PATH"]
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith(f"mcp-storyboard: {NOT_CONFIGURED}")
 
 
 async def test_serve_with_a_worker_runs_jobs_while_the_services_are_open(monkeypatch: pytest.MonkeyPatch) -> None:
