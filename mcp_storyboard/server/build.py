@@ -28,6 +28,7 @@ from mcp_storyboard.server.registry import ToolSpec, discover, select_specs
 from mcp_storyboard.server.resources import register_resources
 from mcp_storyboard.server.scope import bind_services
 from mcp_storyboard.server.taxonomy import DEFAULT_TOOLSETS, Toolset
+from mcp_storyboard.server.tool_snapshot import canonical, listed_tools
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -70,9 +71,11 @@ def make_tool(spec: ToolSpec) -> Tool:
     results_finished_by_guard(tool)
     # Pydantic titles every property after its name ("Clip Id"); they tell a model nothing the name does not and
     # were ~12% of tools/list. Validation runs on the pydantic models, not on these published schemas.
-    tool.parameters = without_null_defaults(without_model_docstrings(without_titles(tool.parameters)))
+    # Canonical (``required``/``enum`` sorted, as in the catalog files) so a tool listed from its catalog entry is
+    # listed exactly as built.
+    tool.parameters = canonical(without_null_defaults(without_model_docstrings(without_titles(tool.parameters))))
     if tool.fn_metadata.output_schema is not None:
-        tool.fn_metadata.output_schema = lean_output_schema(without_titles(tool.fn_metadata.output_schema))
+        tool.fn_metadata.output_schema = canonical(lean_output_schema(without_titles(tool.fn_metadata.output_schema)))
     return tool
 
 
@@ -158,6 +161,7 @@ def build_server(
     version: str = "",
     instructions: str | None = None,
     dynamic: Scope | None = None,
+    from_catalog: bool | None = None,
 ) -> MCPServer[S]:
     """An ``MCPServer`` with the selected tools, the resources, the prompts and the completion handler.
 
@@ -171,13 +175,19 @@ def build_server(
         installers: what else to register (default: the storyboard resources).
         dynamic: start with the storyboard toolset and let clients enable the others, per process (stdio) or per
             2025-era session (HTTP); see ``dynamic_toolsets``. None: every selected tool is listed.
+        from_catalog: list the tools from the reviewed catalog and build each on its first call (``tool_snapshot``;
+            a faster start) instead of building them all now. Default: for the project's own tools (``specs``
+            None), not for ``specs`` given.
     """
+    if from_catalog is None:
+        from_catalog = specs is None
     if specs is None or completers is None:
         found = discover()
         specs = found.tools if specs is None else specs
         completers = found.completers if completers is None else completers
     selected = select_specs(specs, toolsets=toolsets, read_only=read_only)
-    tools = [make_tool(spec) for spec in (selected if dynamic is None else with_meta_tools(selected))]
+    chosen = selected if dynamic is None else with_meta_tools(selected)
+    tools = listed_tools(chosen, make_tool) if from_catalog else [make_tool(spec) for spec in chosen]
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[S]) -> AsyncIterator[S]:

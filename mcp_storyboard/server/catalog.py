@@ -29,8 +29,8 @@ from mcp_storyboard.server.build import build_server
 from mcp_storyboard.server.dynamic_toolsets import META_NAMES, META_SPECS
 from mcp_storyboard.server.registry import ToolSpec, discover
 from mcp_storyboard.server.taxonomy import TOOLSETS
+from mcp_storyboard.server.tool_snapshot import CATALOG_DIR, Entry, canonical
 
-CATALOG_DIR = Path(__file__).resolve().parents[2] / "tools"
 UPDATE_ENV = "UPDATE_TOOL_CATALOG"
 HOW_TO_UPDATE = (
     f"to accept the live tools, run `{UPDATE_ENV}=1 python -m pytest tests/server/test_catalog.py` "
@@ -41,30 +41,12 @@ AVERAGE_BUDGET = 1500
 """Bytes per tool on average over every toolset (``--toolsets all``)."""
 TOOL_BUDGET = 4000
 """Bytes of the largest tool."""
-_UNORDERED = frozenset({"required", "enum"})
-
-Entry = dict[str, Any]
 
 
 @asynccontextmanager
 async def no_services() -> AsyncIterator[None]:
     """A services factory for building a server that is only listed, never called."""
     yield None
-
-
-def canonical(value: Any) -> Any:
-    """``value`` with every ``required`` and ``enum`` list sorted, so their order never counts as drift."""
-    if isinstance(value, Mapping):
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            item = canonical(item)
-            if key in _UNORDERED and isinstance(item, list):
-                item = sorted(item, key=lambda v: json.dumps(v, sort_keys=True))
-            out[key] = item
-        return out
-    if isinstance(value, list):
-        return [canonical(v) for v in value]
-    return value
 
 
 def dumps(entry: Entry) -> str:
@@ -81,7 +63,7 @@ async def catalog_entries(specs: Sequence[ToolSpec] | None = None) -> dict[str, 
     real = specs is None
     specs = discover().tools if specs is None else specs
     server = build_server(no_services, toolsets=TOOLSETS, specs=specs, prompts=[], completers=[], installers=[],
-                          dynamic="process" if real else None)
+                          dynamic="process" if real else None, from_catalog=False)
     by_name = {s.name: s for s in [*specs, *META_SPECS]}
     entries: dict[str, Entry] = {}
     for tool in await server.list_tools():
