@@ -29,6 +29,7 @@ from mcp_storyboard.server.resources import register_resources
 from mcp_storyboard.server.scope import bind_services
 from mcp_storyboard.server.taxonomy import DEFAULT_TOOLSETS, Toolset
 from mcp_storyboard.server.tool_snapshot import canonical, listed_tools
+from mcp_storyboard.server.tracing import trace_only_when_configured
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -202,6 +203,7 @@ def build_server(
         lifespan=lifespan,
         cache_hints=STATIC_LIST_HINTS if dynamic is None else DYNAMIC_LIST_HINTS,
     )
+    trace_only_when_configured(server)
     install_legacy(server)  # 2025-era subscriptions and log levels; its log middleware wraps ours
     server.middleware.extend([bind_services, prompt_guard(server)])
     if dynamic is not None:  # before the call guard: a hidden tool is refused as hidden, not validated
