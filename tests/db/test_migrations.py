@@ -217,3 +217,22 @@ async def test_a_colliding_name_written_while_the_migration_runs_is_renamed_by_a
     assert (await _names(database, "characters"))["c-rival"] == ("STRASSE (2) (2)", "strasse (2) (2)")
     assert lines[-2].startswith("characters in project p1: renamed 'STRASSE (2)' (c-rival) to 'STRASSE (2) (2)'")
     assert not [spec for spec in await missing_indexes(database) if spec.migration == 3]  # both were built
+
+
+async def test_a_start_on_an_up_to_date_database_lists_the_indexes_once(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await prepare_database(database, report=lambda line: None)
+    import mcp_storyboard.db.indexes as indexes
+
+    listings: list[str] = []
+    original = database.list_indexes
+
+    async def listing(collection: str) -> Any:
+        listings.append(collection)
+        return await original(collection)
+
+    monkeypatch.setattr(database, "list_indexes", listing)
+    assert await prepare_database(database, report=lambda line: None) == []
+    assert sorted(listings) == sorted(indexes.COLLECTIONS)  # one pass: nothing was pending, nothing deferred
+    assert await missing_indexes(database) == []
