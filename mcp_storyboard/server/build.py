@@ -28,7 +28,7 @@ from mcp_storyboard.server.registry import ToolSpec, discover, select_specs
 from mcp_storyboard.server.resources import register_resources
 from mcp_storyboard.server.scope import bind_services
 from mcp_storyboard.server.taxonomy import DEFAULT_TOOLSETS, Toolset
-from mcp_storyboard.server.tool_snapshot import canonical, listed_tools
+from mcp_storyboard.server.tool_snapshot import listed_tools
 from mcp_storyboard.server.tracing import trace_only_when_configured
 
 if TYPE_CHECKING:
@@ -72,11 +72,9 @@ def make_tool(spec: ToolSpec) -> Tool:
     results_finished_by_guard(tool)
     # Pydantic titles every property after its name ("Clip Id"); they tell a model nothing the name does not and
     # were ~12% of tools/list. Validation runs on the pydantic models, not on these published schemas.
-    # Canonical (``required``/``enum`` sorted, as in the catalog files) so a tool listed from its catalog entry is
-    # listed exactly as built.
-    tool.parameters = canonical(without_null_defaults(without_model_docstrings(without_titles(tool.parameters))))
+    tool.parameters = without_null_defaults(without_model_docstrings(without_titles(tool.parameters)))
     if tool.fn_metadata.output_schema is not None:
-        tool.fn_metadata.output_schema = canonical(lean_output_schema(without_titles(tool.fn_metadata.output_schema)))
+        tool.fn_metadata.output_schema = lean_output_schema(without_titles(tool.fn_metadata.output_schema))
     return tool
 
 

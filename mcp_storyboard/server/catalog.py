@@ -1,7 +1,8 @@
 """The reviewed tool catalog: ``tools/<name>.json`` per tool, so every schema change shows up as a diff.
 
 Each file holds what a client sees in ``tools/list`` (name, title, description, inputSchema, outputSchema,
-annotations) plus our ``toolset`` and ``operation``, with sorted keys and sorted ``required``/``enum`` lists.
+annotations) plus our ``toolset`` and ``operation``, with sorted keys; lists keep the order the server builds (it
+lists its tools from these files: ``tool_snapshot``), though the order of ``required``/``enum`` is not drift.
 The server is built over no services and every toolset (the catalog is the union of all configurations).
 
 Regenerate with ``python -m mcp_storyboard.server.catalog`` or ``UPDATE_TOOL_CATALOG=1 pytest
@@ -50,8 +51,9 @@ async def no_services() -> AsyncIterator[None]:
 
 
 def dumps(entry: Entry) -> str:
-    """The file text of one entry: canonical, sorted keys, two-space indent, trailing newline."""
-    return json.dumps(canonical(entry), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    """The file text of one entry: sorted keys, two-space indent, trailing newline. Lists keep their order (the
+    server lists its tools from these files, exactly as built); their order is not compared (:func:`canonical`)."""
+    return json.dumps(entry, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 async def catalog_entries(specs: Sequence[ToolSpec] | None = None) -> dict[str, Entry]:

@@ -37,8 +37,8 @@ Entry = dict[str, Any]
 
 
 def canonical(value: Any) -> Any:
-    """``value`` with every ``required`` and ``enum`` list sorted (their order means nothing in JSON Schema), so the
-    catalog files diff cleanly and a built schema equals its catalog entry exactly."""
+    """``value`` with every ``required`` and ``enum`` list sorted: their order means nothing in JSON Schema, so it is
+    not drift (the files keep the order the server builds, which is the order it lists)."""
     if isinstance(value, Mapping):
         out: dict[str, Any] = {}
         for key, item in value.items():
