@@ -28,6 +28,8 @@ async def prepare_database(database: Database, *, report: Callable[[str], None] 
     """
     pending = {migration.version for migration in await pending_migrations(database)}
     await ensure_indexes(database, deferred=pending)
+    if not pending:  # the usual start: every index is in place now, and a second look costs a listing per collection
+        return []
     migrations = await apply_migrations(database, report=report)
     await ensure_indexes(database)
     return migrations

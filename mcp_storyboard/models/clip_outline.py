@@ -3,7 +3,8 @@ project of 100k clips is not read as 100k full clip documents."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Iterable, Mapping
+from typing import Annotated, Any
 
 from pydantic import AliasChoices, Field
 
@@ -42,3 +43,19 @@ class SceneClipStats(StoryboardModel):
     """Clips in the scene, alternates included."""
     main_end: Annotated[float, NOT_BOOL]
     """Where its last main (non-alternate) clip ends, seconds, before rounding (0 without main clips)."""
+
+    @classmethod
+    def of_clips(cls, scene_id: str, clips: Iterable[Mapping[str, Any]]) -> SceneClipStats:
+        """The numbers of a scene from its stored clips (the fields of :data:`STATS_FIELDS`), read as the clip
+        model reads them: no position is 0, no duration is the legacy ``length`` or else 5.0."""
+        count, main_end = 0, 0.0
+        for clip in clips:
+            count += 1
+            if clip.get("alternate_of") is None:
+                duration = next((clip[k] for k in ("duration", "length") if clip.get(k) is not None), 5.0)
+                main_end = max(main_end, (clip.get("timeline_position") or 0) + duration)
+        return cls(scene_id=scene_id, clips=count, main_end=main_end)
+
+
+STATS_FIELDS: tuple[str, ...] = ("timeline_position", "duration", "length", "alternate_of")
+"""The stored clip fields a scene's numbers are computed from."""

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pymongo import ReturnDocument
 
 from mcp_storyboard.errors import NotFoundError
-from mcp_storyboard.models.clip_outline import OUTLINE_FIELDS, ClipOutline, SceneClipStats
+from mcp_storyboard.models.clip_outline import OUTLINE_FIELDS, STATS_FIELDS, ClipOutline, SceneClipStats
 from mcp_storyboard.models.clips import Clip, GeneratedMedia
 from mcp_storyboard.models.common import Page, utc_now
 from mcp_storyboard.repositories.base import NO_ID, Repository, Session, _s
@@ -59,6 +59,13 @@ class ClipRepository(Repository[Clip]):
         ]  # fmt: skip
         rows = await self.database.aggregate(self.name, pipeline, session=session)
         return [SceneClipStats(scene_id=row["_id"], clips=row["clips"], main_end=row["main_end"] or 0.0) for row in rows]
+
+    async def stats_of_scene(self, scene_id: str, *, session: Session = None) -> SceneClipStats:
+        """One scene's clip count and where its last main clip ends, from its clips (on the {scene_id, order} index;
+        a scene's clips only, never the project's)."""
+        projection = {"_id": 0, **dict.fromkeys(STATS_FIELDS, 1)}
+        cursor = self.collection.find({"scene_id": scene_id}, projection, **_s(session))
+        return SceneClipStats.of_clips(scene_id, await cursor.to_list(None))
 
     async def main_timeline(self, scene_id: str, *, session: Session = None) -> list[Clip]:
         """Main clips of a scene in timeline order."""

@@ -3,20 +3,49 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from mcp_storyboard.models.clip_outline import SceneClipStats
 from mcp_storyboard.models.common import Page, utc_now
 from mcp_storyboard.models.scenes import Scene
-from mcp_storyboard.repositories.base import Repository, Session, _s
+from mcp_storyboard.repositories.base import NO_ID, Repository, Session, _s
 
 # Served by the schema index {project_id: 1, order: 1}; id makes the order total.
 PROJECT_ORDER = (("project_id", 1), ("order", 1), ("id", 1))
+CLIP_STATS = "clip_stats"
+"""A stored scene's clip numbers, ``{clips, main_end}`` (see ``SceneClipStats``): kept by the clip services in the
+transaction of every change to the scene's clips (``services/common/clip_stats.py``) and filled for older scenes by
+migration 0004, so a whole-project view reads them with the scenes instead of counting every clip. Not part of the
+``Scene`` model: nothing a client reads. A scene written without the services (a test's fixture) has none, and a
+view then counts its clips."""
 
 
 class SceneRepository(Repository[Scene]):
     document = Scene
     kind = "scene"
+
+    async def set_clip_stats(self, stats: SceneClipStats, *, session: Session = None) -> None:
+        numbers = {"clips": stats.clips, "main_end": stats.main_end}
+        await self.collection.update_one({"id": stats.scene_id}, {"$set": {CLIP_STATS: numbers}}, **_s(session))
+
+    async def list_with_clip_stats(
+        self, project_id: str, *, session: Session = None
+    ) -> tuple[list[Scene], list[SceneClipStats] | None]:
+        """Every scene of a project (as :meth:`list_for_project`, one query) and their stored clip numbers; None when
+        a scene has none stored (written by a version before them and not yet migrated)."""
+        cursor = self.collection.find({"project_id": project_id}, NO_ID, **_s(session)).sort(list(PROJECT_ORDER))
+        scenes: list[Scene] = []
+        stats: list[SceneClipStats] | None = []
+        for raw in await cursor.to_list(None):
+            scene = self.from_document(raw)
+            scenes.append(scene)
+            stored = raw.get(CLIP_STATS)
+            if stats is not None and isinstance(stored, Mapping):
+                stats.append(SceneClipStats(scene_id=scene.id, clips=stored["clips"], main_end=stored["main_end"]))
+            else:
+                stats = None
+        return scenes, stats
 
     async def list_for_project(self, project_id: str, *, session: Session = None) -> list[Scene]:
         """Every scene of a project (main, nested and alternates), in ``order`` — one query."""

@@ -30,6 +30,8 @@ from mcp_storyboard.server.registry import ToolSpec, discover, select_specs
 from mcp_storyboard.server.resources import register_resources
 from mcp_storyboard.server.scope import bind_services
 from mcp_storyboard.server.taxonomy import DEFAULT_TOOLSETS, Toolset
+from mcp_storyboard.server.tool_snapshot import listed_tools
+from mcp_storyboard.server.tracing import trace_only_when_configured
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -160,6 +162,7 @@ def build_server(
     version: str = "",
     instructions: str | None = None,
     dynamic: Scope | None = None,
+    from_catalog: bool | None = None,
 ) -> MCPServer[S]:
     """An ``MCPServer`` with the selected tools, the resources, the prompts and the completion handler.
 
@@ -173,13 +176,19 @@ def build_server(
         installers: what else to register (default: the storyboard resources).
         dynamic: start with the storyboard toolset and let clients enable the others, per process (stdio) or per
             2025-era session (HTTP); see ``dynamic_toolsets``. None: every selected tool is listed.
+        from_catalog: list the tools from the reviewed catalog and build each on its first call (``tool_snapshot``;
+            a faster start) instead of building them all now. Default: for the project's own tools (``specs``
+            None), not for ``specs`` given.
     """
+    if from_catalog is None:
+        from_catalog = specs is None
     if specs is None or completers is None:
         found = discover()
         specs = found.tools if specs is None else specs
         completers = found.completers if completers is None else completers
     selected = select_specs(specs, toolsets=toolsets, read_only=read_only)
-    tools = [make_tool(spec) for spec in (selected if dynamic is None else with_meta_tools(selected))]
+    chosen = selected if dynamic is None else with_meta_tools(selected)
+    tools = listed_tools(chosen, make_tool) if from_catalog else [make_tool(spec) for spec in chosen]
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[S]) -> AsyncIterator[S]:
@@ -198,6 +207,7 @@ def build_server(
         subscriptions=bus,
     )
     events = attach_events(server, bus)
+    trace_only_when_configured(server)
     install_legacy(server)  # 2025-era subscriptions and log levels; its log middleware wraps ours
     server.middleware.extend([bind_services, prompt_guard(server)])
     if dynamic is not None:  # before the call guard: a hidden tool is refused as hidden, not validated

@@ -1,7 +1,8 @@
 """The reviewed tool catalog: ``tools/<name>.json`` per tool, so every schema change shows up as a diff.
 
 Each file holds what a client sees in ``tools/list`` (name, title, description, inputSchema, outputSchema,
-annotations) plus our ``toolset`` and ``operation``, with sorted keys and sorted ``required``/``enum`` lists.
+annotations) plus our ``toolset`` and ``operation``, with sorted keys; lists keep the order the server builds (it
+lists its tools from these files: ``tool_snapshot``), though the order of ``required``/``enum`` is not drift.
 The server is built over no services and every toolset (the catalog is the union of all configurations).
 
 Regenerate with ``python -m mcp_storyboard.server.catalog`` or ``UPDATE_TOOL_CATALOG=1 pytest
@@ -29,8 +30,8 @@ from mcp_storyboard.server.build import build_server
 from mcp_storyboard.server.dynamic_toolsets import META_NAMES, META_SPECS
 from mcp_storyboard.server.registry import ToolSpec, discover
 from mcp_storyboard.server.taxonomy import TOOLSETS
+from mcp_storyboard.server.tool_snapshot import CATALOG_DIR, Entry, canonical
 
-CATALOG_DIR = Path(__file__).resolve().parents[2] / "tools"
 UPDATE_ENV = "UPDATE_TOOL_CATALOG"
 HOW_TO_UPDATE = (
     f"to accept the live tools, run `{UPDATE_ENV}=1 python -m pytest tests/server/test_catalog.py` "
@@ -41,9 +42,6 @@ AVERAGE_BUDGET = 1500
 """Bytes per tool on average over every toolset (``--toolsets all``)."""
 TOOL_BUDGET = 4000
 """Bytes of the largest tool."""
-_UNORDERED = frozenset({"required", "enum"})
-
-Entry = dict[str, Any]
 
 
 @asynccontextmanager
@@ -52,24 +50,10 @@ async def no_services() -> AsyncIterator[None]:
     yield None
 
 
-def canonical(value: Any) -> Any:
-    """``value`` with every ``required`` and ``enum`` list sorted, so their order never counts as drift."""
-    if isinstance(value, Mapping):
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            item = canonical(item)
-            if key in _UNORDERED and isinstance(item, list):
-                item = sorted(item, key=lambda v: json.dumps(v, sort_keys=True))
-            out[key] = item
-        return out
-    if isinstance(value, list):
-        return [canonical(v) for v in value]
-    return value
-
-
 def dumps(entry: Entry) -> str:
-    """The file text of one entry: canonical, sorted keys, two-space indent, trailing newline."""
-    return json.dumps(canonical(entry), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    """The file text of one entry: sorted keys, two-space indent, trailing newline. Lists keep their order (the
+    server lists its tools from these files, exactly as built); their order is not compared (:func:`canonical`)."""
+    return json.dumps(entry, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 async def catalog_entries(specs: Sequence[ToolSpec] | None = None) -> dict[str, Entry]:
@@ -81,7 +65,7 @@ async def catalog_entries(specs: Sequence[ToolSpec] | None = None) -> dict[str, 
     real = specs is None
     specs = discover().tools if specs is None else specs
     server = build_server(no_services, toolsets=TOOLSETS, specs=specs, prompts=[], completers=[], installers=[],
-                          dynamic="process" if real else None)
+                          dynamic="process" if real else None, from_catalog=False)
     by_name = {s.name: s for s in [*specs, *META_SPECS]}
     entries: dict[str, Entry] = {}
     for tool in await server.list_tools():

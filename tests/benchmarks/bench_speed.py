@@ -242,6 +242,7 @@ async def measure(uri: str, ids: dict[str, Any], rounds: int) -> dict[str, Any]:
 
 # -- the driver: seed once, run the measurements over both versions, print the comparison -----------------------
 async def seed(uri: str, clips: int, projects: int) -> dict[str, Any]:
+    from mcp_storyboard.db.migrations import apply_migrations
     from mcp_storyboard.models.clips import Clip
     from mcp_storyboard.models.projects import Project
     from mcp_storyboard.models.scenes import Scene
@@ -261,6 +262,8 @@ async def seed(uri: str, clips: int, projects: int) -> dict[str, Any]:
     for start in range(0, len(docs), 5000):
         await db.clips.insert_many(docs[start : start + 5000])
     first = await db.clips.find_one({"scene_id": scenes[0].id})
+    # As the server's start-up would (migration 0004 stores each scene's clip numbers); the base ignores them.
+    await apply_migrations(database)
     await database.close()
     return {"project_id": project.id, "scene_id": scenes[0].id, "clip_id": first["id"]}
 

@@ -45,6 +45,9 @@ class Timing:
     first_list: float
     shutdown: float
     tools: int
+    cpu: float
+    """CPU seconds the server process used until its tools/list answer (the daemon's not included): a figure that
+    waits for nothing, so it moves less than the wall time when the machine is busy."""
 
 
 class StdioServer:
@@ -111,11 +114,13 @@ def run_once(checkout: Path, env: dict[str, str]) -> Timing:
         server.send({"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {}})
         tools = len(server.answer(2)["tools"])
         first_list = time.perf_counter() - started
+        times = psutil.Process(server.proc.pid).cpu_times()
+        cpu = times.user + times.system
     except BaseException:
         server.proc.kill()
         server.proc.wait()
         raise
-    return Timing(first_list, server.close(), tools)
+    return Timing(first_list, server.close(), tools, cpu)
 
 
 def wait_for_no_server(storage: Path, timeout: float = 30.0) -> float:
@@ -175,17 +180,19 @@ def main() -> None:
 
     print(f"median of {args.runs} runs (seconds); tools listed: "
           + ", ".join(f"{label} {results[(label, 'embedded')][0].tools}" for label in checkouts))
-    print(f"{'':<28}{'spawn -> tools/list':>22}{'stdin close -> exit':>22}")
+    print(f"{'':<28}{'spawn -> tools/list':>22}{'stdin close -> exit':>22}{'server CPU to list':>20}")
     for kind in ("embedded", "embedded restart", "MONGODB_URI"):
         for label in checkouts:
             timings = results[(label, kind)]
             first = statistics.median(t.first_list for t in timings)
             stop = statistics.median(t.shutdown for t in timings)
-            print(f"{kind + ' (' + label + ')':<28}{first:>22.3f}{stop:>22.3f}")
+            cpu = statistics.median(t.cpu for t in timings)
+            print(f"{kind + ' (' + label + ')':<28}{first:>22.3f}{stop:>22.3f}{cpu:>20.3f}")
         if "before" in checkouts:
             ratio_first = _ratio(results, kind, "first_list")
             ratio_stop = _ratio(results, kind, "shutdown")
-            print(f"{kind + ' after/before':<28}{ratio_first:>22.2f}{ratio_stop:>22.2f}")
+            ratio_cpu = _ratio(results, kind, "cpu")
+            print(f"{kind + ' after/before':<28}{ratio_first:>22.2f}{ratio_stop:>22.2f}{ratio_cpu:>20.2f}")
     for label in checkouts:
         if daemon_exit[label]:
             print(f"embedded server gone after the restart run's exit ({label}): "

@@ -23,10 +23,11 @@ EMPTY_GALLERY = {"enhanced_faces": [], "age_variants": {}, "swapped_faces": [], 
 async def test_dry_run_reports_what_would_change_and_changes_nothing(database: Database) -> None:
     await database.collection("characters").insert_one(dict(LEGACY))
     results = await apply_migrations(database, dry_run=True)
-    assert [(r.version, r.changed, r.dry_run) for r in results] == [(1, 1, True), (2, 0, True), (3, 1, True)]
+    assert [(r.version, r.changed, r.dry_run) for r in results] == [(1, 1, True), (2, 0, True), (3, 1, True),
+                                                                           (4, 0, True)]
     stored = await database.collection("characters").find_one({"id": "c1"}, {"_id": 0})
     assert "facefusion_processing_history" not in stored and "name_key" not in stored
-    assert [m.version for m in await pending_migrations(database)] == [1, 2, 3]
+    assert [m.version for m in await pending_migrations(database)] == [1, 2, 3, 4]
 
 
 async def test_the_facefusion_migration_sets_the_documented_defaults(database: Database) -> None:
@@ -51,7 +52,8 @@ async def test_migrating_twice_changes_nothing_the_second_time(database: Databas
     assert await pending_migrations(database) == []
     records = await database.collection("schema_migrations").find({}, {"_id": 0}).to_list(None)
     assert sorted((r["version"], r["name"], r["changed"]) for r in records) == [
-        (1, "characters_facefusion_fields", 1), (2, "clip_gallery_entries_as_objects", 0), (3, "unique_name_keys", 1)]
+        (1, "characters_facefusion_fields", 1), (2, "clip_gallery_entries_as_objects", 0), (3, "unique_name_keys", 1),
+        (4, "scene_clip_stats", 0)]
 
 
 async def test_legacy_plain_url_gallery_entries_become_selectable_objects(database: Database) -> None:
@@ -173,7 +175,7 @@ async def test_start_up_migrates_an_old_database_with_colliding_names_before_bui
     await database.collection("characters").create_index([("id", 1)], unique=True, name="id_1")  # an old database
     with caplog.at_level(logging.WARNING, logger="mcp_storyboard.migrations"):
         applied = await prepare_database(database)
-    assert [r.version for r in applied] == [1, 2, 3]
+    assert [r.version for r in applied] == [1, 2, 3, 4]
     assert {d: n for d, (n, _) in (await _names(database, "characters")).items() if d in RENAMED} == {
         d: n for d, n in RENAMED.items() if d.startswith("c-")
     }
@@ -215,3 +217,22 @@ async def test_a_colliding_name_written_while_the_migration_runs_is_renamed_by_a
     assert (await _names(database, "characters"))["c-rival"] == ("STRASSE (2) (2)", "strasse (2) (2)")
     assert lines[-2].startswith("characters in project p1: renamed 'STRASSE (2)' (c-rival) to 'STRASSE (2) (2)'")
     assert not [spec for spec in await missing_indexes(database) if spec.migration == 3]  # both were built
+
+
+async def test_a_start_on_an_up_to_date_database_lists_the_indexes_once(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await prepare_database(database, report=lambda line: None)
+    import mcp_storyboard.db.indexes as indexes
+
+    listings: list[str] = []
+    original = database.list_indexes
+
+    async def listing(collection: str) -> Any:
+        listings.append(collection)
+        return await original(collection)
+
+    monkeypatch.setattr(database, "list_indexes", listing)
+    assert await prepare_database(database, report=lambda line: None) == []
+    assert sorted(listings) == sorted(indexes.COLLECTIONS)  # one pass: nothing was pending, nothing deferred
+    assert await missing_indexes(database) == []

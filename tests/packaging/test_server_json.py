@@ -82,4 +82,4 @@ def test_the_explicit_package_list_covers_every_package() -> None:
 
     listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
     found = set(find_packages(where=str(ROOT), include=["mcp_storyboard*"]))
-    assert listed == found | {"mcp_storyboard._prompts"}
+    assert listed == found | {"mcp_storyboard._prompts", "mcp_storyboard._catalog"}

@@ -284,7 +284,8 @@ async def test_the_tree_costs_three_repository_reads_however_many_scenes_and_cli
     calls: list[str] = []
     repos = services.repositories
     for repo in (repos.projects, repos.scenes, repos.clips, repos.characters, repos.style_templates):
-        for name in ("find", "get", "get_many", "_find_all", "_page", "count", "outlines_for_project", "scene_stats"):
+        for name in ("find", "get", "get_many", "_find_all", "_page", "count", "outlines_for_project", "scene_stats",
+                     "list_with_clip_stats"):
             if not hasattr(repo, name):
                 continue
             original = getattr(repo, name)
@@ -298,7 +299,7 @@ async def test_the_tree_costs_three_repository_reads_however_many_scenes_and_cli
             monkeypatch.setattr(repo, name, counting)
     tree = await services.projects.tree(s.project.id)
     assert tree.clip_count == 306
-    assert calls == ["project.find", "scene._find_all", "clip.outlines_for_project"]
+    assert calls == ["project.find", "scene.list_with_clip_stats", "clip.outlines_for_project"]
 
 
 async def test_the_tree_on_a_wire_backend_issues_three_find_commands(

@@ -16,6 +16,7 @@ from mcp_storyboard.db.migrations import (
     m0001_characters_facefusion,
     m0002_clip_gallery_objects,
     m0003_name_keys,
+    m0004_scene_clip_stats,
 )
 from mcp_storyboard.models.common import utc_now
 
@@ -44,6 +45,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(m0001_characters_facefusion.VERSION, m0001_characters_facefusion.NAME, m0001_characters_facefusion.apply),
     Migration(m0002_clip_gallery_objects.VERSION, m0002_clip_gallery_objects.NAME, m0002_clip_gallery_objects.apply),
     Migration(m0003_name_keys.VERSION, m0003_name_keys.NAME, m0003_name_keys.apply),
+    Migration(m0004_scene_clip_stats.VERSION, m0004_scene_clip_stats.NAME, m0004_scene_clip_stats.apply),
 )
 
 

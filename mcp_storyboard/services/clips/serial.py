@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from mcp_storyboard.errors import NotFoundError
+from mcp_storyboard.services.common.clip_stats import recount_clips
 
 if TYPE_CHECKING:
     from mcp_storyboard.repositories.bundle import Repositories
@@ -29,7 +30,8 @@ async def in_scene_transaction(
     """Run ``work(session)`` in a transaction that holds the scenes' write locks, retrying transient conflicts.
 
     ``work`` must do all its reads and writes with ``session`` and may be run more than once; it raises domain
-    errors to abort (nothing it wrote remains where the backend has transactions).
+    errors to abort (nothing it wrote remains where the backend has transactions). After it, the scenes' stored
+    clip numbers are recounted in the same transaction (``services/common/clip_stats.py``).
 
     Raises:
         NotFoundError: a scene does not exist.
@@ -42,6 +44,8 @@ async def in_scene_transaction(
             for scene_id in scenes:
                 if not await repos.scenes.touch(scene_id, session=session):
                     raise NotFoundError("scene", scene_id, hint="see get_project_tree or list_scenes for a project's scenes")
-        return await work(session)
+        result = await work(session)
+        await recount_clips(repos, scenes, session=session)  # the scenes' clip numbers, in the same transaction
+        return result
 
     return await repos.database.run_transaction(locked)

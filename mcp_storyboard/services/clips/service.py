@@ -48,6 +48,7 @@ from mcp_storyboard.services.clips.timeline import (
     slot_of,
 )
 from mcp_storyboard.services.common.alternates import alternate_name, counter_key
+from mcp_storyboard.services.common.clip_stats import recount_clips
 from mcp_storyboard.services.common.parents import create_under
 from mcp_storyboard.services.common.timeline import (
     GAP_THRESHOLD_SECONDS,
@@ -255,7 +256,9 @@ class ClipService:
             clip.order = ids.index(clip.id)
             changes = order_changes({c.id: c.order for c in current}, ids)
             await self.repos.clips.set_orders([oc for oc in changes if oc[0] != clip.id], session=session)
-            return await self.repos.clips.insert(clip, session=session)
+            await self.repos.clips.insert(clip, session=session)
+            await recount_clips(self.repos, [scene_id], session=session)
+            return clip
 
         # The scene is the parent: writing it serialises the scene's clip changes (as ``in_scene_transaction``
         # does) and conflicts with the scene's delete and the project's (which deletes the scene).
@@ -358,7 +361,9 @@ class ClipService:
             alternate.order = ids.index(alternate.id)
             changes = order_changes({c.id: c.order for c in current}, ids)
             await self.repos.clips.set_orders([oc for oc in changes if oc[0] != alternate.id], session=session)
-            return await self.repos.clips.insert(alternate, session=session)
+            await self.repos.clips.insert(alternate, session=session)
+            await recount_clips(self.repos, [original.scene_id], session=session)
+            return alternate
 
         return await create_under(self.repos.database, self.repos.scenes, original.scene_id, work, self._undo_create,
                                   hint=SCENE_HINT, also=[(self.repos.clips, original.id)])

@@ -111,9 +111,10 @@ class ProjectService:
         self, project_id: str, options: TreeOptions | None = None, *, max_bytes: int | None = None
     ) -> ProjectTree:
         """The project tree in three queries however large the project: the project, its scenes, its clips (only
-        the fields the tree shows). Without clips, one aggregate counts them and finds each scene's length instead.
-        With ``max_bytes``, a whole-project tree counts its clips first (a fourth, cheap query), so a tree with
-        more clips than can fit is refused before they are read.
+        the fields the tree shows). Without clips, the scenes' clip numbers stand in for the clips: read with the
+        scenes where the backend keeps them exact (transactions: ``services/common/clip_stats.py``), else counted
+        by one aggregate. With ``max_bytes``, a whole-project tree compares its clip count (from those numbers, or
+        a fourth, cheap query) with what can fit, so a tree with more clips is refused before they are read.
 
         Raises:
             NotFoundError: no such project, or ``options.scene_id`` is not one of its scenes.
@@ -122,16 +123,19 @@ class ProjectService:
         """
         options = options or TreeOptions()
         project = await self.get(project_id)
-        scenes = await self.repos.scenes.list_for_project(project_id)
+        scenes, stats = await self.repos.scenes.list_with_clip_stats(project_id)
+        if not self.repos.database.capabilities.transactions:
+            stats = None  # kept without the scene lock that makes them exact: count instead
         if not options.include_clips:
-            tree = build_tree(project, scenes, [], options, await self.repos.clips.scene_stats(project_id))
+            stats = await self.repos.clips.scene_stats(project_id) if stats is None else stats
+            tree = build_tree(project, scenes, [], options, stats)
             if max_bytes is not None and (size := tree_size(tree)) > max_bytes:
                 raise too_large(size, max_bytes, project, scenes, [], options)
             return tree
         most = None if max_bytes is None else most_clips_that_fit(project, scenes, options, max_bytes)
         if max_bytes is not None and most is not None:
             # A count first: a tree with more clips than can fit is refused before any clip is read.
-            count = await self.repos.clips.count_for_project(project_id)
+            count = await self.repos.clips.count_for_project(project_id) if stats is None else sum(s.clips for s in stats)
             if count > most:
                 raise too_many_clips(count, max_bytes, project, scenes, options)
         clips = await self.repos.clips.outlines_for_project(project_id)

@@ -8,6 +8,7 @@ from mcp_storyboard.errors import ConflictError, InvalidStateError
 from mcp_storyboard.models.clips import Clip
 from mcp_storyboard.models.scenes import Scene
 from mcp_storyboard.repositories.base import Session
+from mcp_storyboard.services.common.clip_stats import recount_clips
 from mcp_storyboard.services.common.alternates import alternate_name, counter_key
 from mcp_storyboard.services.common.parents import create_under
 from mcp_storyboard.services.scenes.base import LIST_HINT, SceneSupport
@@ -67,6 +68,7 @@ class SceneAlternates:
             copies = copy_main_clips(clips, alternate.id)
             await self.repos.scenes.insert(alternate, session=session)
             await self.repos.clips.insert_many(copies, session=session)
+            await recount_clips(self.repos, [alternate.id], session=session)
             return copies
 
         async def undo(copies: list[Clip]) -> None:

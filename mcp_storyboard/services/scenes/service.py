@@ -25,6 +25,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from mcp_storyboard.errors import InvalidStateError, NotFoundError, ValidationError
+from mcp_storyboard.models.clip_outline import SceneClipStats
 from mcp_storyboard.models.scenes import Scene, ScenePatch
 from mcp_storyboard.repositories.base import Session
 from mcp_storyboard.services.common.alternates import counter_key
@@ -156,7 +157,9 @@ class SceneService:
             scene.order = check_position(position, len(siblings))
             shifted = dense_orders([*siblings[: scene.order], scene, *siblings[scene.order :]])
             await self.repos.scenes.set_orders(shifted, session=session)
-            return await self.repos.scenes.insert(scene, session=session)
+            await self.repos.scenes.insert(scene, session=session)
+            await self.repos.scenes.set_clip_stats(SceneClipStats.of_clips(scene.id, []), session=session)
+            return scene
 
         async def undo(created: Scene) -> None:
             await self.repos.scenes.delete(created.id)
