@@ -34,10 +34,11 @@ from mcp_storyboard.models.facefusion import FaceFusionJob
 from mcp_storyboard.repositories.job_changes import JobChange, JobChangeFeed
 from mcp_storyboard.server.resources import character_uri
 from mcp_storyboard.server.subscriptions import subscriptions_of
+from mcp_storyboard.services.facefusion.views import FACEFUSION_JOBS_URI, character_facefusion_uri
+from mcp_storyboard.services.facefusion.views import job_uri as facefusion_job_uri
 
 logger = logging.getLogger("mcp_storyboard.server")
 
-FACEFUSION_JOBS_URI = "storyboard://facefusion-jobs"
 OUTCOMES = frozenset({"completed", "failed"})
 """Final statuses that changed the character (history entries, gallery); a cancel leaves it as it was."""
 SEEN_EVENTS = 1000
@@ -48,14 +49,6 @@ OPEN_WAIT_S = 5.0
 server serves anyway and the watcher keeps trying."""
 
 _EVENTS: WeakKeyDictionary[MCPServer[Any], ResourceEvents] = WeakKeyDictionary()
-
-
-def facefusion_job_uri(job_id: str) -> str:
-    return f"{FACEFUSION_JOBS_URI}/{job_id}"
-
-
-def character_facefusion_uri(character_id: str) -> str:
-    return f"{character_uri(character_id)}/facefusion"
 
 
 def job_change_uris(job_id: str, character_id: str | None, status: str | None, *, status_changed: bool) -> list[str]:

@@ -165,7 +165,7 @@ async def detect_faces(
     face_detector_model: FaceDetectorModel | None = None,
     face_detector_size: FaceDetectorSize | None = None,
 ) -> QueuedJob:
-    """Queue face detection; the finished job lists the faces found."""
+    """Queue face detection: the output image marks every face found with its box and landmarks."""
     request = OperationRequest(operation_type="detect", image=image, reference_image=reference_image,
                                parameters=_given(face_detector_model=face_detector_model,
                                                  face_detector_size=face_detector_size))

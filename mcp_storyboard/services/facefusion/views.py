@@ -31,8 +31,11 @@ FINISHED: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
 """Statuses a job leaves only through retry."""
 
 
+FACEFUSION_JOBS_URI = "storyboard://facefusion-jobs"
+
+
 def job_uri(job_id: str) -> str:
-    return f"storyboard://facefusion-jobs/{job_id}"
+    return f"{FACEFUSION_JOBS_URI}/{job_id}"
 
 
 def character_facefusion_uri(character_id: str) -> str:
