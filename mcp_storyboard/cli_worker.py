@@ -12,6 +12,7 @@ starts (it raises a ``ConfigError`` naming FACEFUSION_PATH when FaceFusion is no
 from __future__ import annotations
 
 import inspect
+import logging
 import os
 import signal
 import socket
@@ -26,10 +27,12 @@ from mcp_storyboard.config import Settings
 from mcp_storyboard.errors import ConfigError
 
 if TYPE_CHECKING:
+    from mcp_storyboard.db.connection import Database
     from mcp_storyboard.services.container import Services
     from mcp_storyboard.services.facefusion.ports import OperationRunner
     from mcp_storyboard.services.facefusion.worker import FaceFusionWorker, OnChange
 
+logger = logging.getLogger("mcp_storyboard.worker")
 DEFAULT_LEASE_SECONDS = 300.0
 
 
@@ -80,7 +83,7 @@ def new_worker(services: Services, runner: OperationRunner, options: WorkerOptio
     )  # fmt: skip
 
 
-async def run_until_signalled(worker: FaceFusionWorker) -> None:
+async def run_until_signalled(worker: FaceFusionWorker, database: Database) -> None:
     """Run ``worker`` until SIGTERM or SIGINT, then stop it gracefully."""
     async with anyio.create_task_group() as tg:
 
@@ -91,8 +94,36 @@ async def run_until_signalled(worker: FaceFusionWorker) -> None:
                     return
 
         tg.start_soon(stop_on_signal)
+        await run_with_wakeups(worker, database)
+        tg.cancel_scope.cancel()
+
+
+async def run_with_wakeups(worker: FaceFusionWorker, database: Database) -> None:
+    """Run ``worker`` until it stops, waking its idle slots whenever a job is queued anywhere (a new job or a
+    retry, by this or any other process) where the database has a change stream. Without one, the slots find new
+    jobs by polling with backoff (at most 2 s late)."""
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(wake_on_new_jobs, worker, database)
         await worker.run()
         tg.cancel_scope.cancel()
+
+
+async def wake_on_new_jobs(worker: FaceFusionWorker, database: Database) -> None:
+    """Follow ``facefusion_jobs``' change stream and wake ``worker`` on each change that queued a job."""
+    if not database.capabilities.change_streams:
+        return
+    from mcp_storyboard.repositories.job_changes import JobChangeFeed
+
+    feed = JobChangeFeed(database)
+    while True:
+        try:
+            async for change in feed.follow():
+                if change.status_changed and change.status == "queued":
+                    worker.wake()
+        except Exception as exc:  # polling still finds the jobs; follow again after a pause
+            # The type only: a driver's message can carry the database address.
+            logger.warning("the worker's job change stream failed (%s); following it again", type(exc).__name__)
+        await anyio.sleep(1.0)
 
 
 async def run_worker(
@@ -113,7 +144,7 @@ async def run_worker(
         worker = new_worker(services, runner, options)
         if ready is not None:
             ready(worker)
-        await run_until_signalled(worker)
+        await run_until_signalled(worker, services.database)
     return 0
 
 
@@ -132,7 +163,7 @@ def with_worker(
         async with factory() as services:
             worker = new_worker(services, await build_runner(settings, services), options, on_change)
             async with anyio.create_task_group() as tg:
-                tg.start_soon(worker.run)
+                tg.start_soon(run_with_wakeups, worker, services.database)
                 try:
                     yield services
                 finally:

@@ -6,7 +6,8 @@
 - Drain: FaceFusionWorkers with a no-op stub runner (1, 4, 8 slots) draining the queue, jobs per second (claim,
   progress, the stub's PNG put, the completion transaction).
 - End-to-end latency: a job queued while one worker waits idle, until it is completed, with the stub runner
-  (median and max), once as found by polling and once with an in-process ``wake()``.
+  (median and max): found by polling, woken in-process (``wake()``), and woken by the change stream (the CLI's
+  worker, ``run_with_wakeups``).
 - Idle cost: database commands per second sent by a waiting worker (1 and 8 slots) while the queue is empty.
 
 Asserts nothing (shared machines are noisy); prints figures.
@@ -30,6 +31,7 @@ from pymongo import ReturnDocument, monitoring
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from mcp_storyboard.cli_worker import run_with_wakeups  # noqa: E402
 from mcp_storyboard.config import Settings  # noqa: E402
 from mcp_storyboard.db.connection import Database, open_database  # noqa: E402
 from mcp_storyboard.db.embedded import EmbeddedServer  # noqa: E402
@@ -102,18 +104,23 @@ async def drain(db: Database, slots: int, n: int) -> float:
     return n / (time.perf_counter() - start)
 
 
-async def latency(db: Database, rounds: int, *, wake: bool) -> list[float]:
+async def latency(db: Database, rounds: int, *, wake: str) -> list[float]:
+    """``wake``: "poll" (the worker finds the job on its next poll), "in-process" (the queueing code wakes it),
+    "stream" (the CLI's worker: woken by the change stream's insert event)."""
     await db.collection("facefusion_jobs").delete_many({})
     jobs = FaceFusionJobRepository(db)
     worker = FaceFusionWorker(Repositories.over(db), StubRunner(db.media), worker_name="bench")
     times: list[float] = []
     async with anyio.create_task_group() as tg:
-        tg.start_soon(worker.run)
+        if wake == "stream":
+            tg.start_soon(run_with_wakeups, worker, db)
+        else:
+            tg.start_soon(worker.run)
         for i in range(rounds):
             await anyio.sleep(2.5 if i == 0 else 1.0 + (i % 4) * 0.37)  # the worker is idle, at some backoff
             start = time.perf_counter()
             job = await jobs.insert(new_job(operation(f"https://in.test/l{i}.png")))
-            if wake:
+            if wake == "in-process":
                 worker.wake()
             while (await jobs.get(job.id)).status != "completed":
                 await anyio.sleep(0.005)
@@ -155,9 +162,10 @@ async def main(n: int, idle_seconds: float) -> None:
             print(f"drain with the stub runner, {n} jobs (jobs/s)")
             for slots in (1, 4, 8):
                 print(f"  {slots} slot(s): {await drain(db, slots, n):.1f} jobs/s")
-            for wake in (False, True):
+            for wake in ("poll", "in-process", "stream"):
                 times = await latency(db, 8, wake=wake)
-                how = "woken in-process" if wake else "found by polling"
+                how = {"poll": "found by polling", "in-process": "woken in-process",
+                       "stream": "woken by the change stream"}[wake]
                 print(f"end-to-end latency, queued -> completed ({how}): median {statistics.median(times) * 1000:.0f} ms, "
                       f"max {max(times) * 1000:.0f} ms")
             for slots in (1, 8):
