@@ -253,7 +253,7 @@ def serve_fake_comfyui(state: FakeComfyUI | None = None) -> Iterator[RunningFake
     fake = state or FakeComfyUI()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="fake-comfyui", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="fake-comfyui", daemon=True)
     thread.start()
     running = RunningFake(fake, f"http://127.0.0.1:{server.server_address[1]}", server)
     try:

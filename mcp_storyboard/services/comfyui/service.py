@@ -99,15 +99,20 @@ class ComfyUIServerService:
     async def check(self, server_id: str) -> ComfyUIServer:
         """Ask the server for its stats and nodes and store the outcome (see the module notes).
 
+        A check that raced a URL change records nothing and returns the server as it now is.
+
         Raises:
             NotFoundError: no such server (also when it is deleted during the check).
         """
         server = await self.get(server_id)
         status, capabilities, error = await self._probe(server.url)
         try:
-            return await self.repo.set_status(server_id, status, capabilities=capabilities, error=error)
+            return await self.repo.set_status(server_id, status, capabilities=capabilities, error=error,
+                                              probed_url=server.url)
         except NotFoundError:
-            raise NotFoundError("ComfyUI server", server_id, hint=SERVER_HINT) from None
+            # Deleted meanwhile (not found), or moved to another URL: the findings belong to the old address,
+            # so they are dropped and the server is reported as stored.
+            return await self.get(server_id)
 
     async def check_active(self) -> list[ComfyUIServer]:
         """Check every active server at once (what a worker runs periodically); servers deleted meanwhile are
