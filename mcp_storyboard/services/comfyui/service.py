@@ -41,7 +41,7 @@ ClientFactory = Callable[[str], ComfyUIClient]
 class ComfyUIServerService:
     def __init__(self, repos: Repositories, *, client: ClientFactory = ComfyUIClient) -> None:
         self.repo = ComfyUIServerRepository(repos.database)
-        self._client = client
+        self.client_factory = client
 
     async def register(self, name: str, url: str, *, is_active: bool = True) -> ComfyUIServer:
         """Store a server under its normalised URL (no check is run: ``check`` does that).
@@ -136,7 +136,7 @@ class ComfyUIServerService:
 
     async def _probe(self, url: str) -> tuple[ServerStatus, dict[str, Any] | None, str | None]:
         try:
-            async with self._client(url) as comfy:
+            async with self.client_factory(url) as comfy:
                 stats = await comfy.system_stats()
                 nodes = await comfy.object_info()
         except ComfyUIUnreachable as exc:
