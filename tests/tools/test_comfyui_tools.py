@@ -45,7 +45,10 @@ async def test_register_normalises_the_url_and_every_read_shows_the_stored_serve
     assert (got["url"], got["status"], got["last_check"], got["capabilities"], got["last_error"]) == (
         "http://box.lan/comfy", "offline", None, {}, None)
     assert await read_resource(tools, sid) == got
-    assert (await tools.call("list_comfyui_servers"))["items"] == [got]
+    assert (await tools.call("list_comfyui_servers"))["items"] == [{
+        "id": sid, "uri": f"storyboard://comfyui-servers/{sid}", "name": "Box", "url": "http://box.lan/comfy",
+        "is_active": True, "status": "offline", "last_check": None, "last_error": None, "comfyui_version": None,
+        "checkpoints": 0, "loras": 0, "samplers": 0, "devices": []}]
 
 
 async def test_a_url_taken_in_another_spelling_is_refused_naming_the_holder(tools: ToolClient) -> None:
@@ -100,6 +103,7 @@ async def test_a_check_stores_status_and_capabilities_and_never_the_servers_comm
     assert checked["devices"] == ["cuda:0 NVIDIA GeForce RTX 4090 : cudaMallocAsync (22.4/23.6 GiB free)"]
     got = await tools.call("get_comfyui_server", server_id=sid)
     assert got["last_check"] == checked["last_check"]
+    assert (await tools.call("list_comfyui_servers"))["items"] == [checked]
     caps = got["capabilities"]
     assert caps["checkpoints"] == comfy.state.checkpoints and caps["loras"] == comfy.state.loras
     assert "euler_ancestral" in caps["samplers"] and "karras" in caps["schedulers"]

@@ -20,7 +20,7 @@ from mcp_storyboard.server.notify import notify_changed
 from mcp_storyboard.server.registry import ToolRegistry, get_services
 from mcp_storyboard.server.results import Written, created_fields, written
 from mcp_storyboard.server.taxonomy import Toolset
-from mcp_storyboard.services.comfyui import SERVERS_URI, ServerCheck, server_uri
+from mcp_storyboard.services.comfyui import SERVERS_URI, ServerSummary, server_uri
 
 TOOLSET: Toolset = "generation"
 tool = ToolRegistry(TOOLSET)
@@ -30,7 +30,7 @@ ServerId = Annotated[Uuid, Field(description="A ComfyUI server id.")]
 Cursor = Annotated[str | None, Field(max_length=2000, description="next_cursor of the previous page.")]
 
 
-class ServerPage(Page[ComfyUIServer]):
+class ServerPage(Page[ServerSummary]):
     """One page of servers by name; pass ``next_cursor`` back for the next page."""
 
 
@@ -60,9 +60,9 @@ async def list_comfyui_servers(
     limit: Annotated[PageSize, Field(description="Page size.")] = 50,
     cursor: Cursor = None,
 ) -> ServerPage:
-    """Servers by name with status, last check and capabilities, paginated."""
+    """Servers by name with status, last check and capability counts, paginated."""
     page = await get_services(ctx).comfyui.list_page(active=active, limit=limit, cursor=cursor)
-    return ServerPage(items=page.items, next_cursor=page.next_cursor)
+    return ServerPage(items=[ServerSummary.of(s) for s in page.items], next_cursor=page.next_cursor)
 
 
 @tool(title="Get a ComfyUI server", operation="read")
@@ -92,11 +92,11 @@ async def delete_comfyui_server(server_id: ServerId, ctx: Context) -> ServerDele
 
 
 @tool(title="Check a ComfyUI server", operation="external", idempotent=True)
-async def check_comfyui_server(server_id: ServerId, ctx: Context) -> ServerCheck:
+async def check_comfyui_server(server_id: ServerId, ctx: Context) -> ServerSummary:
     """Probe /system_stats and /object_info; store status (online, offline, error) and capabilities."""
     server = await get_services(ctx).comfyui.check(server_id)
     await notify_changed(ctx, [server_uri(server_id)])
-    return ServerCheck.of(server)
+    return ServerSummary.of(server)
 
 
 @complete(argument="server_id", prompt="*")

@@ -14,12 +14,15 @@ def server_uri(server_id: str) -> str:
     return f"{SERVERS_URI}/{server_id}"
 
 
-class ServerCheck(StoryboardModel):
-    """A health check as stored: status, when, why it failed, and what the server offers (counts; the resource
-    and get_comfyui_server list the names)."""
+class ServerSummary(StoryboardModel):
+    """A server as lists and checks show it: status, when, why it failed, and what it offers as counts (the
+    resource and get_comfyui_server list the names, which can run to hundreds per server)."""
 
     id: str
     uri: str
+    name: str
+    url: str
+    is_active: bool
     status: ServerStatus
     last_check: UtcDatetime | None
     last_error: str | None
@@ -31,7 +34,7 @@ class ServerCheck(StoryboardModel):
     """Each device as "name (free/total VRAM GiB)"."""
 
     @classmethod
-    def of(cls, server: ComfyUIServer) -> ServerCheck:
+    def of(cls, server: ComfyUIServer) -> ServerSummary:
         caps = server.capabilities
 
         def count(key: str) -> int:
@@ -42,7 +45,8 @@ class ServerCheck(StoryboardModel):
         raw_devices = caps.get("devices")
         devices = [_device(d) for d in raw_devices if isinstance(d, dict)] if isinstance(raw_devices, list) else []
         return cls(
-            id=server.id, uri=server_uri(server.id), status=server.status, last_check=server.last_check,
+            id=server.id, uri=server_uri(server.id), name=server.name, url=server.url, is_active=server.is_active,
+            status=server.status, last_check=server.last_check,
             last_error=server.last_error, comfyui_version=version if isinstance(version, str) else None,
             checkpoints=count("checkpoints"), loras=count("loras"), samplers=count("samplers"), devices=devices,
         )
