@@ -36,6 +36,8 @@ class FakeComfyUI:
     })
     runs_after_polls: int | None = 1
     """Polls of ``/history/{id}`` answered ``{}`` before the prompt runs; None: only ``run_next()`` runs it."""
+    extra_nodes: int = 0
+    """Filler node classes added to ``/object_info`` (a real install has about 480 and answers ~0.5 MB)."""
     broken: int | None = None
     """An HTTP status every request answers with (a sick server), or None."""
     requests: list[str] = field(default_factory=list)
@@ -58,6 +60,12 @@ class FakeComfyUI:
             },
             "devices": [dict(self.device)],
         }
+
+    def object_info(self) -> dict[str, Any]:
+        nodes = object_info(self.checkpoints, self.loras)
+        filler = nodes["KSampler"]
+        nodes.update({f"CustomNode{i}": {**filler, "name": f"CustomNode{i}"} for i in range(self.extra_nodes)})
+        return nodes
 
     def submit(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         if "prompt" not in body:
@@ -193,7 +201,7 @@ def _handler(fake: FakeComfyUI) -> type[BaseHTTPRequestHandler]:
             if path == "/system_stats":
                 return self._send(200, fake.system_stats())
             if path == "/object_info":
-                return self._send(200, object_info(fake.checkpoints, fake.loras))
+                return self._send(200, fake.object_info())
             if path.startswith("/object_info/"):
                 info = object_info(fake.checkpoints, fake.loras)
                 name = path.split("/", 2)[2]

@@ -14,7 +14,7 @@ from mcp.types import ResourceTemplateReference
 
 from mcp_storyboard.integrations.comfyui import ComfyUIClient
 from mcp_storyboard.models.generation import ComfyUIServerPatch
-from tests.fakes.comfyui import FakeComfyUI, RunningFake, serve_fake_comfyui
+from tests.fakes.comfyui import RunningFake, serve_fake_comfyui
 from tests.tools.conftest import ToolClient
 
 SECRET = "do-not-leak"
@@ -111,7 +111,9 @@ async def test_a_check_stores_status_and_capabilities_and_never_the_servers_comm
     shown = [checked, got, await read_resource(tools, sid), await tools.call("list_comfyui_servers"),
              await tools.snapshot()]
     assert all(SECRET not in json.dumps(item, default=str) for item in shown)
-    assert comfy.state.requests == ["GET /system_stats", "GET /object_info"]
+    # Only the nodes that list models and samplers are asked for, not the whole (0.5 MB) /object_info.
+    assert comfy.state.requests == ["GET /system_stats", "GET /object_info/CheckpointLoaderSimple",
+                                    "GET /object_info/LoraLoader", "GET /object_info/KSampler"]
 
 
 async def test_a_failing_server_is_error_and_a_silent_one_offline_keeping_what_was_known(

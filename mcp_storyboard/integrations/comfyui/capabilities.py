@@ -32,12 +32,17 @@ class Capabilities(BaseModel):
     loras: list[str] = Field(default_factory=list)
     samplers: list[str] = Field(default_factory=list)
     schedulers: list[str] = Field(default_factory=list)
-    node_count: int = 0
-    """Node classes installed (custom nodes included)."""
+
+
+CAPABILITY_NODES = ("CheckpointLoaderSimple", "LoraLoader", "KSampler")
+"""The node classes whose combo inputs list what a server can run. A check asks for these alone: the whole
+``/object_info`` of a real install is about 0.5 MB, and parsing it cost a check several times the rest of its work
+(``tests/benchmarks/bench_comfyui_check.py``)."""
 
 
 def capabilities_from(system_stats: dict[str, Any], object_info: dict[str, Any]) -> Capabilities:
-    """The capabilities in a server's answers; missing or odd parts give empty lists, never an error."""
+    """The capabilities in a server's answers (``object_info``: at least the ``CAPABILITY_NODES``); missing or odd
+    parts give empty lists, never an error."""
     system = system_stats.get("system")
     version = system.get("comfyui_version") if isinstance(system, dict) else None
     raw_devices = system_stats.get("devices")
@@ -49,7 +54,6 @@ def capabilities_from(system_stats: dict[str, Any], object_info: dict[str, Any])
         loras=combo_choices(object_info, "LoraLoader", "lora_name"),
         samplers=combo_choices(object_info, "KSampler", "sampler_name"),
         schedulers=combo_choices(object_info, "KSampler", "scheduler"),
-        node_count=len(object_info),
     )
 
 

@@ -8,8 +8,11 @@ submit, history, view and interrupt join the same class with the dispatcher.
 
 from __future__ import annotations
 
+import ssl
+from functools import cache
 from types import TracebackType
 from typing import Any, Self
+from urllib.parse import quote
 
 import httpx2
 
@@ -20,6 +23,13 @@ CONNECT_TIMEOUT = 3.0
 READ_TIMEOUT = 30.0
 """Seconds for an answer; ``/object_info`` of a big install is about 0.5 MB and 60 ms, so this is generous."""
 EXCERPT = 200
+
+
+@cache
+def _tls() -> ssl.SSLContext:
+    """One TLS context for every client: building one (loading the CA bundle) took about 20 ms per client, several
+    times the cost of a whole check against a local server (``tests/benchmarks/bench_comfyui_check.py``)."""
+    return httpx2.create_ssl_context()
 
 
 class ComfyUIUnreachable(ComfyUIError):
@@ -37,7 +47,7 @@ class ComfyUIClient:
                  timeout: httpx2.Timeout | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self._http = httpx2.AsyncClient(
-            base_url=self.base_url, transport=transport, trust_env=False, follow_redirects=False,
+            base_url=self.base_url, transport=transport, trust_env=False, follow_redirects=False, verify=_tls(),
             timeout=timeout or httpx2.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT),
         )
 
@@ -53,9 +63,12 @@ class ComfyUIClient:
         """``GET /api/system_stats``: versions and devices; the cheap liveness probe."""
         return await self._get_object("/api/system_stats")
 
-    async def object_info(self) -> dict[str, Any]:
-        """``GET /api/object_info``: every node class with its input specs (the models and options it accepts)."""
-        return await self._get_object("/api/object_info")
+    async def object_info(self, node_class: str | None = None) -> dict[str, Any]:
+        """``GET /api/object_info``: every node class with its input specs (the models and options it accepts);
+        with ``node_class``, ``GET /api/object_info/{node_class}``: ``{node_class: info}``, or ``{}`` if unknown."""
+        if node_class is None:
+            return await self._get_object("/api/object_info")
+        return await self._get_object(f"/api/object_info/{quote(node_class, safe='')}")
 
     async def _get_object(self, path: str) -> dict[str, Any]:
         response = await self._request("GET", path)

@@ -93,7 +93,7 @@ async def delete_comfyui_server(server_id: ServerId, ctx: Context) -> ServerDele
 
 @tool(title="Check a ComfyUI server", operation="external", idempotent=True)
 async def check_comfyui_server(server_id: ServerId, ctx: Context) -> ServerSummary:
-    """Probe /system_stats and /object_info; store status (online, offline, error) and capabilities."""
+    """Probe /system_stats and /object_info; store the status (online, offline, error) and capabilities."""
     server = await get_services(ctx).comfyui.check(server_id)
     await notify_changed(ctx, [server_uri(server_id)])
     return ServerSummary.of(server)

@@ -1,6 +1,6 @@
 """ComfyUI servers: register (URL normalised and unique), read, change, delete, and health-check them.
 
-A check asks the server's ``/system_stats`` and ``/object_info`` and records the outcome atomically: ``online``
+A check asks the server's ``/system_stats`` and the ``/object_info`` of the nodes that list models and samplers and records the outcome atomically: ``online``
 with fresh capabilities; ``offline`` when nothing answers; ``error`` when it answers wrongly. A failed check keeps
 the last known capabilities (a worker may still learn what the server had) and records why in ``last_error``.
 Outbound calls go only to the URL stored for a registered server.
@@ -20,6 +20,7 @@ from mcp_storyboard.errors import (
     ValidationError,
 )
 from mcp_storyboard.integrations.comfyui import (
+    CAPABILITY_NODES,
     ComfyUIClient,
     ComfyUIUnreachable,
     capabilities_from,
@@ -138,7 +139,9 @@ class ComfyUIServerService:
         try:
             async with self.client_factory(url) as comfy:
                 stats = await comfy.system_stats()
-                nodes = await comfy.object_info()
+                nodes: dict[str, Any] = {}
+                for node_class in CAPABILITY_NODES:
+                    nodes.update(await comfy.object_info(node_class))
         except ComfyUIUnreachable as exc:
             return "offline", None, exc.message
         except ComfyUIError as exc:

@@ -7,7 +7,11 @@ import httpx2
 import pytest
 
 from mcp_storyboard.errors import ComfyUIError
-from mcp_storyboard.integrations.comfyui import ComfyUIClient, ComfyUIUnreachable, capabilities_from
+from mcp_storyboard.integrations.comfyui import (
+    ComfyUIClient,
+    ComfyUIUnreachable,
+    capabilities_from,
+)
 from mcp_storyboard.integrations.comfyui.capabilities import combo_choices
 from tests.fakes.comfyui import FakeComfyUI, serve_fake_comfyui
 from tests.fakes.comfyui_nodes import SAMPLERS, SCHEDULERS
@@ -17,16 +21,20 @@ async def test_capabilities_list_models_samplers_schedulers_and_devices_but_neve
     with serve_fake_comfyui(FakeComfyUI(checkpoints=["a.safetensors", "sub/b.ckpt"])) as fake:
         async with ComfyUIClient(fake.url + "/") as comfy:
             stats, nodes = await comfy.system_stats(), await comfy.object_info()
+            one = await comfy.object_info("KSampler")
+            assert await comfy.object_info("NoSuchNode") == {}
+    assert one == {"KSampler": nodes["KSampler"]}
     caps = capabilities_from(stats, nodes)
     assert caps.checkpoints == ["a.safetensors", "sub/b.ckpt"]
     assert caps.loras == ["detail_tweaker.safetensors"]
     assert caps.samplers == SAMPLERS and "euler_ancestral" in caps.samplers and "euler_a" not in caps.samplers
     assert caps.schedulers == SCHEDULERS
-    assert caps.comfyui_version == "0.3.64" and caps.node_count == len(nodes)
+    assert caps.comfyui_version == "0.3.64"
     assert [(d.name, d.type, d.vram_total) for d in caps.devices] == [
         ("cuda:0 NVIDIA GeForce RTX 4090 : cudaMallocAsync", "cuda", 25_393_692_672)]
     assert "do-not-leak" not in caps.model_dump_json() and "argv" not in caps.model_dump_json()
-    assert fake.state.requests == ["GET /system_stats", "GET /object_info"]
+    assert fake.state.requests == ["GET /system_stats", "GET /object_info", "GET /object_info/KSampler",
+                                   "GET /object_info/NoSuchNode"]
 
 
 def test_combo_choices_read_the_legacy_and_the_v3_shape_and_tolerate_odd_input() -> None:
