@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import anyio
 import pytest
 from mcp.shared.exceptions import MCPError
 from mcp.types import ResourceTemplateReference
@@ -34,6 +35,23 @@ async def register(tools: ToolClient, url: str, name: str = "Local") -> str:
 async def read_resource(tools: ToolClient, server_id: str) -> dict[str, Any]:
     read = await tools.client.read_resource(f"storyboard://comfyui-servers/{server_id}")
     return dict(json.loads(read.contents[0].text))  # type: ignore[union-attr]
+
+
+async def test_parallel_registrations_of_one_url_store_one_server(tools: ToolClient) -> None:
+    spellings = ["http://127.0.0.1:8188", "HTTP://127.0.0.1:8188/", "http://127.0.0.1:8188//", "http://127.0.0.1:8188"]
+    results: list[Any] = []
+
+    async def one(n: int, url: str) -> None:
+        results.append(await tools.client.call_tool("register_comfyui_server", {"name": f"S{n}", "url": url}))
+
+    async with anyio.create_task_group() as group:
+        for n, url in enumerate(spellings):
+            group.start_soon(one, n, url)
+    won = [r for r in results if not r.is_error]
+    assert len(won) == 1
+    assert all(r.content[0].text.startswith("[duplicate]") for r in results if r.is_error)
+    stored = (await tools.call("list_comfyui_servers"))["items"]
+    assert [(s["id"], s["url"]) for s in stored] == [(won[0].structured_content["id"], "http://127.0.0.1:8188")]
 
 
 async def test_register_normalises_the_url_and_every_read_shows_the_stored_server(tools: ToolClient) -> None:

@@ -102,13 +102,6 @@ async def check_comfyui_server(server_id: ServerId, ctx: Context) -> ServerSumma
 @complete(argument="server_id", prompt="*")
 @complete(argument="server_id", template=f"{SERVERS_URI}/{{server_id}}")
 async def complete_server_id(value: str, context: Mapping[str, str], services: Any) -> list[str]:
-    """Server ids whose id or name starts with the text."""
+    """Server ids whose id or name starts with the text (typing a server's name completes to its id)."""
     return [server_id for server_id, _ in await services.comfyui.complete(value, limit=MAX_COMPLETIONS + 1)]
 
-
-@complete(argument="server_name", prompt="*")
-async def complete_server_name(value: str, context: Mapping[str, str], services: Any) -> list[str]:
-    """Server names starting with the text."""
-    typed = value.casefold()
-    pairs = await services.comfyui.complete(value, limit=MAX_COMPLETIONS + 1)
-    return [name for _, name in pairs if name.casefold().startswith(typed)]
