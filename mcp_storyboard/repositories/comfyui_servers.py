@@ -77,7 +77,6 @@ class ComfyUIServerRepository(Repository[ComfyUIServer]):
         query: dict[str, Any] = {"id": server_id} if probed_url is None else {"id": server_id, "url": probed_url}
         return await self._update(query, {"$set": fields}, session=session, missing=server_id)
 
-
     async def id_name_pairs(self, *, prefix: str = "", limit: int = 100) -> list[tuple[str, str]]:
         """``(id, name)`` of servers whose name or id starts with ``prefix`` (plain text, ignoring case), by name."""
         query: dict[str, Any] = {}

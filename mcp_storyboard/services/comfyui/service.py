@@ -1,8 +1,9 @@
 """ComfyUI servers: register (URL normalised and unique), read, change, delete, and health-check them.
 
-A check asks the server's ``/system_stats`` and the ``/object_info`` of the nodes that list models and samplers and records the outcome atomically: ``online``
-with fresh capabilities; ``offline`` when nothing answers; ``error`` when it answers wrongly. A failed check keeps
-the last known capabilities (a worker may still learn what the server had) and records why in ``last_error``.
+A check asks the server's ``/system_stats`` and the ``/object_info`` of the nodes that list models and samplers,
+and records the outcome atomically: ``online`` with fresh capabilities; ``offline`` when nothing answers;
+``error`` when it answers wrongly. A failed check keeps the last known capabilities (a worker may still learn
+what the server had) and records why in ``last_error``.
 Outbound calls go only to the URL stored for a registered server.
 """
 
