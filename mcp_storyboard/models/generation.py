@@ -157,7 +157,9 @@ class ComfyUIServer(Document):
     last_check: UtcDatetime | None = None
     """When health was last checked; null before the first check."""
     capabilities: JsonObject = Field(default_factory=dict)
-    """What the server offers (models, nodes, devices), as discovered."""
+    """What the server offers (checkpoints, LoRAs, samplers, schedulers, devices), as of the last successful check."""
+    last_error: Message | None = None
+    """Why the last check found the server offline or in error (an addition to the schema); null when online."""
 
 
 class ComfyUIServerPatch(CollectionPatch):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, get_args
@@ -56,18 +57,31 @@ class ComfyUIServerRepository(Repository[ComfyUIServer]):
         *,
         last_check: datetime | None = None,
         capabilities: Mapping[str, JsonValue] | None = None,
+        error: str | None = None,
+        probed_url: str | None = None,
         session: Session = None,
     ) -> ComfyUIServer:
-        """Record a health check: its status, when it ran (default now), and what it found (kept if None).
+        """Record a health check: its status, when it ran (default now), what it found (kept if None), and why it
+        failed (``error``, cleared when None). With ``probed_url`` it is recorded only while the server still has
+        that URL, so a check that raced a move never labels the new address with the old one's findings.
 
         Raises:
             ValidationError: ``status`` is not online, offline or error.
-            NotFoundError: no such server.
+            NotFoundError: no such server (or no longer at ``probed_url``).
         """
         if status not in get_args(ServerStatus):
             raise ValidationError("status", f"'{status}' is not a server status", allowed=get_args(ServerStatus))
-        fields: dict[str, Any] = {"status": status, "last_check": last_check or utc_now()}
+        fields: dict[str, Any] = {"status": status, "last_check": last_check or utc_now(), "last_error": error}
         if capabilities is not None:
             fields["capabilities"] = dict(capabilities)
-        return await self._update({"id": server_id}, {"$set": fields}, session=session)
+        query: dict[str, Any] = {"id": server_id} if probed_url is None else {"id": server_id, "url": probed_url}
+        return await self._update(query, {"$set": fields}, session=session, missing=server_id)
 
+    async def id_name_pairs(self, *, prefix: str = "", limit: int = 100) -> list[tuple[str, str]]:
+        """``(id, name)`` of servers whose name or id starts with ``prefix`` (plain text, ignoring case), by name."""
+        query: dict[str, Any] = {}
+        if prefix:
+            pattern = {"$regex": "^" + re.escape(prefix), "$options": "i"}
+            query["$or"] = [{"name": pattern}, {"id": pattern}]
+        cursor = self.collection.find(query, {"_id": 0, "id": 1, "name": 1}).sort(list(BY_NAME)).limit(limit)
+        return [(str(raw["id"]), str(raw.get("name") or "")) for raw in await cursor.to_list(None)]

@@ -19,6 +19,7 @@ from mcp_storyboard.integrations.media_fetch import MediaFetcher
 from mcp_storyboard.repositories.bundle import Repositories
 from mcp_storyboard.services.characters import CharacterService
 from mcp_storyboard.services.clips import ClipService
+from mcp_storyboard.services.comfyui import ComfyUIServerService
 from mcp_storyboard.services.facefusion import FaceFusionService
 from mcp_storyboard.services.media import MediaService
 from mcp_storyboard.services.projects import ProjectService
@@ -41,6 +42,7 @@ class Services:
     style_templates: StyleTemplateService
     media: MediaService
     facefusion: FaceFusionService
+    comfyui: ComfyUIServerService
 
     @property
     def database(self) -> Database:
@@ -61,6 +63,7 @@ class Services:
             style_templates=StyleTemplateService(repos),
             media=media,
             facefusion=FaceFusionService(repos, media),
+            comfyui=ComfyUIServerService(repos),
         )
 
 

@@ -45,6 +45,7 @@ PAGINATED: dict[str, tuple[Args, Args]] = {
     "get_character_facefusion_history": (lambda w: {"character_id": w["A.character"]},
                                          lambda w: {"character_id": w["B.character"]}),
     "list_facefusion_presets": (lambda w: {}, lambda w: {"visibility": "private"}),
+    "list_comfyui_servers": (lambda w: {}, lambda w: {"active": True}),
 }
 
 
@@ -77,6 +78,8 @@ async def world(tools: ToolClient) -> dict[str, str]:
             await tools.call("enhance_face", image=f"https://cdn.test/{i}.png", character_id=character)
             await tools.call("create_facefusion_preset", name=f"Preset {project}{i}", operation_type="enhance",
                              parameters={})
+    for i in range(3):
+        await tools.call("register_comfyui_server", name=f"Server {i}", url=f"http://127.0.0.1:{9000 + i}")
     return ids
 
 
