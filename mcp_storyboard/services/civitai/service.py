@@ -105,18 +105,24 @@ class CivitAIService:
             NotFoundError: CivitAI has no such model.
             ValidationError: no such version, a type generation cannot load, or a version without files.
         """
-        entry = await self.catalog.find(civitai_id)
-        if entry is None or not _lists(entry, version_id):
-            fetched = catalog_entry(await self.client.model(civitai_id))
-            if fetched is None:
-                raise CivitAIError(f"CivitAI answered model {civitai_id} without a name", hint="try again later")
-            entry = await self.catalog.upsert(fetched)
+        stored = await self.catalog.find(civitai_id)
+        fetched = stored is None or not _lists(stored, version_id)
+        entry = await self._fetch(civitai_id) if stored is None or fetched else stored
         version = pick_version(entry, version_id)
         try:
             model = database_model(entry, version, is_active=is_active)
         except PydanticValidationError:  # e.g. a file name with control characters
             raise CivitAIError(f"CivitAI model {civitai_id} has a file name this catalog cannot store") from None
+        # Stored only once the import is known to succeed: a refused import leaves the catalog as it was.
+        if fetched:
+            entry = await self.catalog.upsert(entry)
         return await self.models.upsert(model), entry
+
+    async def _fetch(self, civitai_id: int) -> CivitAIModel:
+        entry = catalog_entry(await self.client.model(civitai_id))
+        if entry is None:
+            raise CivitAIError(f"CivitAI answered model {civitai_id} without a name", hint="try again later")
+        return entry
 
 
 def _lists(entry: CivitAIModel, version_id: int | None) -> bool:
