@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import anyio
+
 from mcp_storyboard.models.catalog import DatabaseModel
 from tests.fakes.civitai import FakeCivitAI, model, version
 from tests.tools.conftest import ToolClient, allowed_in
@@ -180,3 +182,21 @@ async def test_a_version_without_files_cannot_be_imported(tools: ToolClient) -> 
     await tools.call("sync_civitai_models")
     text = await tools.refused("import_civitai_model", civitai_id=7)
     assert text.startswith("[invalid-argument] version_id") and "lists no file" in text
+
+
+async def test_parallel_syncs_and_imports_converge_on_one_document_each(tools: ToolClient) -> None:
+    use(tools, fake_catalog())
+    results: list[dict[str, Any]] = []
+
+    async def call(name: str, **arguments: Any) -> None:
+        results.append(await tools.call(name, **arguments))
+
+    async with anyio.create_task_group() as group:
+        for _ in range(3):
+            group.start_soon(call, "sync_civitai_models")
+            group.start_soon(lambda: call("import_civitai_model", civitai_id=102))
+    assert await tools.services.civitai.catalog.count() == 4
+    assert await tools.services.civitai.models.count() == 1
+    imported = [r for r in results if "civitai_id" in r]
+    stored = await tools.services.civitai.models.get("add_detail.safetensors")
+    assert len(imported) == 3 and all(r["trigger_words"] == stored.trigger_words for r in imported)

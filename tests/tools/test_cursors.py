@@ -11,6 +11,7 @@ from typing import Any
 import httpx2
 
 from mcp_storyboard.integrations.media_fetch import MediaFetcher
+from mcp_storyboard.models.catalog import CivitAIModel
 from mcp_storyboard.models.characters import Character
 from tests.media_samples import png
 from tests.seed import seed_project, seed_scene, seed_template
@@ -45,6 +46,7 @@ PAGINATED: dict[str, tuple[Args, Args]] = {
     "get_character_facefusion_history": (lambda w: {"character_id": w["A.character"]},
                                          lambda w: {"character_id": w["B.character"]}),
     "list_facefusion_presets": (lambda w: {}, lambda w: {"visibility": "private"}),
+    "search_civitai_catalog": (lambda w: {}, lambda w: {"type": "LORA"}),
 }
 
 
@@ -77,6 +79,8 @@ async def world(tools: ToolClient) -> dict[str, str]:
             await tools.call("enhance_face", image=f"https://cdn.test/{i}.png", character_id=character)
             await tools.call("create_facefusion_preset", name=f"Preset {project}{i}", operation_type="enhance",
                              parameters={})
+    for civitai_id, kind in enumerate(["Checkpoint", "LORA", "Checkpoint", "LORA"], start=1):
+        await services.civitai.catalog.insert(CivitAIModel(id=civitai_id, name=f"Model {civitai_id}", type=kind))
     return ids
 
 
