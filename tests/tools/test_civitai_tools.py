@@ -8,6 +8,8 @@ import json
 from typing import Any
 
 import anyio
+import pytest
+from mcp.shared.exceptions import MCPError
 
 from mcp_storyboard.models.catalog import DatabaseModel
 from tests.fakes.civitai import FakeCivitAI, model, version
@@ -106,16 +108,12 @@ async def test_the_resource_shows_the_whole_entry_and_unknown_ids_are_not_found(
     use(tools, fake_catalog())
     await tools.call("sync_civitai_models")
     read = await tools.client.read_resource("storyboard://civitai-models/102")
-    entry = json.loads(getattr(read.contents[0], "text"))
+    entry = json.loads(read.contents[0].text)
     assert (entry["id"], entry["creator"]["username"]) == (102, "maker")
     assert entry["model_versions"][0]["files"][0]["name"] == "add_detail.safetensors"
     for missing in ("999", "abc"):
-        try:
+        with pytest.raises(MCPError, match=r"\[not-found\] CivitAI model"):
             await tools.client.read_resource(f"storyboard://civitai-models/{missing}")
-        except Exception as exc:  # the SDK raises its McpError for a resource error
-            assert "not-found" in str(exc)
-        else:
-            raise AssertionError(f"{missing} should not be found")
 
 
 async def test_import_creates_a_database_model_from_the_newest_version(tools: ToolClient) -> None:

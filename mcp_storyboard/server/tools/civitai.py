@@ -15,7 +15,11 @@ from mcp_storyboard.server.client_log import report_progress
 from mcp_storyboard.server.notify import notify_changed
 from mcp_storyboard.server.registry import ToolRegistry, get_services
 from mcp_storyboard.server.taxonomy import Toolset
-from mcp_storyboard.services.civitai.views import CivitAISummary, civitai_model_uri, database_model_uri
+from mcp_storyboard.services.civitai.views import (
+    CivitAISummary,
+    civitai_model_uri,
+    database_model_uri,
+)
 
 TOOLSET: Toolset = "models"
 tool = ToolRegistry(TOOLSET)

@@ -12,7 +12,12 @@ from typing import Any
 from pydantic import ValidationError as PydanticValidationError
 
 from mcp_storyboard.errors import ValidationError
-from mcp_storyboard.models.catalog import CivitAIModel, DatabaseModel, ModelType, normalize_base_model
+from mcp_storyboard.models.catalog import (
+    CivitAIModel,
+    DatabaseModel,
+    ModelType,
+    normalize_base_model,
+)
 
 DESCRIPTION_MAX = 20_000
 TRIGGER_WORDS_MAX = 500

@@ -19,7 +19,11 @@ from mcp_storyboard.models.catalog import CivitAIModel, DatabaseModel
 from mcp_storyboard.models.common import Page
 from mcp_storyboard.repositories.civitai_models import CivitAIModelRepository
 from mcp_storyboard.repositories.database_models import DatabaseModelRepository
-from mcp_storyboard.services.civitai.mapping import catalog_entry, database_model, pick_version
+from mcp_storyboard.services.civitai.mapping import (
+    catalog_entry,
+    database_model,
+    pick_version,
+)
 
 Progress = Callable[[int, int, str], Awaitable[None]]
 """``(pages done, pages at most, message)``; the message holds counts only."""

@@ -30,7 +30,8 @@ async def test_pages_follow_the_cursor_civitai_returns_until_it_is_missing() -> 
         if cursor is None:
             break
     assert seen == [1, 2, 3, 4, 5]
-    assert [r.url.params.get("cursor") for r in fake.requests][0] is None
+    assert fake.requests[0].url.params.get("cursor") is None
+    assert [r.url.params.get("cursor") is None for r in fake.requests[1:]] == [False, False]
     assert all("page" not in r.url.params for r in fake.requests)  # cursors only: page+query is a 400
 
 
