@@ -10,7 +10,7 @@ from pydantic import Field
 from mcp_storyboard.integrations.civitai import CivitAIModelType, ModelsQuery
 from mcp_storyboard.models.catalog import ModelType
 from mcp_storyboard.models.common import Page, StoryboardModel
-from mcp_storyboard.models.values import PageSize, PositiveInt
+from mcp_storyboard.models.values import NOT_BOOL, PageSize, PositiveInt
 from mcp_storyboard.server.client_log import report_progress
 from mcp_storyboard.server.notify import notify_changed
 from mcp_storyboard.server.registry import ToolRegistry, get_services
@@ -75,8 +75,8 @@ async def sync_civitai_models(
     tag: Text | None = None,
     nsfw: bool = False,
     sort: Sort | None = None,
-    per_page: Annotated[int, Field(ge=1, le=100)] = 100,
-    max_pages: Annotated[int, Field(ge=1, le=20)] = 1,
+    per_page: PageSize = 100,
+    max_pages: Annotated[int, Field(ge=1, le=20), NOT_BOOL] = 1,
     civitai_cursor: Annotated[str | None, Field(min_length=1, max_length=2000, description="Resume here.")] = None,
 ) -> SyncResult:
     """Pull models from CivitAI into the local catalog (upsert by id), following its cursors."""
