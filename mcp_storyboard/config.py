@@ -52,6 +52,10 @@ class Settings:
     """Seconds one FaceFusion run may take (model downloads on first use included) before it is killed."""
     facefusion_execution_providers: tuple[str, ...] = ("cpu",)
     """FaceFusion's ``--execution-providers`` (cuda, tensorrt, rocm, ..., cpu)."""
+    civitai_base_url: str = "https://civitai.com/api/v1"
+    """CivitAI's REST API; the only address the CivitAI tools call."""
+    civitai_api_key: str | None = field(default=None, repr=False)
+    """Sent as a Bearer token when set (never shown: repr=False keeps it out of every printed form)."""
 
     def __repr__(self) -> str:
         # The URI may carry a password, and every printed form of the settings (str, f-strings, logs, the repr of
@@ -71,6 +75,10 @@ class Settings:
         if self.media_max_bytes <= 0:
             raise ConfigError("STORYBOARD_MEDIA_MAX_BYTES must be a positive number of bytes")
         validate_facefusion(self)
+        if urlsplit(self.civitai_base_url).scheme not in ("http", "https") or not urlsplit(self.civitai_base_url).netloc:
+            raise ConfigError(
+                f"CIVITAI_BASE_URL '{self.civitai_base_url}' is not an http(s) URL", hint="e.g. https://civitai.com/api/v1"
+            )
 
     @property
     def backend(self) -> Literal["memory", "embedded", "mongodb"]:
@@ -85,7 +93,7 @@ class Settings:
         """Read ``MONGODB_URI`` (or ``MONGO_URL``), ``DB_NAME``, ``STORYBOARD_DRIVER``, ``STORYBOARD_DATA_DIR``
         ``STORYBOARD_MEDIA_MAX_BYTES``, ``STORYBOARD_MEDIA_ALLOW_PRIVATE``, ``STORYBOARD_DYNAMIC_TOOLSETS`` and the
         ``FACEFUSION_*`` variables (``FACEFUSION_PATH``, ``FACEFUSION_PYTHON``, ``FACEFUSION_TIMEOUT_S``,
-        ``FACEFUSION_EXECUTION_PROVIDERS``); keyword overrides (from CLI flags) win when not None.
+        ``FACEFUSION_EXECUTION_PROVIDERS``), ``CIVITAI_BASE_URL`` and ``CIVITAI_API_KEY``; keyword overrides (from CLI flags) win when not None.
 
         Raises:
             ConfigError: a value is invalid; the message names the variable and the fix.
@@ -110,6 +118,10 @@ class Settings:
         if env.get("STORYBOARD_DYNAMIC_TOOLSETS"):
             values["dynamic_toolsets"] = _flag("STORYBOARD_DYNAMIC_TOOLSETS", env["STORYBOARD_DYNAMIC_TOOLSETS"])
         values.update(_facefusion_env(env))
+        if env.get("CIVITAI_BASE_URL", "").strip():
+            values["civitai_base_url"] = env["CIVITAI_BASE_URL"].strip()
+        if env.get("CIVITAI_API_KEY", "").strip():
+            values["civitai_api_key"] = env["CIVITAI_API_KEY"].strip()
         values.update({k: v for k, v in overrides.items() if v is not None})
         if isinstance(values.get("data_dir"), str):
             values["data_dir"] = Path(str(values["data_dir"])).expanduser()

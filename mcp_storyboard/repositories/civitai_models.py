@@ -23,6 +23,7 @@ class CivitAIModelRepository(Repository[CivitAIModel, int]):
         model_type: str | None = None,
         nsfw: bool | None = False,
         name_contains: str | None = None,
+        text: str | None = None,
         limit: int | None = None,
         cursor: str | None = None,
     ) -> Page[CivitAIModel]:
@@ -30,7 +31,7 @@ class CivitAIModelRepository(Repository[CivitAIModel, int]):
 
         ``nsfw`` False (the default) leaves NSFW entries out, True lists only them, None both. ``model_type`` is
         CivitAI's spelling ("Checkpoint", "LORA", ...). ``name_contains`` matches case-insensitively as plain
-        text, never as a regex.
+        text, never as a regex; ``text`` likewise matches the name or any tag.
         """
         query: dict[str, Any] = {}
         if model_type is not None:
@@ -39,6 +40,9 @@ class CivitAIModelRepository(Repository[CivitAIModel, int]):
             query["nsfw"] = nsfw
         if name_contains:
             query["name"] = {"$regex": re.escape(name_contains), "$options": "i"}
+        if text:
+            pattern = {"$regex": re.escape(text), "$options": "i"}
+            query["$or"] = [{"name": pattern}, {"tags": pattern}]
         return await self._page(query, BY_TYPE, limit=limit, cursor=cursor)
 
     async def upsert(self, model: CivitAIModel, *, session: Session = None) -> CivitAIModel:

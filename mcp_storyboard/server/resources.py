@@ -30,6 +30,7 @@ from mcp_storyboard.models.common import ID_PATTERN, StoryboardModel
 from mcp_storyboard.models.projects import Project
 from mcp_storyboard.server.scope import current_services
 from mcp_storyboard.services.comfyui.views import server_uri
+from mcp_storyboard.services.civitai.views import civitai_model_uri
 from mcp_storyboard.services.facefusion.views import (
     character_facefusion_uri,
     job_uri,
@@ -255,3 +256,14 @@ def register_resources(server: MCPServer[Any]) -> None:
                 f"[not-found] collection '{collection}' does not exist. Collections: {', '.join(sorted(SCHEMAS))}"
             )
         return json.dumps(cls.model_json_schema(), indent=2)
+
+    # -- CivitAI catalog ------------------------------------------------------------------------------------------
+    @server.resource(
+        civitai_model_uri("{civitai_id}"), name="civitai_model", title="CivitAI model", mime_type=JSON
+    )
+    async def civitai_model(civitai_id: str) -> str:
+        """A synced CivitAI catalog entry as JSON: tags, stats, creator and every version with files and images."""
+        with _resource_errors():
+            if not civitai_id.isdigit() or len(civitai_id) > 18:
+                raise NotFoundError("CivitAI model", civitai_id)
+            return _dump(await current_services().civitai.get(int(civitai_id)))

@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING
 from mcp_storyboard.config import Settings
 from mcp_storyboard.db.connection import Database, connect
 from mcp_storyboard.db.setup import prepare_database
+from mcp_storyboard.integrations.civitai import CivitAIClient
 from mcp_storyboard.integrations.media_fetch import MediaFetcher
 from mcp_storyboard.repositories.bundle import Repositories
 from mcp_storyboard.services.characters import CharacterService
+from mcp_storyboard.services.civitai import CivitAIService
 from mcp_storyboard.services.clips import ClipService
 from mcp_storyboard.services.comfyui import ComfyUIServerService
 from mcp_storyboard.services.facefusion import FaceFusionService
@@ -43,15 +45,18 @@ class Services:
     media: MediaService
     facefusion: FaceFusionService
     comfyui: ComfyUIServerService
+    civitai: CivitAIService
 
     @property
     def database(self) -> Database:
         return self.repositories.database
 
     @classmethod
-    def over(cls, database: Database, *, fetcher: MediaFetcher | None = None) -> Services:
+    def over(
+        cls, database: Database, *, fetcher: MediaFetcher | None = None, civitai: CivitAIClient | None = None
+    ) -> Services:
         """The services over ``database``; ``fetcher`` downloads for import_media (default: public addresses
-        only)."""
+        only); ``civitai`` is the CivitAI client (default: civitai.com without a key)."""
         repos = Repositories.over(database)
         media = MediaService(repos, fetcher)
         return cls(
@@ -64,6 +69,7 @@ class Services:
             media=media,
             facefusion=FaceFusionService(repos, media),
             comfyui=ComfyUIServerService(repos),
+            civitai=CivitAIService(database, civitai or CivitAIClient()),
         )
 
 
@@ -73,4 +79,7 @@ async def open_services(settings: Settings, *, embedded: EmbeddedServer | None =
     services; disconnect on exit. ``embedded``: see :func:`mcp_storyboard.db.connection.connect`."""
     async with connect(settings, embedded=embedded) as database:
         await prepare_database(database)
-        yield Services.over(database, fetcher=MediaFetcher(allow_private=settings.media_allow_private))
+        civitai = CivitAIClient(base_url=settings.civitai_base_url, api_key=settings.civitai_api_key)
+        yield Services.over(
+            database, fetcher=MediaFetcher(allow_private=settings.media_allow_private), civitai=civitai
+        )

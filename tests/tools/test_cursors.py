@@ -11,6 +11,7 @@ from typing import Any
 import httpx2
 
 from mcp_storyboard.integrations.media_fetch import MediaFetcher
+from mcp_storyboard.models.catalog import CivitAIModel
 from mcp_storyboard.models.characters import Character
 from tests.media_samples import png
 from tests.seed import seed_project, seed_scene, seed_template
@@ -46,6 +47,7 @@ PAGINATED: dict[str, tuple[Args, Args]] = {
                                          lambda w: {"character_id": w["B.character"]}),
     "list_facefusion_presets": (lambda w: {}, lambda w: {"visibility": "private"}),
     "list_comfyui_servers": (lambda w: {}, lambda w: {"active": True}),
+    "search_civitai_catalog": (lambda w: {}, lambda w: {"type": "LORA"}),
 }
 
 
@@ -80,6 +82,8 @@ async def world(tools: ToolClient) -> dict[str, str]:
                              parameters={})
     for i in range(3):
         await tools.call("register_comfyui_server", name=f"Server {i}", url=f"http://127.0.0.1:{9000 + i}")
+    for civitai_id, kind in enumerate(["Checkpoint", "LORA", "Checkpoint", "LORA"], start=1):
+        await services.civitai.catalog.insert(CivitAIModel(id=civitai_id, name=f"Model {civitai_id}", type=kind))
     return ids
 
 

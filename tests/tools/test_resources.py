@@ -33,6 +33,7 @@ TEMPLATES = {
     "storyboard://characters/{character_id}/facefusion",
     "storyboard://facefusion-presets/{preset_id}",
     "storyboard://comfyui-servers/{server_id}",
+    "storyboard://civitai-models/{civitai_id}",
 }
 
 
