@@ -1,24 +1,86 @@
-"""Catalog models (``database_models``), keyed by a string id, browsed by type or base model, synced by upsert.
+"""Catalog models (``database_models``), keyed by a string id, browsed by type or base model, searched by keyword,
+synced by upsert.
 
-Upserts keep ``created_at`` (``Repository._upsert_keeping_created_at``), as do the other catalog repositories (CivitAI models, inference
-configurations), whose documents are also refreshed from outside.
+Every stored model carries ``keywords`` (``models/catalog_keywords.py``), written with the model by every write
+here — insert, upsert, patch — so search never sees stale words. The field is not part of ``DatabaseModel``: it is
+an index, not data, and reading drops it. Upserts keep ``created_at`` (``Repository._upsert_keeping_created_at``),
+as do the other catalog repositories (CivitAI models, inference configurations), whose documents are also
+refreshed from outside.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
+
+from mcp_storyboard.errors import ConflictError, NotFoundError
 from mcp_storyboard.models.catalog import DatabaseModel, ModelType, normalize_base_model
+from mcp_storyboard.models.catalog_keywords import keyword_prefix_pattern, keywords
 from mcp_storyboard.models.common import Page
-from mcp_storyboard.repositories.base import Repository, Session
+from mcp_storyboard.repositories.base import Repository, Session, _s
 
 # Led by `type`, the second key of the schema index {is_active: 1, type: 1}; id makes the order total.
 BY_TYPE = (("type", 1), ("name", 1), ("id", 1))
+BY_NAME = (("name", 1), ("id", 1))
+TEXT_FIELDS = ("id", "name", "tags", "trigger_words", "description")
+"""The fields keywords are made of."""
+LIGHT = {"_id": 0, "id": 1, "name": 1, "tags": 1, "trigger_words": 1}
+"""What ranking reads of each candidate (not the description: it can be 20,000 characters)."""
+PATCH_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class ModelFilter:
+    """Equality filters of a catalog search; None leaves a field free."""
+
+    type: ModelType | None = None
+    base_model: str | None = None
+    is_active: bool | None = None
+    is_nsfw: bool | None = None
+    tags: tuple[str, ...] = ()
+    """Every one of these tags (exact)."""
+
+    def query(self) -> dict[str, Any]:
+        query: dict[str, Any] = {}
+        if self.type is not None:
+            query["type"] = self.type
+        if self.base_model is not None:
+            query["base_model"] = normalize_base_model(self.base_model)
+        if self.is_active is not None:
+            query["is_active"] = self.is_active
+        if self.is_nsfw is not None:
+            query["is_nsfw"] = self.is_nsfw
+        if self.tags:
+            query["tags"] = {"$all": list(self.tags)}
+        return query
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A search match as ranking reads it."""
+
+    id: str
+    name: str
+    tags: list[str]
+    trigger_words: str | None
+
+
+def _keywords_of(fields: Mapping[str, Any]) -> list[str]:
+    return keywords(str(fields["id"]), str(fields["name"]), fields.get("tags") or [], fields.get("trigger_words"),
+                    str(fields.get("description") or ""))
 
 
 class DatabaseModelRepository(Repository[DatabaseModel]):
     document = DatabaseModel
     kind = "model"
+
+    def to_document(self, model: BaseModel) -> dict[str, Any]:
+        fields = model.model_dump(mode="python")
+        return {**fields, "keywords": _keywords_of(fields)}
 
     async def page_by_type(
         self,
@@ -29,12 +91,8 @@ class DatabaseModelRepository(Repository[DatabaseModel]):
         cursor: str | None = None,
     ) -> Page[DatabaseModel]:
         """Models by type then name: active ones by default, ``active=False`` the inactive, None all."""
-        query: dict[str, Any] = {}
-        if active is not None:
-            query["is_active"] = active
-        if model_type is not None:
-            query["type"] = model_type
-        return await self._page(query, BY_TYPE, limit=limit, cursor=cursor)
+        return await self._page(ModelFilter(type=model_type, is_active=active).query(), BY_TYPE, limit=limit,
+                                cursor=cursor)
 
     async def page_by_base_model(
         self, base_model: str, *, active: bool | None = True, limit: int | None = None, cursor: str | None = None
@@ -43,10 +101,67 @@ class DatabaseModelRepository(Repository[DatabaseModel]):
 
         Filtered on the schema index {base_model: 1, is_active: 1}.
         """
-        query: dict[str, Any] = {"base_model": normalize_base_model(base_model)}
-        if active is not None:
-            query["is_active"] = active
+        query = ModelFilter(base_model=base_model, is_active=active).query()
         return await self._page(query, BY_TYPE, limit=limit, cursor=cursor)
+
+    async def page_filtered(self, where: ModelFilter, *, limit: int | None, cursor: str | None) -> Page[DatabaseModel]:
+        """Models matching ``where`` by name (by type and name when a type is given: that index leads with it)."""
+        sort = BY_TYPE if where.type is not None else BY_NAME
+        return await self._page(where.query(), sort, limit=limit, cursor=cursor)
+
+    async def candidates(self, words: Sequence[str], where: ModelFilter, *, cap: int) -> list[Candidate]:
+        """Up to ``cap`` models matching ``where`` with every word the prefix of one of their keywords.
+
+        The longest word leads: the index scan starts from the narrowest keyword range.
+        """
+        ordered = sorted(words, key=len, reverse=True)
+        query = where.query()
+        query["$and"] = [{"keywords": {"$regex": keyword_prefix_pattern(word)}} for word in ordered]
+        cursor = self.collection.find(query, LIGHT).limit(cap)
+        return [Candidate(str(raw["id"]), str(raw.get("name", "")), list(raw.get("tags") or []),
+                          raw.get("trigger_words")) for raw in await cursor.to_list(None)]
+
+    async def ids_starting_with(self, value: str, *, limit: int) -> list[tuple[str, str]]:
+        """(id, name) of models whose id starts with ``value`` (escaped), by id."""
+        raws = await self.collection.find({"id": {"$regex": "^" + re.escape(value)}}, LIGHT).sort("id", 1) \
+            .limit(limit).to_list(None)
+        return [(str(r["id"]), str(r.get("name", ""))) for r in raws]
+
+    async def names_starting_with(self, words: Sequence[str], *, limit: int) -> list[tuple[str, str]]:
+        """(id, name) of models with keywords starting with each of ``words``, by name."""
+        if not words:
+            raws = await self.collection.find({}, LIGHT).sort(list(BY_NAME)).limit(limit).to_list(None)
+        else:
+            query = {"$and": [{"keywords": {"$regex": keyword_prefix_pattern(w)}} for w in words]}
+            raws = await self.collection.find(query, LIGHT).sort(list(BY_NAME)).limit(limit).to_list(None)
+        return [(str(r["id"]), str(r.get("name", ""))) for r in raws]
+
+    async def update_fields(
+        self, key: str, fields: Mapping[str, Any], *, session: Session = None
+    ) -> DatabaseModel:
+        """``$set`` the given fields; when a text field changes, ``keywords`` is rewritten in the same write.
+
+        The new keywords come from the stored text fields merged with the change; the write is conditional on
+        those stored fields, so a concurrent rename is never overwritten with stale keywords (it is read again).
+
+        Raises:
+            NotFoundError: no such model.
+            ConflictError: concurrent changes kept colliding.
+        """
+        if not any(field in fields for field in TEXT_FIELDS):
+            return await super().update_fields(key, fields, session=session)
+        projection = {"_id": 0, **{field: 1 for field in TEXT_FIELDS}}
+        for _ in range(PATCH_ATTEMPTS):
+            stored = await self.collection.find_one({"id": key}, projection, **_s(session))
+            if stored is None:
+                raise NotFoundError(self.kind, key)
+            condition = {field: stored.get(field) for field in TEXT_FIELDS}
+            update = {**fields, "keywords": _keywords_of({**stored, **fields})}
+            try:
+                return await self._update(condition, {"$set": update}, session=session, missing=key)
+            except NotFoundError:
+                continue  # a text field changed between the read and the write: read it again
+        raise ConflictError(f"model '{key}' kept changing while being updated", hint="retry")
 
     async def set_active(self, model_id: str, active: bool, *, session: Session = None) -> DatabaseModel:
         """Offer a model for generation, or withdraw it.

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import MCPServer
@@ -29,6 +30,7 @@ from mcp_storyboard.models import DOCUMENT_CLASSES
 from mcp_storyboard.models.common import ID_PATTERN, StoryboardModel
 from mcp_storyboard.models.projects import Project
 from mcp_storyboard.server.scope import current_services
+from mcp_storyboard.services.models.views import model_uri
 from mcp_storyboard.services.facefusion.views import (
     character_facefusion_uri,
     job_uri,
@@ -248,3 +250,10 @@ def register_resources(server: MCPServer[Any]) -> None:
                 f"[not-found] collection '{collection}' does not exist. Collections: {', '.join(sorted(SCHEMAS))}"
             )
         return json.dumps(cls.model_json_schema(), indent=2)
+
+    # -- models toolset -----------------------------------------------------------------------------------------
+    @server.resource(model_uri("{model_id}"), name="model", title="Catalog model", mime_type=JSON)
+    async def model(model_id: str) -> str:
+        """A catalog model as JSON with its quality and speed inference presets (stored or built-in)."""
+        with _resource_errors():
+            return _dump(await current_services().models.details(unquote(model_id)))

@@ -21,6 +21,7 @@ from mcp_storyboard.services.characters import CharacterService
 from mcp_storyboard.services.clips import ClipService
 from mcp_storyboard.services.facefusion import FaceFusionService
 from mcp_storyboard.services.media import MediaService
+from mcp_storyboard.services.models import ModelService
 from mcp_storyboard.services.projects import ProjectService
 from mcp_storyboard.services.scenes import SceneService
 from mcp_storyboard.services.styles import StyleTemplateService
@@ -41,6 +42,7 @@ class Services:
     style_templates: StyleTemplateService
     media: MediaService
     facefusion: FaceFusionService
+    models: ModelService
 
     @property
     def database(self) -> Database:
@@ -61,6 +63,7 @@ class Services:
             style_templates=StyleTemplateService(repos),
             media=media,
             facefusion=FaceFusionService(repos, media),
+            models=ModelService(database),
         )
 
 

@@ -1,0 +1,76 @@
+"""Search keywords for catalog models, and the relevance of a model to a query.
+
+The embedded server has no text indexes, so a model stores ``keywords``: the distinct lower-cased, accent-free
+words of its id, name, description, tags and trigger words, under a multikey index. A query matches when every
+one of its words is a prefix of some keyword (anchored, escaped regexes use the index's bounds); the service
+then ranks the matches with :func:`relevance`. Pure functions, no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+
+MAX_KEYWORDS = 600
+"""Keywords kept per model: its id, name, tags and trigger words first, then description words until full."""
+MAX_QUERY_WORDS = 8
+"""Words of a query that count (a longer query narrows nothing further in practice and costs a scan each)."""
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def words(text: str) -> list[str]:
+    """The lower-cased, accent-free alphanumeric words of ``text``, in order (``"Épic_XL v2"`` → epic, xl, v2)."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return _WORD.findall(folded)
+
+
+def keywords(
+    model_id: str, name: str, tags: Iterable[str], trigger_words: str | None, description: str
+) -> list[str]:
+    """The distinct keywords of a model, the most telling first, at most :data:`MAX_KEYWORDS`."""
+    found: dict[str, None] = {}
+    for text in (model_id, name, *tags, trigger_words or "", description):
+        for word in words(text):
+            found.setdefault(word, None)
+            if len(found) >= MAX_KEYWORDS:
+                return list(found)
+    return list(found)
+
+
+def query_words(text: str) -> list[str]:
+    """The distinct words of a query that filter, in the query's order."""
+    return list(dict.fromkeys(words(text)))[:MAX_QUERY_WORDS]
+
+
+def keyword_prefix_pattern(word: str) -> str:
+    """The anchored pattern of keywords starting with ``word`` (escaped: a query is never a regex)."""
+    return "^" + re.escape(word)
+
+
+def relevance(query: Sequence[str], name: str, tags: Iterable[str], trigger_words: str | None) -> int:
+    """How well a matching model fits the query words: higher first.
+
+    The whole name equal to the query beats a name starting with it, which beats query words in the name (whole
+    words above prefixes), then in tags, then in trigger words; a match only in the id or description scores 1.
+    """
+    name_words = words(name)
+    if not query:
+        return 0
+    score = 1
+    if name_words == list(query) or "".join(name_words) == "".join(query):
+        score += 1000
+    tag_words = {w for tag in tags for w in words(tag)}
+    trigger = set(words(trigger_words or ""))
+    for word in query:
+        if word in name_words:
+            score += 40
+        elif any(w.startswith(word) for w in name_words):
+            score += 20
+        if word in tag_words:
+            score += 8
+        if word in trigger:
+            score += 5
+    if name_words and name_words[0].startswith(query[0]):
+        score += 10
+    return score
