@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 MAX_KEYWORDS = 600
-"""Keywords kept per model: its id, name, tags and trigger words first, then description words until full."""
+"""Words kept per text field (a long description is cut there)."""
+TEXT_FIELDS = ("id", "name", "tags", "trigger_words", "description")
+"""The fields a model's keywords are made of; each keeps its own words in ``kw_<field>``, so a write that changes
+one field rewrites its words and the union ``keywords`` in one pipeline update, without reading the others."""
 MAX_QUERY_WORDS = 8
 """Words of a query that count (a longer query narrows nothing further in practice and costs a scan each)."""
 _WORD = re.compile(r"[a-z0-9]+")
@@ -25,17 +29,26 @@ def words(text: str) -> list[str]:
     return _WORD.findall(folded)
 
 
-def keywords(
-    model_id: str, name: str, tags: Iterable[str], trigger_words: str | None, description: str
-) -> list[str]:
-    """The distinct keywords of a model, the most telling first, at most :data:`MAX_KEYWORDS`."""
+def field_words(value: str | Iterable[str] | None) -> list[str]:
+    """The distinct words of one text field (a string, or a list such as tags), at most :data:`MAX_KEYWORDS`."""
+    texts = [value] if isinstance(value, str) else list(value or [])
     found: dict[str, None] = {}
-    for text in (model_id, name, *tags, trigger_words or "", description):
+    for text in texts:
         for word in words(text):
             found.setdefault(word, None)
             if len(found) >= MAX_KEYWORDS:
                 return list(found)
     return list(found)
+
+
+def keyword_fields(fields: Mapping[str, Any]) -> dict[str, list[str]]:
+    """``kw_<field>`` → that field's words, for each text field present in ``fields``."""
+    return {f"kw_{name}": field_words(fields[name]) for name in TEXT_FIELDS if name in fields}
+
+
+def keywords(fields: Mapping[str, Any]) -> list[str]:
+    """A whole model's distinct keywords (the union of its text fields' words)."""
+    return list(dict.fromkeys(word for words_ in keyword_fields(fields).values() for word in words_))
 
 
 def query_words(text: str) -> list[str]:

@@ -1,9 +1,9 @@
 """Catalog models (``database_models``), keyed by a string id, browsed by type or base model, searched by keyword,
 synced by upsert.
 
-Every stored model carries ``keywords`` (``models/catalog_keywords.py``), written with the model by every write
-here — insert, upsert, patch — so search never sees stale words. The field is not part of ``DatabaseModel``: it is
-an index, not data, and reading drops it. Upserts keep ``created_at`` (``Repository._upsert_keeping_created_at``),
+Every stored model carries ``keywords`` and its per-field ``kw_<field>`` words (``models/catalog_keywords.py``),
+written with the model by every write here — insert, upsert, patch — so search never sees stale words. They are not
+part of ``DatabaseModel``: they are an index, not data, and reading drops them. Upserts keep ``created_at`` (``Repository._upsert_keeping_created_at``),
 as do the other catalog repositories (CivitAI models, inference configurations), whose documents are also
 refreshed from outside.
 """
@@ -17,20 +17,19 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from mcp_storyboard.errors import ConflictError, NotFoundError
+from pymongo import ReturnDocument
+
+from mcp_storyboard.errors import NotFoundError
 from mcp_storyboard.models.catalog import DatabaseModel, ModelType, normalize_base_model
-from mcp_storyboard.models.catalog_keywords import keyword_prefix_pattern, keywords
-from mcp_storyboard.models.common import Page
-from mcp_storyboard.repositories.base import Repository, Session, _s
+from mcp_storyboard.models.catalog_keywords import TEXT_FIELDS, keyword_fields, keyword_prefix_pattern, keywords
+from mcp_storyboard.models.common import Page, utc_now
+from mcp_storyboard.repositories.base import NO_ID, Repository, Session, _s, translate_duplicates
 
 # Led by `type`, the second key of the schema index {is_active: 1, type: 1}; id makes the order total.
 BY_TYPE = (("type", 1), ("name", 1), ("id", 1))
 BY_NAME = (("name", 1), ("id", 1))
-TEXT_FIELDS = ("id", "name", "tags", "trigger_words", "description")
-"""The fields keywords are made of."""
 LIGHT = {"_id": 0, "id": 1, "name": 1, "tags": 1, "trigger_words": 1}
 """What ranking reads of each candidate (not the description: it can be 20,000 characters)."""
-PATCH_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -69,18 +68,13 @@ class Candidate:
     trigger_words: str | None
 
 
-def _keywords_of(fields: Mapping[str, Any]) -> list[str]:
-    return keywords(str(fields["id"]), str(fields["name"]), fields.get("tags") or [], fields.get("trigger_words"),
-                    str(fields.get("description") or ""))
-
-
 class DatabaseModelRepository(Repository[DatabaseModel]):
     document = DatabaseModel
     kind = "model"
 
     def to_document(self, model: BaseModel) -> dict[str, Any]:
         fields = model.model_dump(mode="python")
-        return {**fields, "keywords": _keywords_of(fields)}
+        return {**fields, **keyword_fields(fields), "keywords": keywords(fields)}
 
     async def page_by_type(
         self,
@@ -139,29 +133,34 @@ class DatabaseModelRepository(Repository[DatabaseModel]):
     async def update_fields(
         self, key: str, fields: Mapping[str, Any], *, session: Session = None
     ) -> DatabaseModel:
-        """``$set`` the given fields; when a text field changes, ``keywords`` is rewritten in the same write.
+        """``$set`` the given fields; when a text field changes, its words and ``keywords`` change in the same write.
 
-        The new keywords come from the stored text fields merged with the change; the write is conditional on
-        those stored fields, so a concurrent rename is never overwritten with stale keywords (it is read again).
+        One pipeline update: the changed fields' ``kw_<field>`` are set, then ``keywords`` becomes the union of every
+        ``kw_<field>`` as stored, so parallel changes of different fields never lose each other's words.
 
         Raises:
             NotFoundError: no such model.
-            ConflictError: concurrent changes kept colliding.
         """
         if not any(field in fields for field in TEXT_FIELDS):
             return await super().update_fields(key, fields, session=session)
-        projection = {"_id": 0, **{field: 1 for field in TEXT_FIELDS}}
-        for _ in range(PATCH_ATTEMPTS):
-            stored = await self.collection.find_one({"id": key}, projection, **_s(session))
+        changed = {**fields, **keyword_fields(fields), "updated_at": utc_now()}
+        if self.database.backend == "memory":  # mongomock has no pipeline updates, and never runs two calls at once
+            stored = await self.collection.find_one({"id": key}, {"_id": 0}, **_s(session))
             if stored is None:
                 raise NotFoundError(self.kind, key)
-            condition = {field: stored.get(field) for field in TEXT_FIELDS}
-            update = {**fields, "keywords": _keywords_of({**stored, **fields})}
-            try:
-                return await self._update(condition, {"$set": update}, session=session, missing=key)
-            except NotFoundError:
-                continue  # a text field changed between the read and the write: read it again
-        raise ConflictError(f"model '{key}' kept changing while being updated", hint="retry")
+            merged = {**stored, **changed}
+            union = list(dict.fromkeys(w for f in TEXT_FIELDS for w in merged.get(f"kw_{f}") or []))
+            return await self._update({"id": key}, {"$set": {**changed, "keywords": union}}, session=session,
+                                      touch=False)
+        union_of = {"$setUnion": [{"$ifNull": [f"$kw_{f}", []]} for f in TEXT_FIELDS]}
+        pipeline = [{"$set": {name: {"$literal": value} for name, value in changed.items()}},
+                    {"$set": {"keywords": union_of}}]
+        async with translate_duplicates(self.name):
+            raw = await self.collection.find_one_and_update(
+                {"id": key}, pipeline, projection=NO_ID, return_document=ReturnDocument.AFTER, **_s(session))
+        if raw is None:
+            raise NotFoundError(self.kind, key)
+        return self.from_document(raw)
 
     async def set_active(self, model_id: str, active: bool, *, session: Session = None) -> DatabaseModel:
         """Offer a model for generation, or withdraw it.
