@@ -45,6 +45,7 @@ PAGINATED: dict[str, tuple[Args, Args]] = {
     "get_character_facefusion_history": (lambda w: {"character_id": w["A.character"]},
                                          lambda w: {"character_id": w["B.character"]}),
     "list_facefusion_presets": (lambda w: {}, lambda w: {"visibility": "private"}),
+    "search_models": (lambda w: {"text": "model"}, lambda w: {"type": "lora"}),
 }
 
 
@@ -77,6 +78,8 @@ async def world(tools: ToolClient) -> dict[str, str]:
             await tools.call("enhance_face", image=f"https://cdn.test/{i}.png", character_id=character)
             await tools.call("create_facefusion_preset", name=f"Preset {project}{i}", operation_type="enhance",
                              parameters={})
+            await tools.call("create_model", model_id=f"{project}{i}.safetensors", name=f"Model {project}{i}",
+                             type="lora")
     return ids
 
 

@@ -32,6 +32,7 @@ TEMPLATES = {
     "storyboard://facefusion-jobs/{job_id}",
     "storyboard://characters/{character_id}/facefusion",
     "storyboard://facefusion-presets/{preset_id}",
+    "storyboard://models/{model_id}",
 }
 
 
