@@ -2,8 +2,8 @@
 
 The embedded server has no text indexes, so a model stores ``keywords``: the distinct lower-cased, accent-free
 words of its id, name, description, tags and trigger words, under a multikey index. A query matches when every
-one of its words is a prefix of some keyword (anchored, escaped regexes use the index's bounds); the service
-then ranks the matches with :func:`relevance`. Pure functions, no I/O.
+one of its words is a prefix of some keyword: the database reads the index range of one word, the repository checks
+the rest, and the service ranks the matches with :func:`relevance`. Pure functions, no I/O.
 """
 
 from __future__ import annotations
@@ -56,9 +56,23 @@ def query_words(text: str) -> list[str]:
     return list(dict.fromkeys(words(text)))[:MAX_QUERY_WORDS]
 
 
-def keyword_prefix_pattern(word: str) -> str:
-    """The anchored pattern of keywords starting with ``word`` (escaped: a query is never a regex)."""
-    return "^" + re.escape(word)
+def keyword_range(word: str, *, elem_match: bool) -> dict[str, Any]:
+    """The filter of models with a keyword starting with ``word``: the index range [word, next word).
+
+    A query word is ``[a-z0-9]+`` (see :func:`words`), so nothing in it is an operator or a pattern; the range
+    ends at the word with its last character raised by one ("jugg" → "jugh"). On an array, MongoDB lets each
+    bound match a different element, so it needs ``$elemMatch`` (which it answers from the index);
+    SecantusDB 0.7.0b3 scans the collection for ``$elemMatch`` and answers the bare range from the index.
+    The caller re-checks the word on what it reads, so either form returns exact matches.
+    """
+    bounds = {"$gte": word, "$lt": word[:-1] + chr(ord(word[-1]) + 1)}
+    return {"keywords": {"$elemMatch": bounds} if elem_match else bounds}
+
+
+def has_words(keywords_: Iterable[str], query: Sequence[str]) -> bool:
+    """Whether every query word starts one of ``keywords_``."""
+    stored = list(keywords_)
+    return all(any(k.startswith(word) for k in stored) for word in query)
 
 
 def relevance(query: Sequence[str], name: str, tags: Iterable[str], trigger_words: str | None) -> int:

@@ -10,7 +10,6 @@ refreshed from outside.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +20,13 @@ from pymongo import ReturnDocument
 
 from mcp_storyboard.errors import NotFoundError
 from mcp_storyboard.models.catalog import DatabaseModel, ModelType, normalize_base_model
-from mcp_storyboard.models.catalog_keywords import TEXT_FIELDS, keyword_fields, keyword_prefix_pattern, keywords
+from mcp_storyboard.models.catalog_keywords import (
+    TEXT_FIELDS,
+    has_words,
+    keyword_fields,
+    keyword_range,
+    keywords,
+)
 from mcp_storyboard.models.common import Page, utc_now
 from mcp_storyboard.repositories.base import NO_ID, Repository, Session, _s, translate_duplicates
 
@@ -29,7 +34,10 @@ from mcp_storyboard.repositories.base import NO_ID, Repository, Session, _s, tra
 BY_TYPE = (("type", 1), ("name", 1), ("id", 1))
 BY_NAME = (("name", 1), ("id", 1))
 LIGHT = {"_id": 0, "id": 1, "name": 1, "tags": 1, "trigger_words": 1}
-"""What ranking reads of each candidate (not the description: it can be 20,000 characters)."""
+CANDIDATE = {**LIGHT, "keywords": 1, "type": 1, "base_model": 1, "is_active": 1, "is_nsfw": 1}
+"""What search reads of each candidate: what ranking and the filters need, never the description (up to 20,000
+characters)."""
+LAST_CHARACTER = "\U0010ffff"
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,11 @@ class ModelFilter:
     is_nsfw: bool | None = None
     tags: tuple[str, ...] = ()
     """Every one of these tags (exact)."""
+
+    def matches(self, raw: Mapping[str, Any]) -> bool:
+        """Whether a stored model (as read) passes these filters; the same test as :meth:`query`."""
+        return all(raw.get(field) == value for field, value in self.query().items() if field != "tags") and \
+            set(self.tags) <= set(raw.get("tags") or [])
 
     def query(self) -> dict[str, Any]:
         query: dict[str, Any] = {}
@@ -103,32 +116,35 @@ class DatabaseModelRepository(Repository[DatabaseModel]):
         sort = BY_TYPE if where.type is not None else BY_NAME
         return await self._page(where.query(), sort, limit=limit, cursor=cursor)
 
-    async def candidates(self, words: Sequence[str], where: ModelFilter, *, cap: int) -> list[Candidate]:
-        """Up to ``cap`` models matching ``where`` with every word the prefix of one of their keywords.
+    async def candidates(self, words: Sequence[str], where: ModelFilter, *, scan_cap: int) -> list[Candidate]:
+        """Models matching ``where`` with every word the prefix of one of their keywords.
 
-        The longest word leads: the index scan starts from the narrowest keyword range.
+        The database reads one index range, the keywords starting with the longest word; the other words and the
+        filters are checked here. SecantusDB 0.7.0b3 scans the collection for a regex, for a range combined with
+        any other condition, and answered a ``$and`` of two ranges over one array with every document (measured:
+        ``tests/benchmarks/bench_search_models.py`` prints the plans), so a lone range is the query that uses the
+        index on both servers (see ``keyword_range``). At most ``scan_cap`` index hits are read.
         """
-        ordered = sorted(words, key=len, reverse=True)
-        query = where.query()
-        query["$and"] = [{"keywords": {"$regex": keyword_prefix_pattern(word)}} for word in ordered]
-        cursor = self.collection.find(query, LIGHT).limit(cap)
+        lead = max(words, key=len)
+        query = keyword_range(lead, elem_match=self.database.backend != "embedded")
+        raws = await self.collection.find(query, CANDIDATE).limit(scan_cap).to_list(None)
         return [Candidate(str(raw["id"]), str(raw.get("name", "")), list(raw.get("tags") or []),
-                          raw.get("trigger_words")) for raw in await cursor.to_list(None)]
+                          raw.get("trigger_words"))
+                for raw in raws if where.matches(raw) and has_words(raw.get("keywords") or [], words)]
 
-    async def ids_starting_with(self, value: str, *, limit: int) -> list[tuple[str, str]]:
-        """(id, name) of models whose id starts with ``value`` (escaped), by id."""
-        raws = await self.collection.find({"id": {"$regex": "^" + re.escape(value)}}, LIGHT).sort("id", 1) \
-            .limit(limit).to_list(None)
-        return [(str(r["id"]), str(r.get("name", ""))) for r in raws]
+    async def ids_starting_with(self, value: str, *, limit: int) -> list[str]:
+        """Ids starting with ``value``, by id (a range on the unique id index, never a regex)."""
+        query = {"id": {"$gte": value, "$lt": value + LAST_CHARACTER}}
+        raws = await self.collection.find(query, {"_id": 0, "id": 1}).sort("id", 1).limit(limit).to_list(None)
+        return [str(r["id"]) for r in raws]
 
-    async def names_starting_with(self, words: Sequence[str], *, limit: int) -> list[tuple[str, str]]:
-        """(id, name) of models with keywords starting with each of ``words``, by name."""
+    async def names_starting_with(self, words: Sequence[str], *, limit: int, scan_cap: int) -> list[str]:
+        """Names of models whose keywords start with each of ``words`` (all names without words), by name."""
         if not words:
             raws = await self.collection.find({}, LIGHT).sort(list(BY_NAME)).limit(limit).to_list(None)
-        else:
-            query = {"$and": [{"keywords": {"$regex": keyword_prefix_pattern(w)}} for w in words]}
-            raws = await self.collection.find(query, LIGHT).sort(list(BY_NAME)).limit(limit).to_list(None)
-        return [(str(r["id"]), str(r.get("name", ""))) for r in raws]
+            return [str(r.get("name", "")) for r in raws]
+        found = await self.candidates(words, ModelFilter(), scan_cap=scan_cap)
+        return sorted((c.name for c in found), key=str.casefold)[:limit]
 
     async def update_fields(
         self, key: str, fields: Mapping[str, Any], *, session: Session = None

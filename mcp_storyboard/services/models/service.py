@@ -13,9 +13,9 @@ from mcp_storyboard.services.models.families import detect_base_model
 from mcp_storyboard.services.models.presets import PresetService
 from mcp_storyboard.services.models.views import ModelPage, ModelSummary, ModelWithPresets
 
-MAX_RANKED = 2000
-"""Matches ranked per search: a query matching more is answered from the first 2,000 in keyword order (narrow it
-with more words or filters)."""
+MAX_SCANNED = 20_000
+"""Index hits a search reads for its most selective word: a query whose longest word starts more keywords than
+this is answered from the first 20,000 in keyword order (more words or a longer word narrow it)."""
 SEARCH_HINT = "search_models finds models by name, tag or trigger words"
 _RANK_TYPES = ((int,), (str,), (str,))
 
@@ -100,7 +100,7 @@ class ModelService:
             return ModelPage(items=[ModelSummary.of(m) for m in page.items], next_cursor=page.next_cursor)
         size = clamp_limit(limit)
         key = cursor_key("database_models:search", {"words": words, **where.query()}, ())
-        ranked = sorted((_rank_key(words, c), c) for c in await self.repo.candidates(words, where, cap=MAX_RANKED))
+        ranked = sorted((_rank_key(words, c), c) for c in await self.repo.candidates(words, where, scan_cap=MAX_SCANNED))
         if cursor is not None:
             after = tuple(decode_cursor(cursor, key=key, value_types=_RANK_TYPES))
             ranked = [(k, c) for k, c in ranked if k > after]
@@ -111,10 +111,10 @@ class ModelService:
         return ModelPage(items=items, next_cursor=next_cursor)
 
     async def complete_ids(self, value: str, *, limit: int) -> list[str]:
-        return [model_id for model_id, _ in await self.repo.ids_starting_with(value, limit=limit)]
+        return await self.repo.ids_starting_with(value, limit=limit)
 
     async def complete_names(self, value: str, *, limit: int) -> list[str]:
-        return [name for _, name in await self.repo.names_starting_with(query_words(value), limit=limit)]
+        return await self.repo.names_starting_with(query_words(value), limit=limit, scan_cap=MAX_SCANNED)
 
 
 def _rank_key(words: list[str], candidate: Candidate) -> tuple[int, str, str]:

@@ -3,13 +3,15 @@ in step with every write, and the migration that gives older models their keywor
 
 from __future__ import annotations
 
+import json
+
 import anyio
 import pytest
 
 from mcp_storyboard.db.migrations.m0005_model_keywords import apply as backfill_keywords
 from mcp_storyboard.errors import ValidationError
 from mcp_storyboard.models.catalog import DatabaseModel, DatabaseModelPatch
-from mcp_storyboard.models.catalog_keywords import keyword_prefix_pattern
+from mcp_storyboard.models.catalog_keywords import keyword_range
 from mcp_storyboard.repositories.database_models import ModelFilter
 from mcp_storyboard.services.container import Services
 from mcp_storyboard.services.models.service import ModelService
@@ -59,7 +61,7 @@ async def test_search_text_is_never_a_regex(services: Services) -> None:
     await seed(services.models)
     assert await ids(services.models, ".*") == [m.id for m in (await services.models.search("", ALL, limit=100)).items]
     assert await ids(services.models, "(q+)+$ juggernaut[") == []  # the words "q" and "juggernaut": no "q..." keyword
-    assert keyword_prefix_pattern("a.b(") == r"^a\.b\("
+    assert keyword_range("jugz9", elem_match=False) == {"keywords": {"$gte": "jugz9", "$lt": "jugz:"}}
     assert await ids(services.models, "jugger^naut") == []
 
 
@@ -155,3 +157,21 @@ async def test_parallel_changes_of_different_fields_keep_each_others_words(servi
             group.start_soon(change, f"m{i}", DatabaseModelPatch(tags=[f"tagged{i}"]))
     for i in range(6):
         assert await ids(services.models, f"renamed{i} tagged{i}") == [f"m{i}"]
+
+
+async def test_a_word_between_two_keywords_is_no_match(services: Services) -> None:
+    # On an array, a bare range lets "aardvark" meet $lt and "zebra" meet $gte: each word is matched on one keyword.
+    await services.models.create(model("az", "Aardvark Zebra"))
+    assert await ids(services.models, "moose") == []
+    assert await ids(services.models, "zeb") == ["az"]
+
+
+async def test_the_search_query_reads_the_keywords_index(services: Services) -> None:
+    if services.database.backend == "memory":
+        pytest.skip("memory:// (mongomock) has no query planner")
+    await seed(services.models)
+    query = keyword_range("jugg", elem_match=services.database.backend != "embedded")
+    explained = await services.database.db.command("explain", {"find": "database_models", "filter": query},
+                                                    verbosity="queryPlanner")
+    plan = json.dumps(explained["queryPlanner"]["winningPlan"])
+    assert "IXSCAN" in plan and "keywords_1" in plan and "COLLSCAN" not in plan
