@@ -1,7 +1,7 @@
 """Catalog models (``database_models``), keyed by a string id, browsed by type or base model, searched by keyword,
 synced by upsert.
 
-Every stored model carries ``keywords`` and its per-field ``kw_<field>`` words (``models/catalog_keywords.py``),
+Every stored model carries ``keywords`` and its per-field ``kw_<field>`` words (``models/catalog_search.py``),
 written with the model by every write here — insert, upsert, patch — so search never sees stale words. They are not
 part of ``DatabaseModel``: they are an index, not data, and reading drops them. Upserts keep ``created_at`` (``Repository._upsert_keeping_created_at``),
 as do the other catalog repositories (CivitAI models, inference configurations), whose documents are also
@@ -15,20 +15,26 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
-
 from pymongo import ReturnDocument
 
 from mcp_storyboard.errors import NotFoundError
-from mcp_storyboard.models.catalog import DatabaseModel, ModelType, normalize_base_model
-from mcp_storyboard.models.catalog_keywords import (
+from mcp_storyboard.models.catalog import DatabaseModel, ModelType
+from mcp_storyboard.models.catalog_search import (
     TEXT_FIELDS,
+    ModelFilter,
     has_words,
     keyword_fields,
     keyword_range,
     keywords,
 )
 from mcp_storyboard.models.common import Page, utc_now
-from mcp_storyboard.repositories.base import NO_ID, Repository, Session, _s, translate_duplicates
+from mcp_storyboard.repositories.base import (
+    NO_ID,
+    Repository,
+    Session,
+    _s,
+    translate_duplicates,
+)
 
 # Led by `type`, the second key of the schema index {is_active: 1, type: 1}; id makes the order total.
 BY_TYPE = (("type", 1), ("name", 1), ("id", 1))
@@ -38,37 +44,6 @@ CANDIDATE = {**LIGHT, "keywords": 1, "type": 1, "base_model": 1, "is_active": 1,
 """What search reads of each candidate: what ranking and the filters need, never the description (up to 20,000
 characters)."""
 LAST_CHARACTER = "\U0010ffff"
-
-
-@dataclass(frozen=True)
-class ModelFilter:
-    """Equality filters of a catalog search; None leaves a field free."""
-
-    type: ModelType | None = None
-    base_model: str | None = None
-    is_active: bool | None = None
-    is_nsfw: bool | None = None
-    tags: tuple[str, ...] = ()
-    """Every one of these tags (exact)."""
-
-    def matches(self, raw: Mapping[str, Any]) -> bool:
-        """Whether a stored model (as read) passes these filters; the same test as :meth:`query`."""
-        return all(raw.get(field) == value for field, value in self.query().items() if field != "tags") and \
-            set(self.tags) <= set(raw.get("tags") or [])
-
-    def query(self) -> dict[str, Any]:
-        query: dict[str, Any] = {}
-        if self.type is not None:
-            query["type"] = self.type
-        if self.base_model is not None:
-            query["base_model"] = normalize_base_model(self.base_model)
-        if self.is_active is not None:
-            query["is_active"] = self.is_active
-        if self.is_nsfw is not None:
-            query["is_nsfw"] = self.is_nsfw
-        if self.tags:
-            query["tags"] = {"$all": list(self.tags)}
-        return query
 
 
 @dataclass(frozen=True)

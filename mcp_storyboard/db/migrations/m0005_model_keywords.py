@@ -1,6 +1,6 @@
 """0005: store ``keywords`` on catalog models written before search existed (``search_models`` reads only them).
 
-Each model without keywords gets them, and each text field's words, from its text fields (``models/catalog_keywords.py``). The write is
+Each model without keywords gets them, and each text field's words, from its text fields (``models/catalog_search.py``). The write is
 conditional on the model still having none, so a concurrent write that already set them is never overwritten.
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pymongo import UpdateOne
 
 from mcp_storyboard.db.connection import Database
-from mcp_storyboard.models.catalog_keywords import keyword_fields, keywords
+from mcp_storyboard.models.catalog_search import keyword_fields, keywords
 
 VERSION = 5
 NAME = "database_model_keywords"

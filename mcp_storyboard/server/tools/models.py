@@ -16,9 +16,9 @@ from mcp_storyboard.models.catalog import (
     ModelType,
     TriggerWords,
 )
+from mcp_storyboard.models.catalog_search import ModelFilter
 from mcp_storyboard.models.common import StoryboardModel
 from mcp_storyboard.models.values import PageSize, PositiveInt, Tag, Tags
-from mcp_storyboard.repositories.database_models import ModelFilter
 from mcp_storyboard.server.completions import MAX_COMPLETIONS, CompletionRegistry
 from mcp_storyboard.server.notify import notify_changed
 from mcp_storyboard.server.registry import ToolRegistry, get_services

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from mcp_storyboard.models.catalog import InferenceConfiguration, InferenceParameters, PresetType
+from mcp_storyboard.models.catalog import (
+    InferenceConfiguration,
+    InferenceParameters,
+    PresetType,
+)
 from mcp_storyboard.repositories.database_models import DatabaseModelRepository
-from mcp_storyboard.repositories.inference_configurations import InferenceConfigurationRepository
+from mcp_storyboard.repositories.inference_configurations import (
+    InferenceConfigurationRepository,
+)
 from mcp_storyboard.services.models.families import built_in_preset
 from mcp_storyboard.services.models.views import Preset
 

@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 from mcp_storyboard.db.connection import Database
-from mcp_storyboard.db.pagination import clamp_limit, cursor_key, decode_cursor, encode_cursor
+from mcp_storyboard.db.pagination import (
+    clamp_limit,
+    cursor_key,
+    decode_cursor,
+    encode_cursor,
+)
 from mcp_storyboard.errors import ConflictError, DuplicateKeyConflict, ValidationError
-from mcp_storyboard.models.catalog import DatabaseModel, DatabaseModelPatch, ModelType
-from mcp_storyboard.models.catalog_keywords import query_words, relevance
-from mcp_storyboard.repositories.database_models import Candidate, DatabaseModelRepository, ModelFilter
-from mcp_storyboard.repositories.inference_configurations import InferenceConfigurationRepository
+from mcp_storyboard.models.catalog import DatabaseModel, DatabaseModelPatch
+from mcp_storyboard.models.catalog_search import ModelFilter, query_words, relevance
+from mcp_storyboard.repositories.database_models import (
+    Candidate,
+    DatabaseModelRepository,
+)
+from mcp_storyboard.repositories.inference_configurations import (
+    InferenceConfigurationRepository,
+)
 from mcp_storyboard.services.models.families import detect_base_model
 from mcp_storyboard.services.models.presets import PresetService
-from mcp_storyboard.services.models.views import ModelPage, ModelSummary, ModelWithPresets
+from mcp_storyboard.services.models.views import (
+    ModelPage,
+    ModelSummary,
+    ModelWithPresets,
+)
 
 MAX_SCANNED = 20_000
 """Index hits a search reads for its most selective word: a query whose longest word starts more keywords than
@@ -123,4 +137,4 @@ def _rank_key(words: list[str], candidate: Candidate) -> tuple[int, str, str]:
             candidate.id)
 
 
-__all__ = ["ModelService", "ModelFilter", "ModelType"]
+

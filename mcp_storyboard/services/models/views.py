@@ -5,7 +5,12 @@ from __future__ import annotations
 from typing import Literal
 from urllib.parse import quote
 
-from mcp_storyboard.models.catalog import DatabaseModel, InferenceParameters, ModelType, PresetType
+from mcp_storyboard.models.catalog import (
+    DatabaseModel,
+    InferenceParameters,
+    ModelType,
+    PresetType,
+)
 from mcp_storyboard.models.common import Page, StoryboardModel
 
 MODEL_URI_PREFIX = "storyboard://models/"

@@ -7,7 +7,11 @@ from pydantic import ValidationError
 
 from mcp_storyboard.models.catalog import CANONICAL_BASE_MODELS, InferenceParameters
 from mcp_storyboard.models.samplers import SAMPLERS, SCHEDULERS
-from mcp_storyboard.services.models.families import BUILT_IN_PRESETS, built_in_preset, detect_base_model
+from mcp_storyboard.services.models.families import (
+    BUILT_IN_PRESETS,
+    built_in_preset,
+    detect_base_model,
+)
 
 # File names as they are published (Hugging Face repos of the model makers, ComfyUI's examples, CivitAI downloads).
 REAL_NAMES: list[tuple[str, str | None]] = [

@@ -11,8 +11,7 @@ import pytest
 from mcp_storyboard.db.migrations.m0005_model_keywords import apply as backfill_keywords
 from mcp_storyboard.errors import ValidationError
 from mcp_storyboard.models.catalog import DatabaseModel, DatabaseModelPatch
-from mcp_storyboard.models.catalog_keywords import keyword_range
-from mcp_storyboard.repositories.database_models import ModelFilter
+from mcp_storyboard.models.catalog_search import ModelFilter, keyword_range
 from mcp_storyboard.services.container import Services
 from mcp_storyboard.services.models.service import ModelService
 

@@ -1,4 +1,4 @@
-"""Search keywords for catalog models, and the relevance of a model to a query.
+"""Searching catalog models: their keywords, the filters of a search, and the relevance of a model to a query.
 
 The embedded server has no text indexes, so a model stores ``keywords``: the distinct lower-cased, accent-free
 words of its id, name, description, tags and trigger words, under a multikey index. A query matches when every
@@ -11,7 +11,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
+
+from mcp_storyboard.models.catalog import ModelType, normalize_base_model
 
 MAX_KEYWORDS = 600
 """Words kept per text field (a long description is cut there)."""
@@ -101,3 +104,34 @@ def relevance(query: Sequence[str], name: str, tags: Iterable[str], trigger_word
     if name_words and name_words[0].startswith(query[0]):
         score += 10
     return score
+
+
+@dataclass(frozen=True)
+class ModelFilter:
+    """Equality filters of a catalog search; None leaves a field free."""
+
+    type: ModelType | None = None
+    base_model: str | None = None
+    is_active: bool | None = None
+    is_nsfw: bool | None = None
+    tags: tuple[str, ...] = ()
+    """Every one of these tags (exact)."""
+
+    def matches(self, raw: Mapping[str, Any]) -> bool:
+        """Whether a stored model (as read) passes these filters; the same test as :meth:`query`."""
+        return all(raw.get(field) == value for field, value in self.query().items() if field != "tags") and \
+            set(self.tags) <= set(raw.get("tags") or [])
+
+    def query(self) -> dict[str, Any]:
+        query: dict[str, Any] = {}
+        if self.type is not None:
+            query["type"] = self.type
+        if self.base_model is not None:
+            query["base_model"] = normalize_base_model(self.base_model)
+        if self.is_active is not None:
+            query["is_active"] = self.is_active
+        if self.is_nsfw is not None:
+            query["is_nsfw"] = self.is_nsfw
+        if self.tags:
+            query["tags"] = {"$all": list(self.tags)}
+        return query
