@@ -124,7 +124,10 @@ EXTRA_INDEXES: tuple[IndexSpec, ...] = (
         "name_key is the case-folded name (migration 0003 backfills it, then builds this index)",
         migration=3,
     ),
-)
+    _ix("database_models", ("keywords", 1),
+        why="search_models on MongoDB and the embedded server (no text indexes): a multikey index over each model's "
+        "normalised words, matched by anchored prefix; migration 0005 backfills keywords of older models"),
+)  # fmt: skip
 
 _TIES = "id breaking ties: the index holds the list's filter and its whole sort, so a page reads its items in index order"
 LIST_INDEXES: tuple[IndexSpec, ...] = (
@@ -144,6 +147,7 @@ LIST_INDEXES: tuple[IndexSpec, ...] = (
         why=f"a project's generation batches newest first, {_TIES}"),
     _ix("facefusion_presets", ("name", 1), ("id", 1), why=f"presets by name, {_TIES}"),
     _ix("database_models", ("type", 1), ("name", 1), ("id", 1), why=f"models by type and name, {_TIES}"),
+    _ix("database_models", ("name", 1), ("id", 1), why=f"search_models without words: models by name, {_TIES}"),
     _ix("civitai_models", ("type", 1), ("nsfw", 1), ("id", 1), why=f"CivitAI models by type and NSFW flag, {_TIES}"),
     _ix("comfyui_servers", ("name", 1), ("id", 1), why=f"ComfyUI servers by name, {_TIES}"),
 )  # fmt: skip

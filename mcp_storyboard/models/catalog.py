@@ -12,6 +12,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import AfterValidator, AliasChoices, Field
 
 from mcp_storyboard.models.common import StoryboardModel, keep
+from mcp_storyboard.models.samplers import SamplerName, SchedulerName
 from mcp_storyboard.models.values import (
     CollectionPatch,
     Fraction,
@@ -139,10 +140,10 @@ class InferenceParameters(StoryboardModel):
     """Sampling steps, 1–200."""
     cfg_scale: Real = Field(gt=0.0, le=30.0)
     """Classifier-free guidance scale, more than 0 and at most 30."""
-    sampler_name: str = Field(min_length=1, max_length=100)
-    """ComfyUI sampler name, e.g. "euler", "dpmpp_2m"."""
-    scheduler: str = Field(min_length=1, max_length=100)
-    """ComfyUI scheduler name, e.g. "normal", "karras"."""
+    sampler_name: SamplerName
+    """ComfyUI sampler name, e.g. "euler", "euler_ancestral", "dpmpp_2m"."""
+    scheduler: SchedulerName
+    """ComfyUI scheduler name, e.g. "normal", "karras", "simple"."""
     denoise: Fraction = 1.0
     """Denoising strength, 0.0–1.0."""
 

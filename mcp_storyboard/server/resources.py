@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import MCPServer
@@ -31,6 +32,7 @@ from mcp_storyboard.models.projects import Project
 from mcp_storyboard.server.scope import current_services
 from mcp_storyboard.services.comfyui.views import server_uri
 from mcp_storyboard.services.civitai.views import civitai_model_uri
+from mcp_storyboard.services.models.views import model_uri
 from mcp_storyboard.services.facefusion.views import (
     character_facefusion_uri,
     job_uri,
@@ -267,3 +269,9 @@ def register_resources(server: MCPServer[Any]) -> None:
             if not civitai_id.isdigit() or len(civitai_id) > 18:
                 raise NotFoundError("CivitAI model", civitai_id)
             return _dump(await current_services().civitai.get(int(civitai_id)))
+    # -- models toolset -----------------------------------------------------------------------------------------
+    @server.resource(model_uri("{model_id}"), name="model", title="Catalog model", mime_type=JSON)
+    async def model(model_id: str) -> str:
+        """A catalog model as JSON with its quality and speed inference presets (stored or built-in)."""
+        with _resource_errors():
+            return _dump(await current_services().models.details(unquote(model_id)))

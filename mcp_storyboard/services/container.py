@@ -24,6 +24,7 @@ from mcp_storyboard.services.clips import ClipService
 from mcp_storyboard.services.comfyui import ComfyUIServerService
 from mcp_storyboard.services.facefusion import FaceFusionService
 from mcp_storyboard.services.media import MediaService
+from mcp_storyboard.services.models import ModelService
 from mcp_storyboard.services.projects import ProjectService
 from mcp_storyboard.services.scenes import SceneService
 from mcp_storyboard.services.styles import StyleTemplateService
@@ -46,6 +47,7 @@ class Services:
     facefusion: FaceFusionService
     comfyui: ComfyUIServerService
     civitai: CivitAIService
+    models: ModelService
 
     @property
     def database(self) -> Database:
@@ -70,6 +72,7 @@ class Services:
             facefusion=FaceFusionService(repos, media),
             comfyui=ComfyUIServerService(repos),
             civitai=CivitAIService(database, civitai or CivitAIClient()),
+            models=ModelService(database),
         )
 
 

@@ -24,10 +24,10 @@ async def test_dry_run_reports_what_would_change_and_changes_nothing(database: D
     await database.collection("characters").insert_one(dict(LEGACY))
     results = await apply_migrations(database, dry_run=True)
     assert [(r.version, r.changed, r.dry_run) for r in results] == [(1, 1, True), (2, 0, True), (3, 1, True),
-                                                                           (4, 0, True)]
+                                                                           (4, 0, True), (5, 0, True)]
     stored = await database.collection("characters").find_one({"id": "c1"}, {"_id": 0})
     assert "facefusion_processing_history" not in stored and "name_key" not in stored
-    assert [m.version for m in await pending_migrations(database)] == [1, 2, 3, 4]
+    assert [m.version for m in await pending_migrations(database)] == [1, 2, 3, 4, 5]
 
 
 async def test_the_facefusion_migration_sets_the_documented_defaults(database: Database) -> None:
@@ -53,7 +53,7 @@ async def test_migrating_twice_changes_nothing_the_second_time(database: Databas
     records = await database.collection("schema_migrations").find({}, {"_id": 0}).to_list(None)
     assert sorted((r["version"], r["name"], r["changed"]) for r in records) == [
         (1, "characters_facefusion_fields", 1), (2, "clip_gallery_entries_as_objects", 0), (3, "unique_name_keys", 1),
-        (4, "scene_clip_stats", 0)]
+        (4, "scene_clip_stats", 0), (5, "database_model_keywords", 0)]
 
 
 async def test_legacy_plain_url_gallery_entries_become_selectable_objects(database: Database) -> None:
@@ -175,7 +175,7 @@ async def test_start_up_migrates_an_old_database_with_colliding_names_before_bui
     await database.collection("characters").create_index([("id", 1)], unique=True, name="id_1")  # an old database
     with caplog.at_level(logging.WARNING, logger="mcp_storyboard.migrations"):
         applied = await prepare_database(database)
-    assert [r.version for r in applied] == [1, 2, 3, 4]
+    assert [r.version for r in applied] == [1, 2, 3, 4, 5]
     assert {d: n for d, (n, _) in (await _names(database, "characters")).items() if d in RENAMED} == {
         d: n for d, n in RENAMED.items() if d.startswith("c-")
     }

@@ -153,7 +153,8 @@ def test_patch_has_the_same_constraints(document: type[BaseModel], field: str, a
 def test_inference_parameter_boundaries_name_the_nested_field() -> None:
     good = INFERENCE["parameters"]
     for field, ok, bad in [("steps", [1, 200], [0, 201]), ("cfg_scale", [0.01, 30], [0, 30.1]), ("denoise", [0, 1], [-0.1, 1.1]),
-                           ("sampler_name", ["x" * 100], ["", "x" * 101])]:  # fmt: skip
+                           ("sampler_name", ["euler_ancestral", "dpmpp_2m"], ["", "euler_a", "x" * 101]),
+                           ("scheduler", ["karras", "simple"], ["", "Karras", "karras_exp"])]:  # fmt: skip
         for value in ok:
             InferenceConfiguration.model_validate({**INFERENCE, "parameters": {**good, field: value}})
         for value in bad:

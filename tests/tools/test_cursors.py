@@ -48,6 +48,7 @@ PAGINATED: dict[str, tuple[Args, Args]] = {
     "list_facefusion_presets": (lambda w: {}, lambda w: {"visibility": "private"}),
     "list_comfyui_servers": (lambda w: {}, lambda w: {"active": True}),
     "search_civitai_catalog": (lambda w: {}, lambda w: {"type": "LORA"}),
+    "search_models": (lambda w: {"text": "model"}, lambda w: {"type": "lora"}),
 }
 
 
@@ -80,6 +81,8 @@ async def world(tools: ToolClient) -> dict[str, str]:
             await tools.call("enhance_face", image=f"https://cdn.test/{i}.png", character_id=character)
             await tools.call("create_facefusion_preset", name=f"Preset {project}{i}", operation_type="enhance",
                              parameters={})
+            await tools.call("create_model", model_id=f"{project}{i}.safetensors", name=f"Model {project}{i}",
+                             type="lora")
     for i in range(3):
         await tools.call("register_comfyui_server", name=f"Server {i}", url=f"http://127.0.0.1:{9000 + i}")
     for civitai_id, kind in enumerate(["Checkpoint", "LORA", "Checkpoint", "LORA"], start=1):

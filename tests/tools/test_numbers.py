@@ -52,6 +52,13 @@ def dummy(schema: dict[str, Any], root: dict[str, Any]) -> Any:
     return "abc"
 
 
+VALID_OBJECTS: dict[str, dict[str, Any]] = {
+    # Required object arguments whose strings are checked against a list (ComfyUI's sampler and scheduler names):
+    # valid around the number under test, so that its error is the first.
+    "parameters": {"steps": 20, "cfg_scale": 7.0, "sampler_name": "euler", "scheduler": "normal"},
+}
+
+
 async def test_every_numeric_argument_refuses_true_and_false(tools: ToolClient) -> None:
     checked: list[str] = []
     for tool in (await tools.client.list_tools()).tools:
@@ -63,7 +70,7 @@ async def test_every_numeric_argument_refuses_true_and_false(tools: ToolClient) 
                 if len(path) == 1:
                     arguments[path[0]] = flag
                 else:
-                    arguments[path[0]] = {path[1]: flag}
+                    arguments[path[0]] = {**VALID_OBJECTS.get(path[0], {}), path[1]: flag}
                 text = await tools.refused(tool.name, **arguments)
                 assert text.startswith(f"[invalid-argument] {'.'.join(path)}: "), (tool.name, text)
                 assert "not true or false" in text, (tool.name, text)

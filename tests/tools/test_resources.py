@@ -34,6 +34,7 @@ TEMPLATES = {
     "storyboard://facefusion-presets/{preset_id}",
     "storyboard://comfyui-servers/{server_id}",
     "storyboard://civitai-models/{civitai_id}",
+    "storyboard://models/{model_id}",
 }
 
 

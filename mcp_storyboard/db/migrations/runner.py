@@ -17,6 +17,7 @@ from mcp_storyboard.db.migrations import (
     m0002_clip_gallery_objects,
     m0003_name_keys,
     m0004_scene_clip_stats,
+    m0005_model_keywords,
 )
 from mcp_storyboard.models.common import utc_now
 
@@ -46,6 +47,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(m0002_clip_gallery_objects.VERSION, m0002_clip_gallery_objects.NAME, m0002_clip_gallery_objects.apply),
     Migration(m0003_name_keys.VERSION, m0003_name_keys.NAME, m0003_name_keys.apply),
     Migration(m0004_scene_clip_stats.VERSION, m0004_scene_clip_stats.NAME, m0004_scene_clip_stats.apply),
+    Migration(m0005_model_keywords.VERSION, m0005_model_keywords.NAME, m0005_model_keywords.apply),
 )
 
 

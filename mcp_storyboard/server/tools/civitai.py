@@ -15,11 +15,8 @@ from mcp_storyboard.server.client_log import report_progress
 from mcp_storyboard.server.notify import notify_changed
 from mcp_storyboard.server.registry import ToolRegistry, get_services
 from mcp_storyboard.server.taxonomy import Toolset
-from mcp_storyboard.services.civitai.views import (
-    CivitAISummary,
-    civitai_model_uri,
-    database_model_uri,
-)
+from mcp_storyboard.services.civitai.views import CivitAISummary, civitai_model_uri
+from mcp_storyboard.services.models.views import model_uri
 
 TOOLSET: Toolset = "models"
 tool = ToolRegistry(TOOLSET)
@@ -100,8 +97,8 @@ async def import_civitai_model(
 ) -> Imported:
     """Create or refresh the catalog model of a CivitAI model version (file, base model, trigger words, tags)."""
     model, entry = await get_services(ctx).civitai.import_model(civitai_id, version_id=version_id, is_active=is_active)
-    await notify_changed(ctx, [database_model_uri(model.id), civitai_model_uri(entry.id)])
+    await notify_changed(ctx, [model_uri(model.id), civitai_model_uri(entry.id)])
     version = version_id or (entry.model_versions[0].get("id") if entry.model_versions else None)
-    return Imported(id=model.id, uri=database_model_uri(model.id), civitai_id=entry.id,
+    return Imported(id=model.id, uri=model_uri(model.id), civitai_id=entry.id,
                     version_id=version if isinstance(version, int) else None, type=model.type,
                     base_model=model.base_model, trigger_words=model.trigger_words)  # fmt: skip

@@ -12,11 +12,6 @@ def civitai_model_uri(civitai_id: int | str) -> str:
     return f"{CIVITAI_MODELS_URI}/{civitai_id}"
 
 
-def database_model_uri(model_id: str) -> str:
-    """The resource of a ``database_models`` entry (served by the models toolset)."""
-    return f"storyboard://models/{model_id}"
-
-
 class CivitAISummary(StoryboardModel):
     """One catalog entry in brief."""
 
