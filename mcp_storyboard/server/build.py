@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+import anyio
 
 from mcp.server import CacheHint
 from mcp.server.mcpserver import MCPServer
@@ -28,7 +30,7 @@ from mcp_storyboard.server.middleware import prompt_guard, tool_call_guard
 from mcp_storyboard.server.prompts import PromptSpec, load_prompts, to_mcp_prompt
 from mcp_storyboard.server.registry import ToolSpec, discover, select_specs
 from mcp_storyboard.server.resources import register_resources
-from mcp_storyboard.server.scope import bind_services
+from mcp_storyboard.server.scope import OpeningServices, bind_services
 from mcp_storyboard.server.taxonomy import DEFAULT_TOOLSETS, Toolset
 from mcp_storyboard.server.tool_snapshot import listed_tools
 from mcp_storyboard.server.tracing import trace_only_when_configured
@@ -191,10 +193,21 @@ def build_server(
     tools = listed_tools(chosen, make_tool) if from_catalog else [make_tool(spec) for spec in chosen]
 
     @asynccontextmanager
-    async def lifespan(_: MCPServer[S]) -> AsyncIterator[S]:
+    async def open_and_follow() -> AsyncIterator[S]:
         # Job changes made by other processes are followed for as long as the services are open (job_events).
         async with services_factory() as services, events.following_database(services):
             yield services
+
+    @asynccontextmanager
+    async def lifespan(_: MCPServer[S]) -> AsyncIterator[S]:
+        # The services open in the background: initialize and tools/list are answered meanwhile (scope.py).
+        opening = OpeningServices()
+        async with anyio.create_task_group() as group:
+            group.start_soon(opening.hold, open_and_follow)
+            try:
+                yield cast(S, opening)
+            finally:
+                opening.close()
 
     bus = InMemorySubscriptionBus()  # the SDK's default, kept to publish outside requests (job_events)
     server: MCPServer[S] = MCPServer(
