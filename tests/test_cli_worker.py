@@ -16,7 +16,6 @@ import pytest
 from mcp_storyboard.cli import main
 from mcp_storyboard.cli_worker import WorkerOptions, run_worker, with_worker
 from mcp_storyboard.config import Settings
-from mcp_storyboard.errors import ConfigError
 from mcp_storyboard.models.facefusion import FaceFusionJob
 from mcp_storyboard.repositories.facefusion_jobs import FaceFusionJobRepository
 from mcp_storyboard.services.container import Services, open_services

@@ -126,11 +126,7 @@ async def test_a_run_past_the_timeout_is_killed_and_fails_with_its_stderr(
 
     assert not result.success and result.error is not None
     assert result.error.startswith("FaceFusion did not finish within 1.5 s and was stopped")
-    (started,) = fake_runs.runs()
-    # The whole process group, not only FaceFusion. SIGKILL lands a moment after the call: wait (a safety limit).
-    with anyio.fail_after(30):
-        while not (is_gone(started["pid"]) and is_gone(started["child_pid"])):
-            await anyio.sleep(0.05)
+    await whole_group_gone(fake_runs)  # the whole process group, not only FaceFusion
     assert fake_runs.leftovers() == []
 
 
@@ -178,11 +174,7 @@ async def test_cancelling_a_run_kills_facefusion_removes_its_files_and_re_raises
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    (started,) = fake_runs.runs()
-    # SIGKILL to the group is delivered by the kernel a moment after the call: wait (a safety limit, not a timing).
-    with anyio.fail_after(30):
-        while not (is_gone(started["pid"]) and is_gone(started["child_pid"])):
-            await anyio.sleep(0.05)
+    await whole_group_gone(fake_runs)
     assert fake_runs.leftovers() == []
 
 
@@ -263,3 +255,12 @@ def image_server() -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+async def whole_group_gone(fake_runs: FakeRuns) -> None:
+    """Wait until the fake and the child it started have exited. SIGKILL to their process group lands a moment
+    after the call, so this polls (the limit is a safety net, not a timing)."""
+    (started,) = fake_runs.runs()
+    with anyio.fail_after(30):
+        while not (is_gone(started["pid"]) and is_gone(started["child_pid"])):
+            await anyio.sleep(0.05)
