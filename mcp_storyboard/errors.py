@@ -166,6 +166,26 @@ class ComfyUIError(IntegrationError):
     """ComfyUI refused or failed a request."""
 
 
+class ComfyUINodeErrors(ComfyUIError):
+    """ComfyUI refused a graph (HTTP 400 on ``POST /prompt``); ``node_errors`` says which node and input, one
+    entry per problem: ``{"node_id", "class_type", "input", "type", "message", "details"}``."""
+
+    def __init__(self, message: str, node_errors: list[dict[str, str]] | None = None, *, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.node_errors = node_errors or []
+
+
+class ComfyUIExecutionError(ComfyUIError):
+    """A prompt ComfyUI accepted failed while running (``execution_error``) or was interrupted; ``node_id`` and
+    ``node_type`` name the failing node when ComfyUI said."""
+
+    def __init__(self, message: str, *, node_id: str | None = None, node_type: str | None = None,
+                 hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.node_id = node_id
+        self.node_type = node_type
+
+
 class CivitAIError(IntegrationError):
     """CivitAI refused or failed a request."""
 

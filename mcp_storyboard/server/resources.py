@@ -30,7 +30,7 @@ from mcp_storyboard.models import DOCUMENT_CLASSES
 from mcp_storyboard.models.common import ID_PATTERN, StoryboardModel
 from mcp_storyboard.models.projects import Project
 from mcp_storyboard.server.scope import current_services
-from mcp_storyboard.services.comfyui.views import server_uri
+from mcp_storyboard.services.comfyui.views import ServerDetails, server_uri
 from mcp_storyboard.services.civitai.views import civitai_model_uri
 from mcp_storyboard.services.models.views import model_uri
 from mcp_storyboard.services.facefusion.views import (
@@ -243,9 +243,10 @@ def register_resources(server: MCPServer[Any]) -> None:
 
     @server.resource(server_uri("{server_id}"), name="comfyui_server", title="ComfyUI server", mime_type=JSON)
     async def comfyui_server(server_id: str) -> str:
-        """A ComfyUI server as JSON: URL, status, last check and error, capabilities (no credentials are stored)."""
+        """A ComfyUI server as JSON: URL, status, last check and error, capabilities (never its credential)."""
         with _resource_errors():
-            return _dump(await current_services().comfyui.get(_checked("ComfyUI server", server_id)))
+            server = await current_services().comfyui.get(_checked("ComfyUI server", server_id))
+            return _dump(ServerDetails.of(server))
 
     @server.resource(
         "storyboard://schema/{collection}", name="collection_schema", title="Collection schema", mime_type=JSON

@@ -23,6 +23,7 @@ from mcp_storyboard.services.civitai import CivitAIService
 from mcp_storyboard.services.clips import ClipService
 from mcp_storyboard.services.comfyui import ComfyUIServerService
 from mcp_storyboard.services.facefusion import FaceFusionService
+from mcp_storyboard.services.generation import GenerationService
 from mcp_storyboard.services.media import MediaService
 from mcp_storyboard.services.models import ModelService
 from mcp_storyboard.services.projects import ProjectService
@@ -48,6 +49,7 @@ class Services:
     comfyui: ComfyUIServerService
     civitai: CivitAIService
     models: ModelService
+    generation: GenerationService
 
     @property
     def database(self) -> Database:
@@ -73,6 +75,7 @@ class Services:
             comfyui=ComfyUIServerService(repos),
             civitai=CivitAIService(database, civitai or CivitAIClient()),
             models=ModelService(database),
+            generation=GenerationService(repos),
         )
 
 

@@ -218,3 +218,19 @@ async def test_server_ids_complete_by_id_or_name(tools: ToolClient) -> None:
     assert (await tools.client.complete(ref, {"name": "server_id", "value": "al"})).completion.values == [alpha]
     assert (await tools.client.complete(ref, {"name": "server_id", "value": alpha[:8]})).completion.values == [alpha]
     assert (await tools.client.complete(ref, {"name": "server_id", "value": ".*"})).completion.values == []
+
+
+async def test_a_servers_credential_is_stored_and_never_shown(tools: ToolClient, comfy: RunningFake) -> None:
+    key = "rp-" + "k" * 30
+    sid = await register(tools, comfy.url)
+    changed = await tools.call("update_comfyui_server", server_id=sid, patch={"api_key": key, "max_concurrent": 4})
+    assert changed["changed"] == {"max_concurrent": 4, "has_api_key": True}
+    got = await tools.call("get_comfyui_server", server_id=sid)
+    assert got["has_api_key"] is True and got["max_concurrent"] == 4
+    shown = [changed, got, await read_resource(tools, sid), await tools.call("list_comfyui_servers"),
+             await tools.call("check_comfyui_server", server_id=sid)]
+    assert key not in json.dumps(shown)
+    stored = await tools.services.comfyui.get(sid)
+    assert stored.api_key == key and key not in repr(stored)
+    await tools.call("update_comfyui_server", server_id=sid, patch={"api_key": None})
+    assert (await tools.call("get_comfyui_server", server_id=sid))["has_api_key"] is False

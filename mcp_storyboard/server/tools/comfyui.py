@@ -20,7 +20,7 @@ from mcp_storyboard.server.notify import notify_changed
 from mcp_storyboard.server.registry import ToolRegistry, get_services
 from mcp_storyboard.server.results import Written, created_fields, written
 from mcp_storyboard.server.taxonomy import Toolset
-from mcp_storyboard.services.comfyui import SERVERS_URI, ServerSummary, server_uri
+from mcp_storyboard.services.comfyui import SERVERS_URI, ServerDetails, ServerSummary, server_uri
 
 TOOLSET: Toolset = "generation"
 tool = ToolRegistry(TOOLSET)
@@ -50,7 +50,13 @@ async def register_comfyui_server(
     """Add a ComfyUI server; check_comfyui_server then probes it."""
     server = await get_services(ctx).comfyui.register(name, url, is_active=is_active)
     await notify_changed(ctx, [server_uri(server.id)])
-    return written(server, server_uri(server.id), created_fields(server, "name", "url", "is_active"))
+    return written_server(server, created_fields(server, "name", "url", "is_active"))
+
+
+def written_server(server: ComfyUIServer, fields: list[str]) -> Written:
+    """A write's compact result; a changed credential shows as ``has_api_key``, never as its value."""
+    shown = ["has_api_key" if name == "api_key" else name for name in fields]
+    return written(ServerDetails.of(server), server_uri(server.id), shown)
 
 
 @tool(title="List ComfyUI servers", operation="read")
@@ -66,9 +72,9 @@ async def list_comfyui_servers(
 
 
 @tool(title="Get a ComfyUI server", operation="read")
-async def get_comfyui_server(server_id: ServerId, ctx: Context) -> ComfyUIServer:
+async def get_comfyui_server(server_id: ServerId, ctx: Context) -> ServerDetails:
     """One server: status, last check, last error, and its checkpoints, LoRAs, samplers, schedulers, devices."""
-    return await get_services(ctx).comfyui.get(server_id)
+    return ServerDetails.of(await get_services(ctx).comfyui.get(server_id))
 
 
 @tool(title="Update a ComfyUI server", operation="update")
@@ -80,7 +86,7 @@ async def update_comfyui_server(
     """Rename, move (a new URL clears the last check) or enable/disable a server."""
     server, fields = await get_services(ctx).comfyui.update(server_id, patch)
     await notify_changed(ctx, [server_uri(server_id)])
-    return written(server, server_uri(server_id), fields)
+    return written_server(server, fields)
 
 
 @tool(title="Delete a ComfyUI server", operation="delete")

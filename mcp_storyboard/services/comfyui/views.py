@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from mcp_storyboard.models.common import StoryboardModel, UtcDatetime
+from mcp_storyboard.models.common import Document, StoryboardModel, UtcDatetime
 from mcp_storyboard.models.generation import ComfyUIServer, ServerStatus
+from mcp_storyboard.models.values import JsonObject
 
 SERVERS_URI = "storyboard://comfyui-servers"
 
@@ -50,6 +51,26 @@ class ServerSummary(StoryboardModel):
             last_error=server.last_error, comfyui_version=version if isinstance(version, str) else None,
             checkpoints=count("checkpoints"), loras=count("loras"), samplers=count("samplers"), devices=devices,
         )
+
+
+class ServerDetails(Document):
+    """A server as ``get_comfyui_server`` and its resource show it: everything stored except the credential, of
+    which only its presence is told (``has_api_key``)."""
+
+    name: str
+    url: str
+    is_active: bool
+    status: ServerStatus
+    last_check: UtcDatetime | None
+    last_error: str | None
+    max_concurrent: int
+    has_api_key: bool
+    capabilities: JsonObject
+
+    @classmethod
+    def of(cls, server: ComfyUIServer) -> ServerDetails:
+        fields = server.model_dump(exclude={"api_key"})
+        return cls(**fields, has_api_key=server.api_key is not None)
 
 
 def _device(device: Mapping[str, object]) -> str:
