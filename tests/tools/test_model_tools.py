@@ -119,3 +119,15 @@ async def test_the_model_resource_shows_the_presets_and_completions_offer_ids_an
     names = await tools.client.complete(PromptReference(name="review_continuity"),
                                         {"name": "model_name", "value": "jugg"})
     assert names.completion.values == ["Juggernaut XL"]
+
+
+async def test_a_new_path_redetects_a_detected_family_and_keeps_one_set_by_hand(tools: ToolClient) -> None:
+    await tools.call("create_model", model_id="m1", name="M1", type="checkpoint", path="sd15/v1-5-pruned.safetensors")
+    moved = await tools.call("update_model", model_id="m1", patch={"path": "flux/flux1-dev.safetensors"})
+    assert moved["changed"] == {"path": "flux/flux1-dev.safetensors", "base_model": "Flux.1 D"}
+    assert (await tools.call("get_model", model_id="m1"))["base_model"] == "Flux.1 D"
+    await tools.call("create_model", model_id="m2", name="M2", type="checkpoint", path="x.safetensors",
+                     base_model="Illustrious")
+    kept = await tools.call("update_model", model_id="m2", patch={"path": "sd15/v1-5-pruned.safetensors"})
+    assert kept["changed"] == {"path": "sd15/v1-5-pruned.safetensors"}
+    assert (await tools.call("get_model", model_id="m2"))["base_model"] == "Illustrious"

@@ -82,7 +82,21 @@ class ModelService:
         changes = patch.changes()
         if not changes:
             raise ValidationError("patch", "sets no field", allowed=sorted(DatabaseModelPatch.model_fields))
+        if "path" in changes and "base_model" not in changes:
+            redetected = await self._redetected_family(model_id, changes["path"])
+            if redetected is not None:
+                changes["base_model"] = redetected
         return await self.repo.update_fields(model_id, changes), list(changes)
+
+    async def _redetected_family(self, model_id: str, new_path: str) -> str | None:
+        """The base model for a new path, when the stored one came from detection (it is "Other" or what the old
+        path detects as); None keeps the stored one (it was set by hand, which a path change does not undo).
+        A base model set by a call racing this one may be replaced by the detected one; the result says so."""
+        current = await self.repo.get(model_id)
+        if current.base_model not in ("Other", detect_base_model(current.path) or detect_base_model(current.id)):
+            return None
+        detected = detect_base_model(new_path) or detect_base_model(current.id) or "Other"
+        return detected if detected != current.base_model else None
 
     async def delete(self, model_id: str) -> DatabaseModel:
         """Delete a model and its stored presets.
