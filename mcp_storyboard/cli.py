@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from mcp_storyboard.config import DRIVERS, Settings
-from mcp_storyboard.errors import StoryboardError
+from mcp_storyboard.errors import ConfigError, StoryboardError
 
 if TYPE_CHECKING:
     from mcp_storyboard.cli_worker import WorkerOptions
@@ -273,7 +273,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         if args.list_tools:
             sys.stdout.write(app.list_tools_text(toolsets=toolsets, read_only=args.read_only))
             return 0
-        factory = _services_factory(settings, embedded)
+        if args.worker and args.read_only:
+            raise ConfigError("--worker cannot run with --read-only: a worker writes job results",
+                              hint="run the worker in its own process (mcp-storyboard worker)")
+        factory = _services_factory(settings, embedded, read_only=args.read_only)
         if args.worker:
             from mcp_storyboard.cli_worker import with_worker
 
@@ -301,12 +304,12 @@ def _start_embedded(settings: Settings) -> EmbeddedServer | None:
 
 
 def _services_factory(
-    settings: Settings, embedded: EmbeddedServer | None
+    settings: Settings, embedded: EmbeddedServer | None, *, read_only: bool = False
 ) -> Callable[[], AbstractAsyncContextManager[Services]]:
     def factory() -> AbstractAsyncContextManager[Services]:
         from mcp_storyboard.services.container import open_services
 
-        return open_services(settings, embedded=embedded)
+        return open_services(settings, embedded=embedded, read_only=read_only)
 
     return factory
 

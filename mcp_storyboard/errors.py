@@ -40,6 +40,7 @@ ErrorCode = Literal[
     "too-large",
     "queue",
     "integration",
+    "read-only",
 ]
 
 
@@ -154,6 +155,12 @@ class QueueError(StoryboardError):
     """A job-queue rule was broken (claim, lease, retry)."""
 
     code: ErrorCode = "queue"
+
+
+class ReadOnlyError(StoryboardError):
+    """The server runs read-only (``--read-only``) and the call would write."""
+
+    code: ErrorCode = "read-only"
 
 
 class IntegrationError(StoryboardError):

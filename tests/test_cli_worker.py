@@ -55,6 +55,13 @@ def test_bad_worker_options_exit_2_naming_the_flag(
     assert expected in capsys.readouterr().err
 
 
+def test_serve_refuses_a_worker_in_read_only_mode(monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    fake_runner_module(monkeypatch, lambda *_: pytest.fail("a read-only server builds no runner"))
+    assert main(["serve", "--worker", "--read-only", "--mongodb-uri", "memory://"]) == 2
+    assert "--worker cannot run with --read-only" in capsys.readouterr().err
+
+
 def test_sigterm_stops_the_worker_gracefully_and_hands_the_running_job_back() -> None:
     seen: dict[str, Any] = {}
 

@@ -55,6 +55,8 @@ class Database:
     media: MediaStore
     uri_for_display: str
     _closers: list[Any] = field(default_factory=list)
+    read_only: bool = False
+    """Writes are refused (``db/read_only.py``: ``read_only_view``)."""
 
     def collection(self, name: str) -> Any:
         return self.db[name]

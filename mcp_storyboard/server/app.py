@@ -69,13 +69,14 @@ def server_version() -> str:
         return "0.0.0"
 
 
-def services_for(settings: Settings) -> ServicesFactory[Services]:
-    """The services factory of a real server: ``open_services(settings)`` from the services layer."""
+def services_for(settings: Settings, *, read_only: bool = False) -> ServicesFactory[Services]:
+    """The services factory of a real server: ``open_services(settings)`` from the services layer; read-only
+    services refuse writes below the tools, whatever reaches them."""
 
     def factory() -> AbstractAsyncContextManager[Services]:
         from mcp_storyboard.services.container import open_services
 
-        return open_services(settings)
+        return open_services(settings, read_only=read_only)
 
     return factory
 
@@ -94,7 +95,7 @@ def create_server(
     (one client), each 2025-era session over HTTP (see ``dynamic_toolsets``).
     """
     return build_server(
-        services_factory or services_for(settings),
+        services_factory or services_for(settings, read_only=read_only),
         toolsets=DEFAULT_TOOLSETS if toolsets is None else toolsets,
         read_only=read_only,
         version=server_version(),

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from mcp_storyboard.config import Settings
 from mcp_storyboard.db.connection import Database, connect
+from mcp_storyboard.db.read_only import read_only_view
 from mcp_storyboard.db.setup import prepare_database
 from mcp_storyboard.integrations.civitai import CivitAIClient
 from mcp_storyboard.integrations.media_fetch import MediaFetcher
@@ -80,12 +81,17 @@ class Services:
 
 
 @asynccontextmanager
-async def open_services(settings: Settings, *, embedded: EmbeddedServer | None = None) -> AsyncIterator[Services]:
+async def open_services(
+    settings: Settings, *, embedded: EmbeddedServer | None = None, read_only: bool = False
+) -> AsyncIterator[Services]:
     """Connect, bring the database up to date (migrations, then indexes: ``db/setup.py``), and yield the
-    services; disconnect on exit. ``embedded``: see :func:`mcp_storyboard.db.connection.connect`."""
+    services; disconnect on exit. ``embedded``: see :func:`mcp_storyboard.db.connection.connect`.
+    ``read_only``: the services run over a view that refuses every write (``db/read_only.py``); bringing the
+    schema up to date still happens first, as it does for any server on that database."""
     async with connect(settings, embedded=embedded) as database:
         await prepare_database(database)
         civitai = CivitAIClient(base_url=settings.civitai_base_url, api_key=settings.civitai_api_key)
         yield Services.over(
-            database, fetcher=MediaFetcher(allow_private=settings.media_allow_private), civitai=civitai
+            read_only_view(database) if read_only else database,
+            fetcher=MediaFetcher(allow_private=settings.media_allow_private), civitai=civitai,
         )
