@@ -60,6 +60,8 @@ class FakeComfyUI:
     no_outputs_next: bool = False
     """The next prompt to finish succeeds with no outputs (then it is cleared)."""
     requests: list[str] = field(default_factory=list)
+    authorizations: list[str | None] = field(default_factory=list)
+    """The ``Authorization`` header of each request, in order (None when absent)."""
     pending: list[list[Any]] = field(default_factory=list)
     running: list[Any] | None = None
     history: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -241,6 +243,7 @@ def _handler(fake: FakeComfyUI) -> type[BaseHTTPRequestHandler]:
             parts = urlsplit(self.path)
             path = parts.path.removeprefix("/api") or "/"
             fake.requests.append(f"{self.command} {path}")
+            fake.authorizations.append(self.headers.get("Authorization"))
             return path, {k: v[-1] for k, v in parse_qs(parts.query).items()}
 
         def _body(self) -> dict[str, Any]:
