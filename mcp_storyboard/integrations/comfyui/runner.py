@@ -114,8 +114,9 @@ class ComfyUIPromptRunner:
         """The prompt's history entry once it has ended; the prompt is abandoned on any way out before that."""
         try:
             await comfy.submit(graph, client_id=client_id, prompt_id=prompt_id)
-        except ComfyUIUnreachable:
-            await self._abandon(comfy, prompt_id)  # the request may have reached the server before it went quiet
+        except ComfyUIUnreachable as exc:
+            if exc.may_have_arrived:  # the server went quiet after taking the request: the prompt may be queued
+                await self._abandon(comfy, prompt_id)
             raise
         try:
             await on_submitted(prompt_id)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import anyio
+import httpx2
 import pytest
 
 from mcp_storyboard.errors import ComfyUIError, ComfyUIExecutionError, ComfyUINodeErrors
@@ -185,3 +186,27 @@ async def test_the_servers_credential_goes_in_every_request_header_and_in_no_err
         await runner.run(server(fake, api_key="sk-secret-1"), image_item(checkpoint="nope"), client_id="w",
                          on_submitted=Submissions())
     assert "sk-secret-1" not in str(refused.value) and "sk-secret-1" not in repr(refused.value.node_errors)
+
+
+@pytest.mark.parametrize(
+    ("failure", "cleaned"),
+    [(httpx2.ConnectError("refused"), False), (httpx2.ConnectTimeout("slow"), False),
+     (httpx2.ReadTimeout("quiet"), True), (httpx2.RemoteProtocolError("dropped"), True)],
+)
+async def test_a_submit_that_may_have_reached_the_server_is_taken_back_and_one_that_did_not_is_not(
+    failure: httpx2.TransportError, cleaned: bool
+) -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        seen.append(f"{request.method} {request.url.path}")
+        if request.url.path == "/api/prompt":
+            raise failure
+        return httpx2.Response(200, json={"queue_running": [], "queue_pending": []})
+
+    runner = ComfyUIPromptRunner(poll=FAST, transport=httpx2.MockTransport(handler))
+    with pytest.raises(ComfyUIUnreachable) as raised:
+        await runner.run(ComfyUIServer(name="gpu", url="http://gpu:8188"), image_item(), client_id="w",
+                         on_submitted=Submissions())
+    assert raised.value.may_have_arrived is cleaned
+    assert seen == (["POST /api/prompt", "POST /api/queue", "GET /api/queue"] if cleaned else ["POST /api/prompt"])
