@@ -8,9 +8,9 @@ hold paths and command lines. A server's credential, when it has one, goes only 
 from __future__ import annotations
 
 import ssl
+from collections.abc import Sequence
 from functools import cache
 from types import TracebackType
-from collections.abc import Sequence
 from typing import Any, Self
 from urllib.parse import quote
 

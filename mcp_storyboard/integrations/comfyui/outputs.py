@@ -12,7 +12,7 @@ import mimetypes
 from dataclasses import dataclass
 from typing import Any
 
-from mcp_storyboard.errors import ComfyUIError, ComfyUIExecutionError
+from mcp_storyboard.errors import ComfyUIExecutionError
 from mcp_storyboard.models.generation import GenerationKind
 
 EXCERPT = 500

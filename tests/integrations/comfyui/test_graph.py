@@ -7,10 +7,20 @@ from typing import Any
 
 import pytest
 
-from mcp_storyboard.integrations.comfyui.graph import DEFAULT_FPS, DEFAULT_FRAMES, build_graph, nodes_of
+from mcp_storyboard.integrations.comfyui.graph import (
+    DEFAULT_FPS,
+    DEFAULT_FRAMES,
+    build_graph,
+    nodes_of,
+)
 from mcp_storyboard.models.generation import LoraSpec
 from tests.fakes.comfyui_nodes import object_info, validate_graph
-from tests.integrations.comfyui.items import empty_image_workflow, image_item, video_item, workflow_item
+from tests.integrations.comfyui.items import (
+    empty_image_workflow,
+    image_item,
+    video_item,
+    workflow_item,
+)
 
 CHECKPOINTS = ["sdxl_base.safetensors"]
 LORAS = ["detail_tweaker.safetensors", "film_grain.safetensors"]

@@ -8,7 +8,12 @@ from typing import Any
 import pytest
 
 from mcp_storyboard.errors import ComfyUIExecutionError
-from mcp_storyboard.integrations.comfyui.outputs import OutputRef, check_status, kind_of, output_refs
+from mcp_storyboard.integrations.comfyui.outputs import (
+    OutputRef,
+    check_status,
+    kind_of,
+    output_refs,
+)
 
 
 def entry(last: str, data: dict[str, Any] | None = None, *, status_str: str = "error") -> dict[str, Any]:

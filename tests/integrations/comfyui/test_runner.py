@@ -11,11 +11,21 @@ import httpx2
 import pytest
 
 from mcp_storyboard.errors import ComfyUIError, ComfyUIExecutionError, ComfyUINodeErrors
-from mcp_storyboard.integrations.comfyui import ComfyUIPromptRunner, ComfyUIUnreachable, GeneratedFile, PollSchedule
+from mcp_storyboard.integrations.comfyui import (
+    ComfyUIPromptRunner,
+    ComfyUIUnreachable,
+    GeneratedFile,
+    PollSchedule,
+)
 from mcp_storyboard.integrations.comfyui.graph import nodes_of
 from mcp_storyboard.models.generation import ComfyUIServer, GenerationItem
 from tests.fakes.comfyui import Failure, FakeComfyUI, RunningFake, serve_fake_comfyui
-from tests.integrations.comfyui.items import empty_image_workflow, image_item, video_item, workflow_item
+from tests.integrations.comfyui.items import (
+    empty_image_workflow,
+    image_item,
+    video_item,
+    workflow_item,
+)
 from tests.media_samples import MP4
 
 FAST = PollSchedule(first=0.001, factor=2.0, most=0.01, queue_check_every=4)
