@@ -118,6 +118,11 @@ class ComfyUIPromptRunner:
             if exc.may_have_arrived:  # the server went quiet after taking the request: the prompt may be queued
                 await self._abandon(comfy, prompt_id)
             raise
+        except ComfyUIError:
+            raise  # the server answered with a refusal: nothing was queued
+        except BaseException:  # cancelled (or out of time) with the request in flight: it may have been queued
+            await self._abandon(comfy, prompt_id)
+            raise
         try:
             await on_submitted(prompt_id)
             return await self._follow(comfy, prompt_id)

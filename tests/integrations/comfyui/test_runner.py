@@ -5,6 +5,7 @@ takes its prompt off the server."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 
 import anyio
 import httpx2
@@ -220,3 +221,25 @@ async def test_a_submit_that_may_have_reached_the_server_is_taken_back_and_one_t
                          on_submitted=Submissions())
     assert raised.value.may_have_arrived is cleaned
     assert seen == (["POST /api/prompt", "POST /api/queue", "GET /api/queue"] if cleaned else ["POST /api/prompt"])
+
+
+async def test_a_run_cancelled_while_its_submit_is_in_flight_still_takes_the_prompt_back() -> None:
+    seen: list[str] = []
+    submit_arrived = anyio.Event()
+
+    async def handler(request: httpx2.Request) -> httpx2.Response:
+        seen.append(f"{request.method} {request.url.path}")
+        if request.url.path == "/api/prompt":
+            submit_arrived.set()
+            await anyio.sleep_forever()  # the server took the request and has not answered yet
+        return httpx2.Response(200, json={"queue_running": [], "queue_pending": []})
+
+    runner = ComfyUIPromptRunner(poll=FAST, transport=httpx2.MockTransport(handler))
+    submissions = Submissions()
+    with anyio.fail_after(10):
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(partial(runner.run, ComfyUIServer(name="gpu", url="http://gpu:8188"), image_item(),
+                                     client_id="w", on_submitted=submissions))
+            await submit_arrived.wait()
+            tasks.cancel_scope.cancel()
+    assert seen == ["POST /api/prompt", "POST /api/queue", "GET /api/queue"] and submissions.ids == []
