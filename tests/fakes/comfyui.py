@@ -3,8 +3,12 @@
 Served: ``/system_stats``, ``/object_info`` (and ``/object_info/{Class}``), ``/models/{folder}``, ``/prompt``
 (GET and POST, with the real 400 shapes), ``/history`` (``{}`` until a prompt is done), ``/queue``, ``/interrupt``
 and ``/view``; every route also under ``/api``. Nothing is timed: a submitted prompt stays pending until the test
-calls ``run_next()`` or, with ``runs_after_polls`` set, until its history has been polled that many times.
-Graph checks and node catalog live in ``comfyui_nodes``.
+calls ``run_next()`` or, with ``runs_after_polls`` set, until its history has been polled that many times. A test
+can make the next prompt fail at a node (``fail_next``) or end without outputs (``no_outputs_next``), or make
+prompts hang once started (``hang``: they stay in ``queue_running`` until ``run_next()`` or an interrupt). As in
+ComfyUI, ``/interrupt`` stops only the running prompt (the one named, when a ``prompt_id`` is given); a pending one
+is left alone and only ``/queue {"delete": [...]}`` removes it. Graph checks and node catalog live in
+``comfyui_nodes``.
 """
 
 from __future__ import annotations
@@ -21,6 +25,15 @@ from urllib.parse import parse_qs, urlsplit
 
 from tests.fakes.comfyui_nodes import SAVE_NODES, object_info, validate_graph
 from tests.media_samples import MP4, png
+
+
+@dataclass(frozen=True)
+class Failure:
+    """How a prompt fails while running: an ``execution_error`` at the first node of ``node_class``."""
+
+    node_class: str = "KSampler"
+    exception_type: str = "torch.OutOfMemoryError"
+    exception_message: str = "CUDA out of memory. Tried to allocate 2.00 GiB"
 
 
 @dataclass
@@ -40,7 +53,15 @@ class FakeComfyUI:
     """Filler node classes added to ``/object_info`` (a real install has about 480 and answers ~0.5 MB)."""
     broken: int | None = None
     """An HTTP status every request answers with (a sick server), or None."""
+    hang: bool = False
+    """Prompts that start (after ``runs_after_polls``) stay running until ``run_next()`` or an interrupt."""
+    fail_next: Failure | None = None
+    """The next prompt to finish fails this way (then it is cleared)."""
+    no_outputs_next: bool = False
+    """The next prompt to finish succeeds with no outputs (then it is cleared)."""
     requests: list[str] = field(default_factory=list)
+    authorizations: list[str | None] = field(default_factory=list)
+    """The ``Authorization`` header of each request, in order (None when absent)."""
     pending: list[list[Any]] = field(default_factory=list)
     running: list[Any] | None = None
     history: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -82,20 +103,52 @@ class FakeComfyUI:
             self.pending.append([self.counter, prompt_id, body["prompt"], extra, outputs])
         return 200, {"prompt_id": prompt_id, "number": self.counter, "node_errors": {}}
 
-    def run_next(self) -> str | None:
-        """Run the oldest pending prompt to success (unless interrupted meanwhile); its id, or None."""
+    def start_next(self) -> str | None:
+        """Move the oldest pending prompt to running, where it stays until ``run_next()`` or an interrupt; the
+        running prompt's id (None when nothing is pending or running)."""
         with self.lock:
-            if not self.pending:
+            if self.running is None and self.pending:
+                self.running = self.pending.pop(0)
+            return None if self.running is None else str(self.running[1])
+
+    def run_next(self) -> str | None:
+        """Finish the running prompt, else the oldest pending one: a success, or as ``fail_next`` or
+        ``no_outputs_next`` say; its id, or None."""
+        with self.lock:
+            if self.running is None and not self.pending:
                 return None
-            item = self.pending.pop(0)
-            self.running = item
-            prompt_id = item[1]
-            if prompt_id in self.interrupted or None in self.interrupted:
-                self._finish(item, {}, "execution_interrupted")
+            item = self.running if self.running is not None else self.pending.pop(0)
+            self.running = None
+            if self.fail_next is not None:
+                failure, self.fail_next = self.fail_next, None
+                self._finish(item, {}, "execution_error", self._failure_data(item[2], failure))
+            elif self.no_outputs_next:
+                self.no_outputs_next = False
+                self._finish(item, {}, "execution_success")
             else:
                 self._finish(item, self._render(item[2]), "execution_success")
-            self.running = None
-            return str(prompt_id)
+            return str(item[1])
+
+    def interrupt(self, prompt_id: str | None) -> None:
+        """``POST /interrupt``: stop the running prompt if it is ``prompt_id`` (any, when None); else nothing."""
+        with self.lock:
+            self.interrupted.append(prompt_id)
+            item = self.running
+            if item is not None and prompt_id in (None, item[1]):
+                self.running = None
+                node_id = next(iter(item[2]), "")
+                self._finish(item, {}, "execution_interrupted", {
+                    "node_id": node_id, "node_type": item[2].get(node_id, {}).get("class_type"), "executed": []})
+
+    @staticmethod
+    def _failure_data(graph: dict[str, Any], failure: Failure) -> dict[str, Any]:
+        node_id = next((n for n, node in graph.items() if node["class_type"] == failure.node_class), next(iter(graph)))
+        return {
+            "node_id": node_id, "node_type": graph[node_id]["class_type"], "executed": [],
+            "exception_message": failure.exception_message, "exception_type": failure.exception_type,
+            "traceback": ['  File "/opt/ComfyUI/execution.py", line 496, in execute\n'],
+            "current_inputs": {}, "current_outputs": {},
+        }
 
     def _render(self, graph: dict[str, Any]) -> dict[str, Any]:
         outputs: dict[str, Any] = {}
@@ -115,11 +168,11 @@ class FakeComfyUI:
             outputs[node_id] = entry
         return outputs
 
-    def _finish(self, item: list[Any], outputs: dict[str, Any], last: str) -> None:
+    def _finish(self, item: list[Any], outputs: dict[str, Any], last: str, data: dict[str, Any] | None = None) -> None:
         prompt_id = item[1]
         messages = [["execution_start", {"prompt_id": prompt_id, "timestamp": 1}],
                     ["execution_cached", {"nodes": [], "prompt_id": prompt_id, "timestamp": 1}],
-                    [last, {"prompt_id": prompt_id, "timestamp": 2}]]
+                    [last, {"prompt_id": prompt_id, "timestamp": 2, **(data or {})}]]
         ok = last == "execution_success"
         self.history[prompt_id] = {
             "prompt": item, "outputs": outputs,
@@ -132,6 +185,9 @@ class FakeComfyUI:
             if prompt_id not in self.history and any(p[1] == prompt_id for p in self.pending):
                 self.polls[prompt_id] = self.polls.get(prompt_id, 0) + 1
                 if self.runs_after_polls is not None and self.polls[prompt_id] > self.runs_after_polls:
+                    if self.hang:
+                        self.start_next()
+                        return {}
                     while prompt_id not in self.history and self.run_next() is not None:
                         pass
                     return {prompt_id: self.history[prompt_id]}
@@ -187,6 +243,7 @@ def _handler(fake: FakeComfyUI) -> type[BaseHTTPRequestHandler]:
             parts = urlsplit(self.path)
             path = parts.path.removeprefix("/api") or "/"
             fake.requests.append(f"{self.command} {path}")
+            fake.authorizations.append(self.headers.get("Authorization"))
             return path, {k: v[-1] for k, v in parse_qs(parts.query).items()}
 
         def _body(self) -> dict[str, Any]:
@@ -234,7 +291,7 @@ def _handler(fake: FakeComfyUI) -> type[BaseHTTPRequestHandler]:
             elif path == "/history":
                 fake.change_history(body)
             elif path == "/interrupt":
-                fake.interrupted.append(body.get("prompt_id"))
+                fake.interrupt(body.get("prompt_id"))
             else:
                 return self._send(404, raw=b"404: Not Found", ctype="text/plain")
             return self._send(200)

@@ -8,9 +8,9 @@ hold paths and command lines. A server's credential, when it has one, goes only 
 from __future__ import annotations
 
 import ssl
+from collections.abc import Sequence
 from functools import cache
 from types import TracebackType
-from collections.abc import Sequence
 from typing import Any, Self
 from urllib.parse import quote
 
@@ -33,7 +33,15 @@ def _tls() -> ssl.SSLContext:
 
 
 class ComfyUIUnreachable(ComfyUIError):
-    """Nothing answered at the server's address (refused, timed out, DNS): the server is offline."""
+    """Nothing answered at the server's address (refused, timed out, DNS): the server is offline.
+
+    ``may_have_arrived`` is False when no connection was made (the request cannot have reached the server), True
+    when it went quiet after the connection opened (a submitted prompt may be queued there).
+    """
+
+    def __init__(self, message: str, *, may_have_arrived: bool = True, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.may_have_arrived = may_have_arrived
 
 
 class ComfyUIClient:
@@ -121,11 +129,13 @@ class ComfyUIClient:
     async def _request(self, method: str, path: str, *, refused_graph: bool = False, **kwargs: Any) -> httpx2.Response:
         try:
             response = await self._http.request(method, path, **kwargs)
-        except httpx2.TimeoutException:
+        except httpx2.TimeoutException as exc:
             raise ComfyUIUnreachable(f"ComfyUI at {self.base_url} did not answer {path} in time",
+                                     may_have_arrived=not isinstance(exc, httpx2.ConnectTimeout | httpx2.PoolTimeout),
                                      hint="check that the server is running and reachable") from None
         except httpx2.TransportError as exc:
             raise ComfyUIUnreachable(f"ComfyUI at {self.base_url} is unreachable ({type(exc).__name__})",
+                                     may_have_arrived=not isinstance(exc, httpx2.ConnectError),
                                      hint="check that the server is running and reachable") from None
         if refused_graph and response.status_code == 400:
             raise _refusal(response, self.base_url)

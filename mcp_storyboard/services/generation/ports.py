@@ -8,26 +8,17 @@ end, download the outputs), and tests may pass a stub.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Protocol
 
-from mcp_storyboard.models.generation import ComfyUIServer, GenerationItem, GenerationKind
+# Defined beside the runner that makes them (integrations do not import services); the worker takes them from here.
+from mcp_storyboard.integrations.comfyui.outputs import GeneratedFile
+from mcp_storyboard.models.generation import ComfyUIServer, GenerationItem
 
 OnSubmitted = Callable[[str], Awaitable[None]]
 """Called with ComfyUI's prompt id as soon as the prompt is queued (the worker records it, so a cancel can
 interrupt it)."""
 
-
-@dataclass(frozen=True)
-class GeneratedFile:
-    """One output file of a finished prompt."""
-
-    data: bytes
-    filename: str
-    """The name ComfyUI gave it (e.g. ``storyboard_00001_.png``)."""
-    content_type: str
-    kind: GenerationKind
-    """image or video: decides the clip gallery it joins."""
+__all__ = ["GeneratedFile", "OnSubmitted", "PromptRunner"]
 
 
 class PromptRunner(Protocol):

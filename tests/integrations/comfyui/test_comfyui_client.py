@@ -6,15 +6,17 @@ from __future__ import annotations
 import httpx2
 import pytest
 
-from mcp_storyboard.errors import ComfyUIError
+from mcp_storyboard.errors import ComfyUIError, ComfyUINodeErrors
 from mcp_storyboard.integrations.comfyui import (
     ComfyUIClient,
     ComfyUIUnreachable,
     capabilities_from,
 )
 from mcp_storyboard.integrations.comfyui.capabilities import combo_choices
+from mcp_storyboard.integrations.comfyui.graph import build_graph
 from tests.fakes.comfyui import FakeComfyUI, serve_fake_comfyui
 from tests.fakes.comfyui_nodes import SAMPLERS, SCHEDULERS
+from tests.integrations.comfyui.items import image_item
 
 
 async def test_capabilities_list_models_samplers_schedulers_and_devices_but_never_argv() -> None:
@@ -81,3 +83,46 @@ async def test_a_timeout_is_unreachable() -> None:
     async with ComfyUIClient("http://box:8188", transport=httpx2.MockTransport(slow)) as comfy:
         with pytest.raises(ComfyUIUnreachable, match="did not answer /api/system_stats in time"):
             await comfy.system_stats()
+
+
+async def test_submit_queues_under_the_callers_prompt_and_client_ids_and_history_is_none_until_done() -> None:
+    with serve_fake_comfyui(FakeComfyUI(runs_after_polls=None)) as fake:
+        async with ComfyUIClient(fake.url) as comfy:
+            graph = build_graph(image_item(), filename_prefix="shots/a")
+            assert await comfy.submit(graph, client_id="worker-7", prompt_id="p-1") == "p-1"
+            assert await comfy.history("p-1") is None
+            queue = await comfy.queue()
+            assert [item[1] for item in queue["queue_pending"]] == ["p-1"]
+            assert queue["queue_pending"][0][3]["client_id"] == "worker-7"
+            fake.state.run_next()
+            entry = await comfy.history("p-1")
+            assert entry is not None and entry["status"]["status_str"] == "success"
+            [file] = entry["outputs"]["9"]["images"]
+            data, content_type = await comfy.view(file["filename"], subfolder=file["subfolder"])
+            assert data.startswith(b"\x89PNG") and content_type == "image/png"
+            with pytest.raises(ComfyUIError, match="HTTP 404"):
+                await comfy.view("gone.png")
+    assert fake.state.requests[:3] == ["POST /prompt", "GET /history/p-1", "GET /queue"]
+
+
+async def test_delete_queued_and_interrupt_name_the_prompt() -> None:
+    with serve_fake_comfyui(FakeComfyUI(runs_after_polls=None)) as fake:
+        async with ComfyUIClient(fake.url) as comfy:
+            graph = build_graph(image_item(), filename_prefix="x")
+            assert await comfy.submit(graph, client_id="c", prompt_id="r") == "r"
+            assert fake.state.start_next() == "r"
+            assert await comfy.submit(graph, client_id="c", prompt_id="w") == "w"
+            await comfy.delete_queued(["w"])
+            await comfy.interrupt("r")
+            assert await comfy.queue() == {"queue_running": [], "queue_pending": []}
+            entry = await comfy.history("r")
+            assert entry is not None and entry["status"]["messages"][-1][0] == "execution_interrupted"
+    assert fake.state.interrupted == ["r"]
+
+
+async def test_a_graph_level_refusal_is_a_node_errors_error_with_the_servers_reason() -> None:
+    with serve_fake_comfyui() as fake:
+        async with ComfyUIClient(fake.url) as comfy:
+            with pytest.raises(ComfyUINodeErrors, match="does not exist. \\(Node ID '#1'\\)") as refused:
+                await comfy.submit({"1": {"class_type": "NoSuchNode", "inputs": {}}}, client_id="c")
+    assert refused.value.node_errors == []

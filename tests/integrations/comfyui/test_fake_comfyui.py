@@ -10,7 +10,7 @@ from typing import Any
 import httpx2
 import pytest
 
-from tests.fakes.comfyui import FakeComfyUI, RunningFake, serve_fake_comfyui
+from tests.fakes.comfyui import Failure, FakeComfyUI, RunningFake, serve_fake_comfyui
 
 
 def txt2img(checkpoint: str = "sdxl_base.safetensors", prefix: str = "shots/clip") -> dict[str, Any]:
@@ -119,12 +119,49 @@ async def test_an_interrupted_prompt_ends_in_history_as_an_error_without_outputs
     fake: RunningFake, http: httpx2.AsyncClient
 ) -> None:
     prompt_id = (await http.post("/prompt", json={"prompt": txt2img()})).json()["prompt_id"]
+    assert fake.state.start_next() == prompt_id
+    assert [item[1] for item in (await http.get("/queue")).json()["queue_running"]] == [prompt_id]
     interrupted = await http.post("/interrupt", json={"prompt_id": prompt_id})
     assert interrupted.status_code == 200 and interrupted.content == b""
-    fake.state.run_next()
     entry = (await http.get(f"/history/{prompt_id}")).json()[prompt_id]
     assert entry["outputs"] == {} and entry["status"]["status_str"] == "error"
     assert entry["status"]["messages"][-1][0] == "execution_interrupted"
+    assert (await http.get("/queue")).json() == {"queue_running": [], "queue_pending": []}
+
+
+async def test_interrupting_a_prompt_that_is_not_running_leaves_it_alone_like_comfyui(
+    fake: RunningFake, http: httpx2.AsyncClient
+) -> None:
+    waiting = (await http.post("/prompt", json={"prompt": txt2img()})).json()["prompt_id"]
+    await http.post("/interrupt", json={"prompt_id": waiting})
+    await http.post("/interrupt", json={})
+    assert fake.state.run_next() == waiting
+    entry = (await http.get(f"/history/{waiting}")).json()[waiting]
+    assert entry["status"]["status_str"] == "success" and fake.state.interrupted == [waiting, None]
+
+
+async def test_the_next_prompt_can_fail_at_a_node_with_the_real_execution_error_shape(
+    fake: RunningFake, http: httpx2.AsyncClient
+) -> None:
+    fake.state.fail_next = Failure(node_class="KSampler", exception_type="RuntimeError", exception_message="boom")
+    failing = (await http.post("/prompt", json={"prompt": txt2img()})).json()["prompt_id"]
+    fine = (await http.post("/prompt", json={"prompt": txt2img(prefix="again")})).json()["prompt_id"]
+    fake.state.run_next(), fake.state.run_next()
+    entry = (await http.get(f"/history/{failing}")).json()[failing]
+    event, data = entry["status"]["messages"][-1]
+    assert (event, entry["status"]["status_str"], entry["outputs"]) == ("execution_error", "error", {})
+    assert (data["node_id"], data["node_type"], data["exception_type"], data["exception_message"]) == (
+        "3", "KSampler", "RuntimeError", "boom")
+    assert (await http.get(f"/history/{fine}")).json()[fine]["status"]["status_str"] == "success"
+
+
+async def test_a_hanging_server_starts_prompts_and_never_finishes_them() -> None:
+    with serve_fake_comfyui(FakeComfyUI(runs_after_polls=0, hang=True)) as fake:
+        async with httpx2.AsyncClient(base_url=fake.url, trust_env=False, timeout=10) as http:
+            prompt_id = (await http.post("/prompt", json={"prompt": txt2img()})).json()["prompt_id"]
+            assert [(await http.get(f"/history/{prompt_id}")).json() for _ in range(3)] == [{}, {}, {}]
+            queue = (await http.get("/queue")).json()
+            assert [item[1] for item in queue["queue_running"]] == [prompt_id] and queue["queue_pending"] == []
 
 
 async def test_view_refuses_escapes_and_misses_like_comfyui(http: httpx2.AsyncClient) -> None:
