@@ -6,7 +6,7 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import BeforeValidator, Field, StringConstraints, model_validator
 
-from mcp_storyboard.models.common import Document, keep
+from mcp_storyboard.models.common import Document, UtcDatetime, keep
 from mcp_storyboard.models.values import CollectionPatch
 
 
@@ -71,3 +71,32 @@ class UserPatch(CollectionPatch):
     """Enable or disable the account."""
     is_admin: bool = keep()
     """Grant or revoke admin rights."""
+
+
+TOKEN_PREFIX_PATTERN = r"^[0-9a-f]{12}$"
+
+TokenName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+"""What a token is for ("laptop", "ci"): 1–100 characters, surrounding whitespace removed."""
+
+
+class ApiToken(Document):
+    """An API token (collection ``api_tokens``, an addition to the schema). The token itself
+    (``sbk_<prefix>_<secret>``) is shown once, when it is created; only ``prefix`` (to find it) and the SHA-256 of
+    its secret are stored."""
+
+    collection: ClassVar[str] = "api_tokens"
+
+    prefix: Annotated[str, Field(pattern=TOKEN_PREFIX_PATTERN)]
+    """12 hex characters, unique: the part of the token that finds its record (not secret)."""
+    secret_hash: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", repr=False)]
+    """SHA-256 (hex) of the token's secret part, never the secret itself."""
+    user_id: Annotated[str, Field(min_length=1, max_length=64)]
+    """The owner: a user id."""
+    name: TokenName
+    """What the token is for."""
+    expires_at: UtcDatetime | None = None
+    """When the token stops working; None: it does not expire."""
+    last_used_at: UtcDatetime | None = None
+    """When a request last presented it (written at most once a minute)."""
+    revoked_at: UtcDatetime | None = None
+    """When it was revoked; None while it is live."""
