@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BeforeValidator, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, WithJsonSchema, model_validator
+from pydantic_core import PydanticCustomError
 
 from mcp_storyboard.models.common import Document, UtcDatetime, keep
 from mcp_storyboard.models.values import CollectionPatch
@@ -14,10 +16,23 @@ def _trim_lower(value: Any) -> Any:
     return value.strip().lower() if isinstance(value, str) else value
 
 
+USERNAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]{2,49}$"
+
+
+def _check_username(value: str) -> str:
+    # One message that says the whole rule (a length constraint after a validator reads "at least 3 items").
+    if not re.fullmatch(USERNAME_PATTERN, value):
+        raise PydanticCustomError(
+            "username", "a username is 3-50 characters of a-z, 0-9, _ . - starting with a letter or digit"
+        )
+    return value
+
+
 Username = Annotated[
     str,
     BeforeValidator(_trim_lower),
-    StringConstraints(min_length=3, max_length=50, pattern=r"^[a-z0-9][a-z0-9_.-]*$"),
+    AfterValidator(_check_username),
+    WithJsonSchema({"type": "string", "minLength": 3, "maxLength": 50, "pattern": USERNAME_PATTERN}),
 ]
 """A username: trimmed and lower-cased, then 3–50 of a–z, 0–9, ``_``, ``.``, ``-`` (starting with a letter or
 digit)."""

@@ -67,7 +67,7 @@ async def create_user(
     ctx: Context,
     password: Annotated[str | None, Field(max_length=1000, description="12+ characters, at most 72 bytes; stored "
                                           "only as a bcrypt hash. Omit it for a token-only account.")] = None,
-    is_admin: Annotated[bool, Field(description="Grant admin rights.")] = False,
+    is_admin: Annotated[bool, Field(strict=True, description="Grant admin rights.")] = False,
 ) -> UserWritten:
     """Create an enabled user account."""
     user = await get_services(ctx).users.create(username, email, password, is_admin=is_admin)

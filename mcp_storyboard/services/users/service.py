@@ -47,9 +47,9 @@ class UserUpdate(Patch):
     """New e-mail address (stored lower-case)."""
     password: str = keep(max_length=1000)
     """New password: at least 12 characters and at most 72 bytes in UTF-8; stored only as a bcrypt hash."""
-    is_active: bool = keep()
+    is_active: bool = keep(strict=True)
     """Enable (true) or disable (false) the account; a disabled account's tokens are refused."""
-    is_admin: bool = keep()
+    is_admin: bool = keep(strict=True)
     """Grant or revoke admin rights."""
 
 
