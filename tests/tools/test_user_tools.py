@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import anyio
 import pytest
 
 from mcp_storyboard.services.users import PasswordHasher
@@ -107,3 +108,19 @@ async def test_taken_names_empty_or_hash_patches_and_the_last_admin_are_refused(
         assert text.startswith("[invalid-state] user 'root' is the last enabled admin"), text
     text = await users.refused("get_user", user_id="missing")
     assert text.startswith("[not-found] user 'missing' does not exist"), text
+
+
+async def test_parallel_create_user_calls_for_one_username_let_one_through(users: ToolClient) -> None:
+    outcomes: list[str] = []
+
+    async def create(i: int) -> None:
+        result = await users.client.call_tool("create_user", {"username": "Zed", "email": f"zed{i}@example.com",
+                                                              "password": PASSWORD})
+        outcomes.append(result.content[0].text.split(" ", 1)[0] if result.is_error else "created")  # type: ignore[union-attr]
+
+    async with anyio.create_task_group() as group:
+        for i in range(5):
+            group.start_soon(create, i)
+    assert sorted(outcomes) == ["[duplicate]"] * 4 + ["created"]
+    listed = await users.call("list_users")
+    assert [u["username"] for u in listed["items"]] == ["zed"]

@@ -138,5 +138,6 @@ class ApiTokenService:
         user = await self.users.find(record.user_id)
         if user is None or not user.is_active:
             return None
-        await self.repo.mark_used(record.id, now, interval=LAST_USED_INTERVAL)
+        if record.last_used_at is None or record.last_used_at <= now - LAST_USED_INTERVAL:  # else no round trip
+            await self.repo.mark_used(record.id, now, interval=LAST_USED_INTERVAL)
         return VerifiedToken(record=record, user=user)
