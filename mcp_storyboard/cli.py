@@ -1,4 +1,5 @@
-"""The ``mcp-storyboard`` command: ``serve`` (default), ``worker``, ``init-db``, ``migrate``, ``doctor``, ``gc-media``.
+"""The ``mcp-storyboard`` command: ``serve`` (default), ``worker``, ``init-db``, ``migrate``, ``doctor``, ``gc-media``,
+``users`` and ``tokens`` (their actions live in ``cli_users.py``).
 
 Every known failure (``StoryboardError``) prints one line to stderr and exits 2; no tracebacks.
 
@@ -94,6 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     doctor = sub.add_parser("doctor", help="print backend, driver, server version, index and migration status")
     _add_db_flags(doctor)
+
+    from mcp_storyboard.cli_users import add_commands  # users and tokens; it imports little
+
+    add_commands(sub, _add_db_flags)
     return parser
 
 
@@ -231,6 +236,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(lambda: run_gc_media(settings, sys.stdout, apply=args.apply))
         if args.command == "doctor":
             return _run(lambda: run_doctor(settings, sys.stdout))
+        if args.command in ("users", "tokens"):
+            from mcp_storyboard.cli_users import run_command
+
+            return _run(lambda: run_command(args, settings))
         if args.command == "worker":
             from mcp_storyboard.cli_worker import run_worker
 

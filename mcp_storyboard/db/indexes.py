@@ -124,6 +124,11 @@ EXTRA_INDEXES: tuple[IndexSpec, ...] = (
         "name_key is the case-folded name (migration 0003 backfills it, then builds this index)",
         migration=3,
     ),
+    _ix("api_tokens", ("id", 1), unique=True, why="the api_tokens collection (an addition): fetch a token by its id"),
+    _ix("api_tokens", ("prefix", 1), unique=True,
+        why="a bearer token is found by its prefix on every authenticated request; no two tokens share one"),
+    _ix("api_tokens", ("user_id", 1), ("created_at", -1), ("id", 1),
+        why="tokens list one owner's tokens newest first (or everyone's by owner), id breaking ties"),
     _ix("database_models", ("keywords", 1),
         why="search_models on MongoDB and the embedded server (no text indexes): a multikey index over each model's "
         "normalised words, matched by anchored prefix; migration 0005 backfills keywords of older models"),
@@ -156,7 +161,8 @@ LIST_INDEXES: tuple[IndexSpec, ...] = (
 EXTRA_INDEXES = EXTRA_INDEXES + LIST_INDEXES
 
 ALL_INDEXES: tuple[IndexSpec, ...] = SCHEMA_INDEXES + EXTRA_INDEXES
-COLLECTIONS: tuple[str, ...] = tuple(dict.fromkeys(spec.collection for spec in SCHEMA_INDEXES))
+COLLECTIONS: tuple[str, ...] = tuple(dict.fromkeys(spec.collection for spec in ALL_INDEXES))
+"""Every collection with an index: the schema's 13, then the additions (``api_tokens``)."""
 
 
 async def missing_indexes(database: Database) -> list[IndexSpec]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BeforeValidator, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, WithJsonSchema, model_validator
+from pydantic_core import PydanticCustomError
 
-from mcp_storyboard.models.common import Document, keep
+from mcp_storyboard.models.common import Document, UtcDatetime, keep
 from mcp_storyboard.models.values import CollectionPatch
 
 
@@ -14,10 +16,23 @@ def _trim_lower(value: Any) -> Any:
     return value.strip().lower() if isinstance(value, str) else value
 
 
+USERNAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]{2,49}$"
+
+
+def _check_username(value: str) -> str:
+    # One message that says the whole rule (a length constraint after a validator reads "at least 3 items").
+    if not re.fullmatch(USERNAME_PATTERN, value):
+        raise PydanticCustomError(
+            "username", "a username is 3-50 characters of a-z, 0-9, _ . - starting with a letter or digit"
+        )
+    return value
+
+
 Username = Annotated[
     str,
     BeforeValidator(_trim_lower),
-    StringConstraints(min_length=3, max_length=50, pattern=r"^[a-z0-9][a-z0-9_.-]*$"),
+    AfterValidator(_check_username),
+    WithJsonSchema({"type": "string", "minLength": 3, "maxLength": 50, "pattern": USERNAME_PATTERN}),
 ]
 """A username: trimmed and lower-cased, then 3–50 of a–z, 0–9, ``_``, ``.``, ``-`` (starting with a letter or
 digit)."""
@@ -71,3 +86,32 @@ class UserPatch(CollectionPatch):
     """Enable or disable the account."""
     is_admin: bool = keep()
     """Grant or revoke admin rights."""
+
+
+TOKEN_PREFIX_PATTERN = r"^[0-9a-f]{12}$"
+
+TokenName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+"""What a token is for ("laptop", "ci"): 1–100 characters, surrounding whitespace removed."""
+
+
+class ApiToken(Document):
+    """An API token (collection ``api_tokens``, an addition to the schema). The token itself
+    (``sbk_<prefix>_<secret>``) is shown once, when it is created; only ``prefix`` (to find it) and the SHA-256 of
+    its secret are stored."""
+
+    collection: ClassVar[str] = "api_tokens"
+
+    prefix: Annotated[str, Field(pattern=TOKEN_PREFIX_PATTERN)]
+    """12 hex characters, unique: the part of the token that finds its record (not secret)."""
+    secret_hash: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", repr=False)]
+    """SHA-256 (hex) of the token's secret part, never the secret itself."""
+    user_id: Annotated[str, Field(min_length=1, max_length=64)]
+    """The owner: a user id."""
+    name: TokenName
+    """What the token is for."""
+    expires_at: UtcDatetime | None = None
+    """When the token stops working; None: it does not expire."""
+    last_used_at: UtcDatetime | None = None
+    """When a request last presented it (written at most once a minute)."""
+    revoked_at: UtcDatetime | None = None
+    """When it was revoked; None while it is live."""

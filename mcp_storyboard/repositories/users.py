@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from mcp_storyboard.models.common import Page
 from mcp_storyboard.models.users import User
 from mcp_storyboard.repositories.base import NO_ID, Repository, Session, _s
@@ -31,9 +33,11 @@ class UserRepository(Repository[User]):
         raw = await self.collection.find_one({"email": _normalised(email)}, NO_ID, **_s(session))
         return None if raw is None else self.from_document(raw)
 
-    async def page(self, *, limit: int | None = None, cursor: str | None = None) -> Page[User]:
-        """Users by username."""
-        return await self._page({}, BY_USERNAME, limit=limit, cursor=cursor)
+    async def page(self, *, active: bool | None = None, limit: int | None = None, cursor: str | None = None) -> Page[User]:
+        """Users by username; ``active`` True or False keeps only enabled or disabled ones (a small collection: the
+        username index is walked and the flag filtered)."""
+        query: dict[str, Any] = {} if active is None else {"is_active": active}
+        return await self._page(query, BY_USERNAME, limit=limit, cursor=cursor)
 
     async def count_active_admins(self) -> int:
         """How many enabled admin accounts exist (the last one must not be demoted or disabled)."""

@@ -30,6 +30,7 @@ from mcp_storyboard.services.models import ModelService
 from mcp_storyboard.services.projects import ProjectService
 from mcp_storyboard.services.scenes import SceneService
 from mcp_storyboard.services.styles import StyleTemplateService
+from mcp_storyboard.services.users import UserService
 
 if TYPE_CHECKING:
     from mcp_storyboard.db.embedded import EmbeddedServer
@@ -51,6 +52,7 @@ class Services:
     civitai: CivitAIService
     models: ModelService
     generation: GenerationService
+    users: UserService
 
     @property
     def database(self) -> Database:
@@ -77,6 +79,7 @@ class Services:
             civitai=CivitAIService(database, civitai or CivitAIClient()),
             models=ModelService(database),
             generation=GenerationService(repos),
+            users=UserService(database),
         )
 
 

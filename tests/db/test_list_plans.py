@@ -18,6 +18,7 @@ from pymongo import AsyncMongoClient, monitoring
 
 from mcp_storyboard.db.connection import Database
 from mcp_storyboard.db.indexes import ALL_INDEXES, ensure_indexes
+from mcp_storyboard.repositories.api_tokens import ApiTokenRepository
 from mcp_storyboard.repositories.characters import CharacterRepository
 from mcp_storyboard.repositories.civitai_models import CivitAIModelRepository
 from mcp_storyboard.repositories.clips import ClipRepository
@@ -54,6 +55,8 @@ LISTS: dict[str, List] = {
     "CivitAI models": lambda d: CivitAIModelRepository(d).page(),
     "ComfyUI servers": lambda d: ComfyUIServerRepository(d).page(),
     "users": lambda d: UserRepository(d).page(),
+    "API tokens": lambda d: ApiTokenRepository(d).page(),
+    "API tokens of a user": lambda d: ApiTokenRepository(d).page(user_id="u1"),
 }
 
 

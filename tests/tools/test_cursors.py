@@ -13,6 +13,7 @@ import httpx2
 from mcp_storyboard.integrations.media_fetch import MediaFetcher
 from mcp_storyboard.models.catalog import CivitAIModel
 from mcp_storyboard.models.characters import Character
+from mcp_storyboard.models.users import User
 from tests.media_samples import png
 from tests.seed import seed_project, seed_scene, seed_template
 from tests.tools.conftest import ToolClient
@@ -49,6 +50,7 @@ PAGINATED: dict[str, tuple[Args, Args]] = {
     "list_comfyui_servers": (lambda w: {}, lambda w: {"active": True}),
     "search_civitai_catalog": (lambda w: {}, lambda w: {"type": "LORA"}),
     "search_models": (lambda w: {"text": "model"}, lambda w: {"type": "lora"}),
+    "list_users": (lambda w: {}, lambda w: {"active": True}),
 }
 
 
@@ -85,6 +87,8 @@ async def world(tools: ToolClient) -> dict[str, str]:
                              type="lora")
     for i in range(3):
         await tools.call("register_comfyui_server", name=f"Server {i}", url=f"http://127.0.0.1:{9000 + i}")
+    for i in range(3):
+        await services.users.repo.insert(User(username=f"user{i}", email=f"user{i}@example.com", hashed_password="x"))
     for civitai_id, kind in enumerate(["Checkpoint", "LORA", "Checkpoint", "LORA"], start=1):
         await services.civitai.catalog.insert(CivitAIModel(id=civitai_id, name=f"Model {civitai_id}", type=kind))
     return ids
