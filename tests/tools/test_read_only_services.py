@@ -53,6 +53,7 @@ class World:
     preset: str
     queued_job: str
     failed_job: str
+    user: str
 
 
 async def build_world(tools: ToolClient) -> World:
@@ -74,8 +75,9 @@ async def build_world(tools: ToolClient) -> World:
     queued = await jobs.insert(new_job(operation(ana.image), project_id=pid, character_id=ana.character_id))
     failed = await jobs.insert(new_job(operation(ana.image), project_id=pid, character_id=ana.character_id,
                                        status="failed", attempts=3))
+    user = (await tools.call("create_user", username="cleo", email="cleo@example.com"))["id"]
     return World(pid, scene, other, alternate, clip, second, entry, ana.character_id, ana.image, media_id, template,
-                 model, server, preset, queued.id, failed.id)
+                 model, server, preset, queued.id, failed.id, user)
 
 
 PNG = base64.b64encode(png(3)).decode()
@@ -145,6 +147,10 @@ CALLS: dict[str, Callable[[World], dict[str, Any]]] = {
     "update_comfyui_server": lambda w: {"server_id": w.server, "patch": {"name": "Box 2"}},
     "delete_comfyui_server": lambda w: {"server_id": w.server},
     "check_comfyui_server": lambda w: {"server_id": w.server},
+    # users
+    "create_user": lambda w: {"username": "dora", "email": "dora@example.com"},
+    "update_user": lambda w: {"user_id": w.user, "patch": {"email": "cleo@example.org"}},
+    "deactivate_user": lambda w: {"user_id": w.user},
 }
 REFUSED_BEFORE_WRITING = {"import_media": "[invalid-argument]"}
 """Tools whose own checks refuse these arguments before any write is tried (no URL can be fetched here): they
