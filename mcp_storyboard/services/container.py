@@ -22,6 +22,7 @@ from mcp_storyboard.services.characters import CharacterService
 from mcp_storyboard.services.civitai import CivitAIService
 from mcp_storyboard.services.clips import ClipService
 from mcp_storyboard.services.comfyui import ComfyUIServerService
+from mcp_storyboard.services.export import TimelineService
 from mcp_storyboard.services.facefusion import FaceFusionService
 from mcp_storyboard.services.generation import GenerationService
 from mcp_storyboard.services.media import MediaService
@@ -50,6 +51,7 @@ class Services:
     civitai: CivitAIService
     models: ModelService
     generation: GenerationService
+    timelines: TimelineService
 
     @property
     def database(self) -> Database:
@@ -76,6 +78,7 @@ class Services:
             civitai=CivitAIService(database, civitai or CivitAIClient()),
             models=ModelService(database),
             generation=GenerationService(repos),
+            timelines=TimelineService(repos),
         )
 
 
