@@ -276,3 +276,13 @@ def register_resources(server: MCPServer[Any]) -> None:
         """A catalog model as JSON with its quality and speed inference presets (stored or built-in)."""
         with _resource_errors():
             return _dump(await current_services().models.details(unquote(model_id)))
+    # -- timeline export --------------------------------------------------------------------------------------
+    @server.resource(
+        f"{PROJECTS_URI}/{{project_id}}/timeline.otio", name="timeline_otio", title="Timeline (OpenTimelineIO)",
+        mime_type=JSON,
+    )
+    async def timeline_otio(project_id: str) -> str:
+        """The project's main timeline as OpenTimelineIO JSON at 24 fps, rendered on read: clips with gaps, scenes as
+        markers, alternates on disabled tracks, music (export_timeline writes other formats and rates)."""
+        with _resource_errors():
+            return await current_services().timelines.otio_text(_checked("project", project_id))

@@ -11,6 +11,7 @@ import posixpath
 from typing import TYPE_CHECKING
 
 import opentimelineio as otio
+from pydantic import Field
 
 from mcp_storyboard.db.media import media_uri
 from mcp_storyboard.errors import InvalidStateError, NotFoundError, ValidationError
@@ -49,8 +50,8 @@ class ExportedTimeline(StoryboardModel):
     rounded: list[str]
     """Clips whose start or end moved to the nearest frame (the first 20)."""
     rounded_count: Integer
-    text: str | None = None
-    """The EDL itself, when it is small."""
+    text: str | None = Field(default=None, exclude_if=lambda value: value is None)
+    """The EDL itself, when it is small (left out otherwise)."""
 
 
 class TimelineService:
@@ -77,7 +78,8 @@ class TimelineService:
         return TimelineInput(project, scenes, clips, characters, root_scene_id=scene_id)
 
     async def render(
-        self, data: TimelineInput, fmt: TimelineFormat, rate_name: str, *, include_alternates: bool = True
+        self, data: TimelineInput, fmt: TimelineFormat, rate_name: str, *, include_alternates: bool = True,
+        allow_empty: bool = False,
     ) -> tuple[str, ExportedTimeline]:
         """The file's text and what the export result says about it (``id``/``uri`` still empty).
 
@@ -91,7 +93,7 @@ class TimelineService:
             raise ValidationError("frame_rate", f"{fmt} cannot be written at {rate_name} (its writer fails at NTSC rates)",
                                   allowed=allowed, hint="choose fcp_xml or otio for 29.97/23.976")
         built = build_timeline(data, rate, include_alternates=include_alternates and capabilities.keeps_alternates)
-        if built.clip_count == 0:
+        if built.clip_count == 0 and not allow_empty:
             raise InvalidStateError("there is nothing to export: no clip on the main timeline",
                                     hint="add clips (create_clip) or export another scene")
         text = otio.adapters.write_to_string(built.timeline, capabilities.adapter)
@@ -102,6 +104,16 @@ class TimelineService:
             text=text if fmt == "edl" and len(text.encode()) <= INLINE_TEXT_BYTES else None,
         )  # fmt: skip
         return text, result
+
+    async def otio_text(self, project_id: str) -> str:
+        """The project's whole timeline as OpenTimelineIO JSON at 24 fps, alternates included, rendered now (an
+        empty project gives an empty timeline).
+
+        Raises:
+            NotFoundError: no such project.
+        """
+        text, _ = await self.render(await self.load(project_id), "otio", "24", allow_empty=True)
+        return text
 
     async def export(
         self, project_id: str, fmt: TimelineFormat, rate_name: str = "24", *, scene_id: str | None = None,
