@@ -30,14 +30,14 @@ from mcp_storyboard.models import DOCUMENT_CLASSES
 from mcp_storyboard.models.common import ID_PATTERN, StoryboardModel
 from mcp_storyboard.models.projects import Project
 from mcp_storyboard.server.scope import current_services
-from mcp_storyboard.services.comfyui.views import ServerDetails, server_uri
 from mcp_storyboard.services.civitai.views import civitai_model_uri
-from mcp_storyboard.services.models.views import model_uri
+from mcp_storyboard.services.comfyui.views import ServerDetails, server_uri
 from mcp_storyboard.services.facefusion.views import (
     character_facefusion_uri,
     job_uri,
     preset_uri,
 )
+from mcp_storyboard.services.models.views import model_uri
 
 JSON = "application/json"
 MARKDOWN = "text/markdown"

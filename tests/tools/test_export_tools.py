@@ -11,7 +11,6 @@ import opentimelineio as otio
 import pytest
 
 from mcp_storyboard.server.prompts import load_prompts
-from mcp_storyboard.services.export import importer
 from tests.media_samples import b64
 from tests.seed import seed_project
 from tests.services.export_world import build_world, main_timeline
@@ -122,7 +121,6 @@ async def test_an_import_that_fails_while_writing_leaves_no_project(tools: ToolC
     before = await tools.snapshot()
     await tools.error("import_timeline", media_id=exported["id"])
     assert await tools.snapshot() == before, "the project and scenes written before the failure are gone"
-    assert importer.write_plan is not None
 
 
 async def test_prepare_for_edit_names_only_tools_that_exist(tools: ToolClient) -> None:

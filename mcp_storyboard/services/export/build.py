@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-import opentimelineio as otio
+import opentimelineio as otio  # type: ignore[import-untyped]  # ships no type information
 
 from mcp_storyboard.db.media import MEDIA_URI_PREFIX
 from mcp_storyboard.models.clips import Clip, GeneratedMedia
@@ -140,11 +140,13 @@ class _Builder:
             reference = otio.schema.MissingReference(available_range=available)
         item = otio.schema.Clip(name=clip.name or "Clip", media_reference=reference, source_range=available)
         character = self.data.characters.get(clip.character_id or "")
-        item.metadata[METADATA_KEY] = {
+        details = {
             "clip_id": clip.id, "type": clip.type, "image_prompt": clip.image_prompt, "video_prompt": clip.video_prompt,
             "content": clip.content, "lyrics": clip.lyrics, "character_id": clip.character_id, "character": character,
             **(extra or {}),
         }  # fmt: skip
+        # Empty fields are left out: converting each value into OTIO's metadata is most of the build's time.
+        item.metadata[METADATA_KEY] = {k: v for k, v in details.items() if v not in (None, "")}
         item.metadata["cmx_3600"] = {"reel": reel_name(url)}
         return item
 

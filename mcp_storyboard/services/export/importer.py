@@ -4,13 +4,18 @@ remains either way."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pydantic
 
 from mcp_storyboard.db.media import MEDIA_URI_PREFIX
 from mcp_storyboard.errors import NotFoundError, StoryboardError, ValidationError
-from mcp_storyboard.models.clips import TIMELINE_MAX_SECONDS, Clip, GeneratedMedia
+from mcp_storyboard.models.clips import (
+    TIMELINE_MAX_SECONDS,
+    Clip,
+    ClipType,
+    GeneratedMedia,
+)
 from mcp_storyboard.models.common import StoryboardModel
 from mcp_storyboard.models.projects import Project
 from mcp_storyboard.models.scenes import Scene
@@ -91,7 +96,8 @@ class _Documents:
         if position + duration > TIMELINE_MAX_SECONDS or position < 0:
             raise ValidationError("file", f"clip '{planned.name}' ends at {position + duration:.2f} s in its scene, "
                                   f"past the {TIMELINE_MAX_SECONDS:.0f}-second limit", hint="split the timeline")
-        kind = str(details.get("type") or ("video" if _is_video(planned.url) else "image"))
+        # The model validates it: a type the file made up is refused like any other bad value.
+        kind = cast(ClipType, str(details.get("type") or ("video" if _is_video(planned.url) else "image")))
         clip = Clip(
             scene_id=scene.id, project_id=self.project.id, name=planned.name[:200], order=order, type=kind,
             timeline_position=position, duration=duration, content=_text(details.get("content"), 10_000),

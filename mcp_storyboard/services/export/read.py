@@ -13,14 +13,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import opentimelineio as otio
+import opentimelineio as otio  # type: ignore[import-untyped]  # ships no type information
 
 from mcp_storyboard.errors import ValidationError
 from mcp_storyboard.services.export.build import METADATA_KEY, PATH_SEPARATOR
 from mcp_storyboard.services.export.timing import FrameRate
 
 MAX_DEPTH = 5
-_VIDEO_SUFFIXES = (".mp4", ".mov", ".webm", ".mkv", ".m4v", ".avi")
 _KEPT_SCHEMES = ("storyboard://", "http://", "https://")
 
 

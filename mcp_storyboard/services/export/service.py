@@ -10,7 +10,7 @@ from __future__ import annotations
 import posixpath
 from typing import TYPE_CHECKING
 
-import opentimelineio as otio
+import opentimelineio as otio  # type: ignore[import-untyped]  # ships no type information
 from pydantic import Field
 
 from mcp_storyboard.db.media import media_uri
@@ -170,7 +170,7 @@ class TimelineService:
             text = data.decode("utf-8-sig")
             kwargs = {"rate": (rate or FrameRate.named("24")).otio_rate} if fmt == "edl" else {}
             timeline = otio.adapters.read_from_string(text, capabilities.adapter, **kwargs)
-        except Exception as exc:  # the adapters raise many kinds; the user needs the file named, not the type
+        except Exception as exc:  # noqa: BLE001 - the adapters raise many kinds; the user needs the file named
             raise ValidationError("file", f"could not be read as {fmt}: {str(exc)[:200]}",
                                   hint=f"check it is a {capabilities.extension} file") from None
         if not isinstance(timeline, otio.schema.Timeline):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal, get_args
 
-import opentimelineio as otio
+import opentimelineio as otio  # type: ignore[import-untyped]  # ships no type information
 
 FrameRateName = Literal["23.976", "24", "25", "29.97", "30", "50", "59.94", "60"]
 FRAME_RATES: dict[str, Fraction] = {
@@ -81,5 +81,6 @@ class FrameRate:
 
 
 def _exact(seconds: float) -> Fraction:
-    # Positions are stored with 2 decimals: read them as the decimals they are, not their binary neighbours.
-    return Fraction(repr(round(seconds, 6)))
+    # Positions are stored with 2 decimals: read them as the decimals they are (to the microsecond), not as their
+    # binary neighbours, so 0.1 s is exactly 2.4 frames at 24 fps.
+    return Fraction(round(seconds * 1_000_000), 1_000_000)
