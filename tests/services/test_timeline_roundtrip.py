@@ -13,17 +13,18 @@ import pytest
 from mcp_storyboard.errors import ValidationError
 from mcp_storyboard.services.container import Services
 from mcp_storyboard.services.export.formats import FORMATS, TimelineFormat
-from mcp_storyboard.services.export.timing import FRAME_RATES
+from mcp_storyboard.services.export.timing import FRAME_RATES, FrameRate
 from tests.services.export_world import World, build_world, main_timeline
 
 pytestmark = pytest.mark.anyio
 
-CASES = [(fmt, rate) for fmt in FORMATS for rate in ("24", "25", "29.97")]
+CASES = [(fmt, rate) for fmt in FORMATS for rate in FRAME_RATES]
+WHOLE_SECONDS_ON_FRAMES = {"24", "25", "30", "50", "60"}
 
 
 def _expected_scenes(paths: list[str], fmt: TimelineFormat, rate: str, rows: list[tuple[str, str, float, float]]) -> list[str]:
     caps = FORMATS[fmt]
-    if rate == "29.97" and not caps.ntsc_markers:
+    if FrameRate.named(rate).is_drop_frame and not caps.drop_frame_markers:
         return []  # the scenes are lost; checked by name below
     if not caps.keeps_end_scenes:
         last_with_clips = max(paths.index(r[0]) for r in rows)
@@ -36,8 +37,8 @@ def _expected_scenes(paths: list[str], fmt: TimelineFormat, rate: str, rows: lis
 async def test_export_then_import_gives_back_what_the_table_promises(services: Services, fmt: TimelineFormat, rate: str) -> None:
     world = await build_world(services)
     caps = FORMATS[fmt]
-    if rate == "29.97" and not caps.ntsc_rates:
-        with pytest.raises(ValidationError, match=r"frame_rate: fcpx_xml cannot be written at 29.97"):
+    if FrameRate.named(rate).is_ntsc and not caps.ntsc_rates:
+        with pytest.raises(ValidationError, match=rf"frame_rate: fcpx_xml cannot be written at {rate}"):
             await services.timelines.export(world.project_id, fmt, rate)
         return
     exported = await services.timelines.export(world.project_id, fmt, rate)
@@ -53,14 +54,14 @@ async def test_export_then_import_gives_back_what_the_table_promises(services: S
     frame = float(1 / FRAME_RATES[rate])
     moved = set(exported.rounded)
     for old, new in zip(rows, new_rows, strict=True):
-        if old[1] in moved or rate == "29.97":
+        if old[1] in moved or rate not in WHOLE_SECONDS_ON_FRAMES:
             assert abs(new[2] - old[2]) <= frame + 0.005 and abs(new[3] - old[3]) <= frame + 0.005, (old, new)
         else:
             assert new[2:] == old[2:], (old, new)
-    if rate != "29.97":
-        assert moved == set(), "whole seconds sit on frames at 24 and 25 fps"
+    if rate in WHOLE_SECONDS_ON_FRAMES:
+        assert moved == set(), "whole seconds sit on frames at whole-number rates"
     else:
-        assert moved >= {"Open", "Title"}, "a 2-second clip ends between frames at 29.97"
+        assert moved >= {"Open", "Title"}, "a 2-second clip ends between frames at NTSC rates"
     expected = _expected_scenes(paths, fmt, rate, rows)
     if expected:
         assert new_paths == expected

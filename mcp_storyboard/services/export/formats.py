@@ -31,8 +31,8 @@ class FormatCapabilities:
     """Scenes after the last clip (empty ones) survive: they are markers on the track, which only OTIO keeps."""
     ntsc_rates: bool
     """The writer accepts 30000/1001 and 24000/1001."""
-    ntsc_markers: bool
-    """Markers survive at NTSC rates."""
+    drop_frame_markers: bool
+    """Markers survive at the drop-frame rates 29.97 and 59.94 (the EDL reader skips drop-frame LOC lines)."""
     loses: str
     """What the user is told the format drops."""
 
@@ -40,23 +40,23 @@ class FormatCapabilities:
 FORMATS: dict[TimelineFormat, FormatCapabilities] = {
     "otio": FormatCapabilities(
         "otio", "otio_json", ".otio", "application/json", keeps_alternates=True, keeps_metadata=True,
-        keeps_scenes=True, marker_case_kept=True, keeps_end_scenes=True, ntsc_rates=True, ntsc_markers=True, loses="nothing",
+        keeps_scenes=True, marker_case_kept=True, keeps_end_scenes=True, ntsc_rates=True, drop_frame_markers=True, loses="nothing",
     ),
     "edl": FormatCapabilities(
         "edl", "cmx_3600", ".edl", "text/plain", keeps_alternates=False, keeps_metadata=False, keeps_scenes=True,
-        marker_case_kept=False, keeps_end_scenes=False, ntsc_rates=True, ntsc_markers=False,
-        loses="alternates, audio, metadata, empty end scenes; scene names upper-cased; no scenes at "
-        "29.97/23.976; reels 8 chars",
+        marker_case_kept=False, keeps_end_scenes=False, ntsc_rates=True, drop_frame_markers=False,
+        loses="alternates, audio, metadata, empty end scenes; scene names upper-cased; no scenes at 29.97/59.94 "
+        "(drop-frame); reels 8 chars",
     ),
     "fcp_xml": FormatCapabilities(
         "fcp_xml", "fcp_xml", ".xml", "application/xml", keeps_alternates=False, keeps_metadata=False,
-        keeps_scenes=True, marker_case_kept=True, keeps_end_scenes=False, ntsc_rates=True, ntsc_markers=True,
+        keeps_scenes=True, marker_case_kept=True, keeps_end_scenes=False, ntsc_rates=True, drop_frame_markers=True,
         loses="alternates (read back as plain tracks), metadata, empty end scenes",
     ),
     "fcpx_xml": FormatCapabilities(
         "fcpx_xml", "fcpx_xml", ".fcpxml", "application/xml", keeps_alternates=False, keeps_metadata=False,
-        keeps_scenes=True, marker_case_kept=True, keeps_end_scenes=False, ntsc_rates=False, ntsc_markers=False,
-        loses="alternates, metadata, empty end scenes; no 29.97/23.976 (writer fails)",
+        keeps_scenes=True, marker_case_kept=True, keeps_end_scenes=False, ntsc_rates=False, drop_frame_markers=False,
+        loses="alternates, metadata, empty end scenes; no NTSC rates (23.976, 29.97, 59.94: writer fails)",
     ),
 }
 

@@ -21,7 +21,7 @@ from mcp_storyboard.services.export.build import TimelineInput, build_timeline
 from mcp_storyboard.services.export.formats import EXTENSIONS, FORMATS, TimelineFormat
 from mcp_storyboard.services.export.importer import ImportedProject, write_plan
 from mcp_storyboard.services.export.read import read_timeline
-from mcp_storyboard.services.export.timing import FrameRate
+from mcp_storyboard.services.export.timing import FRAME_RATES, FrameRate
 from mcp_storyboard.services.media.service import decode_base64
 
 if TYPE_CHECKING:
@@ -89,9 +89,9 @@ class TimelineService:
         capabilities = FORMATS[fmt]
         rate = FrameRate.named(rate_name)
         if rate.is_ntsc and not capabilities.ntsc_rates:
-            allowed = [n for n in ("24", "25", "30", "50", "60")]
+            allowed = [name for name, value in FRAME_RATES.items() if value.denominator == 1]
             raise ValidationError("frame_rate", f"{fmt} cannot be written at {rate_name} (its writer fails at NTSC rates)",
-                                  allowed=allowed, hint="choose fcp_xml or otio for 29.97/23.976")
+                                  allowed=allowed, hint="choose fcp_xml or otio for NTSC rates")
         built = build_timeline(data, rate, include_alternates=include_alternates and capabilities.keeps_alternates)
         if built.clip_count == 0 and not allow_empty:
             raise InvalidStateError("there is nothing to export: no clip on the main timeline",

@@ -50,6 +50,11 @@ class FrameRate:
         return self.value.denominator == 1001
 
     @property
+    def is_drop_frame(self) -> bool:
+        """29.97 and 59.94, whose timecodes an EDL writes drop-frame."""
+        return self.is_ntsc and self.value.numerator % 30000 == 0
+
+    @property
     def otio_rate(self) -> float:
         # OpenTimelineIO keeps a rate as a double; 30000/1001 as a double is what its adapters recognise.
         return self.value.numerator / self.value.denominator
