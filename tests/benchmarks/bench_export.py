@@ -16,6 +16,8 @@ import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import opentimelineio as otio  # type: ignore[import-untyped]
+
 from mcp_storyboard.config import Settings
 from mcp_storyboard.db.connection import Database, open_database
 from mcp_storyboard.db.indexes import ensure_indexes
@@ -23,8 +25,8 @@ from mcp_storyboard.models.clips import Clip, GeneratedMedia
 from mcp_storyboard.models.projects import Project
 from mcp_storyboard.models.scenes import Scene
 from mcp_storyboard.services.container import Services
-from mcp_storyboard.services.export.build import build_timeline
-from mcp_storyboard.services.export.formats import FORMATS
+from mcp_storyboard.services.export.build import TimelineInput, build_timeline
+from mcp_storyboard.services.export.formats import FORMATS, TimelineFormat
 from mcp_storyboard.services.export.timing import FrameRate
 
 
@@ -73,29 +75,33 @@ async def run(database: Database, clips: int, rounds: int) -> None:
     load = await best(rounds, lambda: timelines.load(project_id))
     print(f"{clips} clips on {database.backend}: load documents {load * 1000:.1f} ms")
     print(f"{'format':9} {'build':>9} {'write':>9} {'export':>9} {'import':>9} {'bytes':>9}  ms/clip(export)")
-    for fmt, caps in FORMATS.items():
-        async def build() -> object:
-            return build_timeline(data, FrameRate.named("24"), include_alternates=caps.keeps_alternates)
+    for fmt in FORMATS:
+        await bench_format(services, data, project_id, fmt, rounds, clips)
 
-        built = build_timeline(data, FrameRate.named("24"), include_alternates=caps.keeps_alternates)
-        import opentimelineio as otio  # type: ignore[import-untyped]
 
-        async def write() -> object:
-            return otio.adapters.write_to_string(built.timeline, caps.adapter)
+async def bench_format(services: Services, data: TimelineInput, project_id: str, fmt: TimelineFormat, rounds: int,
+                       clips: int) -> None:
+    timelines, caps, rate = services.timelines, FORMATS[fmt], FrameRate.named("24")
+    built = build_timeline(data, rate, include_alternates=caps.keeps_alternates)
+    exported = await timelines.export(project_id, fmt, "24")
+    size = (await services.database.media.info(exported.id)).size
 
-        async def export() -> object:
-            return await timelines.export(project_id, fmt, "24")
+    async def build() -> object:
+        return build_timeline(data, rate, include_alternates=caps.keeps_alternates)
 
-        exported = await timelines.export(project_id, fmt, "24")
-        size = (await database.media.info(exported.id)).size
+    async def write() -> object:
+        return otio.adapters.write_to_string(built.timeline, caps.adapter)
 
-        async def reimport() -> object:
-            return await timelines.import_file(media_id=exported.id, rate_name="24" if fmt == "edl" else None)
+    async def export() -> object:
+        return await timelines.export(project_id, fmt, "24")
 
-        b, w, e = await best(rounds, build), await best(rounds, write), await best(rounds, export)
-        i = await best(1, reimport)
-        print(f"{fmt:9} {b * 1000:8.1f}ms {w * 1000:8.1f}ms {e * 1000:8.1f}ms {i * 1000:8.1f}ms {size:9d}  "
-              f"{e * 1000 / clips:.3f}")
+    async def reimport() -> object:
+        return await timelines.import_file(media_id=exported.id, rate_name="24" if fmt == "edl" else None)
+
+    b, w, e = await best(rounds, build), await best(rounds, write), await best(rounds, export)
+    i = await best(1, reimport)
+    print(f"{fmt:9} {b * 1000:8.1f}ms {w * 1000:8.1f}ms {e * 1000:8.1f}ms {i * 1000:8.1f}ms {size:9d}  "
+          f"{e * 1000 / clips:.3f}")
 
 
 async def main() -> None:

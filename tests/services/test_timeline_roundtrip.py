@@ -102,6 +102,10 @@ async def test_otio_keeps_metadata_alternates_media_and_music(services: Services
     project = await repos.projects.get(imported.id)
     assert project.music_media_id == (await repos.projects.get(world.project_id)).music_media_id
     assert imported.media_count == 3  # Open, Open A1, Run
+    # The scenes' stored clip numbers (what the project tree reads) are those of their clips.
+    _, stored = await repos.scenes.list_with_clip_stats(imported.id)
+    assert sorted(stored, key=lambda s: s.scene_id) == sorted(
+        [await repos.clips.stats_of_scene(s.id) for s in scenes.values()], key=lambda s: s.scene_id)
 
 
 async def test_the_files_carry_what_editors_read(services: Services) -> None:

@@ -11,6 +11,7 @@ import pydantic
 
 from mcp_storyboard.db.media import MEDIA_URI_PREFIX
 from mcp_storyboard.errors import StoryboardError, ValidationError
+from mcp_storyboard.models.clip_outline import STATS_FIELDS, SceneClipStats
 from mcp_storyboard.models.clips import (
     TIMELINE_MAX_SECONDS,
     Clip,
@@ -21,7 +22,6 @@ from mcp_storyboard.models.common import StoryboardModel
 from mcp_storyboard.models.projects import Project
 from mcp_storyboard.models.scenes import Scene
 from mcp_storyboard.models.values import Integer
-from mcp_storyboard.services.common.clip_stats import recount_clips
 from mcp_storyboard.services.export.formats import FORMATS, TimelineFormat
 from mcp_storyboard.services.export.read import ImportPlan, PlannedClip, PlannedScene
 
@@ -178,7 +178,13 @@ async def write_plan(repos: Repositories, plan: ImportPlan, fmt: TimelineFormat)
             await repos.scenes.insert_many(documents.scenes, session=session)
         if documents.clips:
             await repos.clips.insert_many(documents.clips, session=session)
-        await recount_clips(repos, [s.id for s in documents.scenes], session=session)
+        # The new project's clips are all in hand: count them here rather than query each scene's clips again.
+        fields = set(STATS_FIELDS)
+        by_scene: dict[str, list[dict[str, Any]]] = {s.id: [] for s in documents.scenes}
+        for clip in documents.clips:
+            by_scene[clip.scene_id].append(clip.model_dump(include=fields))
+        for scene_id, own in by_scene.items():
+            await repos.scenes.set_clip_stats(SceneClipStats.of_clips(scene_id, own), session=session)
 
     try:
         await repos.database.run_transaction(work)
