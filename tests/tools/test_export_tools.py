@@ -9,6 +9,7 @@ import re
 
 import opentimelineio as otio
 import pytest
+from mcp.types import ResourceLink
 
 from mcp_storyboard.server.prompts import load_prompts
 from tests.media_samples import b64
@@ -34,6 +35,9 @@ async def test_export_stores_the_file_and_import_gives_the_project_back(tools: T
         "clip_count": 5, "duration": 13.0, "loses": exported["loses"], "rounded": [], "rounded_count": 0,
     }  # fmt: skip
     assert "alternates" in exported["loses"]
+    raw = await tools.client.call_tool("export_timeline", {"project_id": world.project_id, "format": "otio"})
+    links = [block for block in raw.content if isinstance(block, ResourceLink)]
+    assert [str(link.uri) for link in links] == [raw.structured_content["uri"]]  # type: ignore[index]
     read = await tools.client.read_resource(exported["uri"])
     assert read.contents[0].mime_type == "application/xml"
     assert base64.b64decode(read.contents[0].blob).startswith(b"<?xml")  # type: ignore[union-attr]

@@ -48,6 +48,10 @@ class ImportedProject(StoryboardModel):
     loses: str
     """What this format cannot carry (scenes, metadata or alternates may be missing)."""
 
+    def resource_links(self) -> list[tuple[str, str]]:
+        """The new project, which the tool result links to as a resource."""
+        return [(self.uri, "imported project")]
+
 
 class _Documents:
     def __init__(self, plan: ImportPlan, stored: set[str]) -> None:

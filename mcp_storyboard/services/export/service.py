@@ -53,6 +53,10 @@ class ExportedTimeline(StoryboardModel):
     text: str | None = Field(default=None, exclude_if=lambda value: value is None)
     """The EDL itself, when it is small (left out otherwise)."""
 
+    def resource_links(self) -> list[tuple[str, str]]:
+        """The file, which the tool result links to as a resource."""
+        return [(self.uri, f"{self.format} timeline")]
+
 
 class TimelineService:
     """Export a project's timeline to a file, and import one as a new project."""
