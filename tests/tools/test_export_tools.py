@@ -64,6 +64,23 @@ async def test_a_small_edl_comes_back_as_text_and_an_uploaded_one_imports_at_its
                                                                    ("OPENING", "Close", 3.0, 1.0)]
 
 
+DISSOLVE = """TITLE: Dissolve
+
+001  AAA      V     C        00:00:00:00 00:00:02:00 00:00:00:00 00:00:02:00
+* FROM CLIP NAME:  One
+002  AAA      V     C        00:00:02:00 00:00:02:00 00:00:02:00 00:00:02:00
+002  BBB      V     D    012 00:00:00:00 00:00:02:00 00:00:02:00 00:00:04:00
+* FROM CLIP NAME:  One
+* TO CLIP NAME:  Two
+"""
+
+
+async def test_an_edl_with_a_dissolve_imports_its_clips_back_to_back(tools: ToolClient) -> None:
+    cut = await tools.call("import_timeline", content_base64=b64(DISSOLVE.encode()), filename="d.edl")
+    assert (await main_timeline(tools.services, cut["id"]))[1] == [("Dissolve", "One", 0.0, 2.0),
+                                                                   ("Dissolve", "Two", 2.0, 2.0)]
+
+
 async def test_the_timeline_resource_renders_the_project_now(tools: ToolClient) -> None:
     world = await build_world(tools.services)
     read = await tools.client.read_resource(f"storyboard://projects/{world.project_id}/timeline.otio")

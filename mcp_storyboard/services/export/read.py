@@ -100,6 +100,8 @@ class _Reader:
         self.by_old_id: dict[str, tuple[PlannedScene, PlannedClip | None]] = {}
 
     def frames(self, item: Any) -> int:
+        if isinstance(item, otio.schema.Transition):
+            return 0  # a dissolve overlaps its neighbours; it takes no time of its own on the track
         return self.rate.frames(item.source_range.duration if item.source_range else item.duration())
 
     def scene(self, path: tuple[str, ...], start: int, details: dict[str, Any] | None = None) -> PlannedScene:
