@@ -179,7 +179,8 @@ class TimelineService:
                                   hint=f"check it is a {capabilities.extension} file") from None
         if not isinstance(timeline, otio.schema.Timeline):
             raise ValidationError("file", f"holds a {type(timeline).__name__}, not a timeline")
-        title = name or timeline.name or posixpath.splitext(filename)[0] or "Imported timeline"
+        candidates = (name, timeline.name, posixpath.splitext(filename)[0], "Imported timeline")
+        title = next(c.strip() for c in candidates if c and c.strip())
         plan = read_timeline(timeline, rate=rate if fmt == "edl" else None, name=title[:200],
                              keeps_alternates=capabilities.keeps_alternates)
         return await write_plan(self.repos, plan, fmt)
