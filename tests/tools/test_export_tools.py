@@ -9,7 +9,7 @@ import re
 
 import opentimelineio as otio
 import pytest
-from mcp.types import ResourceLink
+from mcp.types import PromptReference, ResourceLink
 
 from mcp_storyboard.server.prompts import load_prompts
 from tests.media_samples import b64
@@ -153,3 +153,8 @@ async def test_prepare_for_edit_names_only_tools_that_exist(tools: ToolClient) -
     assert mentioned <= names, mentioned - names
     result = await tools.client.get_prompt("prepare_for_edit", {"project_id": "p1", "editor": "premiere"})
     assert "Editor: premiere. Frame rate: 24." in result.messages[0].content.text  # type: ignore[union-attr]
+    for argument, value, expected in [("editor", "", ["resolve", "premiere", "final_cut", "avid", "otio"]),
+                                      ("editor", "Pr", ["premiere"]), ("frame_rate", "2", ["23.976", "24", "25", "29.97"])]:
+        completion = await tools.client.complete(PromptReference(name="prepare_for_edit"),
+                                                 {"name": argument, "value": value})
+        assert completion.completion.values == expected

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
+from mcp_storyboard.server.completions import CompletionRegistry
 from mcp_storyboard.server.notify import notify_changed
 from mcp_storyboard.server.registry import ToolRegistry, get_services
 from mcp_storyboard.server.resources import PROJECTS_URI, project_uris
@@ -15,10 +17,13 @@ from mcp_storyboard.server.tools._args import Id, MediaId, ProjectId
 from mcp_storyboard.services.export import ExportedTimeline
 from mcp_storyboard.services.export.formats import TimelineFormat, capability_summary
 from mcp_storyboard.services.export.importer import ImportedProject
-from mcp_storyboard.services.export.timing import FrameRateName
+from mcp_storyboard.services.export.timing import FRAME_RATES, FrameRateName
 
 TOOLSET: Toolset = "storyboard"
 tool = ToolRegistry(TOOLSET)
+complete = CompletionRegistry()
+EDITORS = ("resolve", "premiere", "final_cut", "avid", "otio")
+"""The editors the prepare_for_edit prompt knows a format for."""
 
 Rate = Annotated[FrameRateName, Field(description="Frames per second; 29.97 and 23.976 are NTSC (x/1001).")]
 
@@ -63,3 +68,13 @@ async def import_timeline(
     )
     await notify_changed(ctx, [PROJECTS_URI, *project_uris(imported.id)[:1]])
     return imported
+
+
+@complete(argument="editor", prompt="prepare_for_edit")
+async def complete_editor(value: str, context: Mapping[str, str], services: Any) -> list[str]:
+    return [e for e in EDITORS if e.startswith(value.lower())]
+
+
+@complete(argument="frame_rate", prompt="prepare_for_edit")
+async def complete_frame_rate(value: str, context: Mapping[str, str], services: Any) -> list[str]:
+    return [r for r in FRAME_RATES if r.startswith(value)]
