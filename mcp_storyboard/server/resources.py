@@ -30,14 +30,14 @@ from mcp_storyboard.models import DOCUMENT_CLASSES
 from mcp_storyboard.models.common import ID_PATTERN, StoryboardModel
 from mcp_storyboard.models.projects import Project
 from mcp_storyboard.server.scope import current_services
-from mcp_storyboard.services.comfyui.views import ServerDetails, server_uri
 from mcp_storyboard.services.civitai.views import civitai_model_uri
-from mcp_storyboard.services.models.views import model_uri
+from mcp_storyboard.services.comfyui.views import ServerDetails, server_uri
 from mcp_storyboard.services.facefusion.views import (
     character_facefusion_uri,
     job_uri,
     preset_uri,
 )
+from mcp_storyboard.services.models.views import model_uri
 
 JSON = "application/json"
 MARKDOWN = "text/markdown"
@@ -276,3 +276,13 @@ def register_resources(server: MCPServer[Any]) -> None:
         """A catalog model as JSON with its quality and speed inference presets (stored or built-in)."""
         with _resource_errors():
             return _dump(await current_services().models.details(unquote(model_id)))
+    # -- timeline export --------------------------------------------------------------------------------------
+    @server.resource(
+        f"{PROJECTS_URI}/{{project_id}}/timeline.otio", name="timeline_otio", title="Timeline (OpenTimelineIO)",
+        mime_type=JSON,
+    )
+    async def timeline_otio(project_id: str) -> str:
+        """The project's main timeline as OpenTimelineIO JSON at 24 fps, rendered on read: clips with gaps, scenes as
+        markers, alternates on disabled tracks, music (export_timeline writes other formats and rates)."""
+        with _resource_errors():
+            return await current_services().timelines.otio_text(_checked("project", project_id))

@@ -23,6 +23,7 @@ from mcp_storyboard.services.characters import CharacterService
 from mcp_storyboard.services.civitai import CivitAIService
 from mcp_storyboard.services.clips import ClipService
 from mcp_storyboard.services.comfyui import ComfyUIServerService
+from mcp_storyboard.services.export import TimelineService
 from mcp_storyboard.services.facefusion import FaceFusionService
 from mcp_storyboard.services.generation import GenerationService
 from mcp_storyboard.services.media import MediaService
@@ -53,6 +54,7 @@ class Services:
     models: ModelService
     generation: GenerationService
     users: UserService
+    timelines: TimelineService
 
     @property
     def database(self) -> Database:
@@ -80,6 +82,7 @@ class Services:
             models=ModelService(database),
             generation=GenerationService(repos),
             users=UserService(database),
+            timelines=TimelineService(repos),
         )
 
 

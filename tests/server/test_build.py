@@ -195,5 +195,5 @@ async def test_a_read_only_server_offers_no_prompt_that_needs_write_tools() -> N
         read_only = {p.name for p in (await client.list_prompts()).prompts}
     async with Client(build_server(nothing, specs=[], completers=[])) as client:
         full = {p.name for p in (await client.list_prompts()).prompts}
-    assert full == {"plan_storyboard", "write_clip_prompts", "review_continuity"}
+    assert full == {"plan_storyboard", "prepare_for_edit", "write_clip_prompts", "review_continuity"}
     assert read_only == {"review_continuity"}

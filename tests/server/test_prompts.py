@@ -92,7 +92,9 @@ def test_a_prompt_whose_name_differs_from_its_file_name_is_refused(tmp_path: Pat
 
 def test_the_shipped_prompts_load_from_the_checkout_without_the_bundled_package() -> None:
     assert prompts_dir() == SOURCE_DIR
-    assert [p.name for p in load_prompts()] == ["plan_storyboard", "review_continuity", "write_clip_prompts"]
+    assert [p.name for p in load_prompts()] == [
+        "plan_storyboard", "prepare_for_edit", "review_continuity", "write_clip_prompts"
+    ]
 
 
 def test_an_installed_bundled_prompt_package_wins_over_the_checkout(
@@ -106,7 +108,7 @@ def test_an_installed_bundled_prompt_package_wins_over_the_checkout(
     assert [p.name for p in load_prompts()] == ["greet"]
 
 
-@pytest.mark.parametrize("name", ["plan_storyboard", "write_clip_prompts", "review_continuity"])
+@pytest.mark.parametrize("name", ["plan_storyboard", "write_clip_prompts", "review_continuity", "prepare_for_edit"])
 def test_the_shipped_prompts_name_tools_of_the_storyboard(name: str) -> None:
     spec = next(p for p in load_prompts() if p.name == name)
     rendered = spec.render({a.name: f"<{a.name}>" for a in spec.arguments})
@@ -118,7 +120,7 @@ def test_the_shipped_prompts_name_tools_of_the_storyboard(name: str) -> None:
 async def test_prompts_are_listed_with_their_arguments(connect: Connect) -> None:
     async with connect(example_server()) as client:
         prompts = {p.name: p for p in (await client.list_prompts()).prompts}
-    assert set(prompts) == {"plan_storyboard", "write_clip_prompts", "review_continuity"}
+    assert set(prompts) == {"plan_storyboard", "prepare_for_edit", "write_clip_prompts", "review_continuity"}
     plan = prompts["plan_storyboard"]
     assert plan.title == "Plan a storyboard"
     assert [(a.name, a.required) for a in plan.arguments or []] == [
@@ -141,7 +143,7 @@ async def test_a_prompt_renders_argument_values_with_braces_verbatim(connect: Co
 @pytest.mark.parametrize(
     ("name", "arguments", "message"),
     [
-        ("no_such_prompt", {}, "Unknown prompt 'no_such_prompt'; prompts: plan_storyboard, review_continuity, "
+        ("no_such_prompt", {}, "Unknown prompt 'no_such_prompt'; prompts: plan_storyboard, prepare_for_edit, review_continuity, "
                                "write_clip_prompts"),
         ("review_continuity", {}, "Prompt 'review_continuity' needs argument project_id"),
         ("review_continuity", {"project_id": "  "}, "Prompt 'review_continuity' needs argument project_id"),

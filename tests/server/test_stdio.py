@@ -31,7 +31,7 @@ async def test_the_serve_command_answers_over_stdio(mode: str, tmp_path: object)
             await client.list_tools()
             rendered = await client.get_prompt("review_continuity", {"project_id": "p-{1}"})
     assert info is not None and info.name == "mcp-storyboard"
-    assert prompts == ["plan_storyboard", "review_continuity", "write_clip_prompts"]
+    assert prompts == ["plan_storyboard", "prepare_for_edit", "review_continuity", "write_clip_prompts"]
     assert "project p-{1}" in rendered.messages[0].content.text  # type: ignore[union-attr]
 
 
