@@ -31,6 +31,7 @@ from mcp_storyboard.models.common import ID_PATTERN, StoryboardModel
 from mcp_storyboard.models.projects import Project
 from mcp_storyboard.server.scope import current_services
 from mcp_storyboard.services.comfyui.views import ServerDetails, server_uri
+from mcp_storyboard.services.sheets import SheetOptions, contact_sheet_uri
 from mcp_storyboard.services.civitai.views import civitai_model_uri
 from mcp_storyboard.services.models.views import model_uri
 from mcp_storyboard.services.facefusion.views import (
@@ -276,3 +277,14 @@ def register_resources(server: MCPServer[Any]) -> None:
         """A catalog model as JSON with its quality and speed inference presets (stored or built-in)."""
         with _resource_errors():
             return _dump(await current_services().models.details(unquote(model_id)))
+
+    # -- contact sheets -----------------------------------------------------------------------------------------
+    @server.resource(
+        contact_sheet_uri("{project_id}"), name="contact_sheet", title="Contact sheet", mime_type="image/png"
+    )
+    async def contact_sheet(project_id: str) -> bytes:
+        """Page 1 of the project's contact sheet as a PNG (default layout), rendered on read and never stored;
+        render_contact_sheet stores pages and chooses the layout."""
+        with _resource_errors():
+            page = await current_services().sheets.render(_checked("project", project_id), SheetOptions())
+        return page.png

@@ -28,6 +28,7 @@ from mcp_storyboard.services.media import MediaService
 from mcp_storyboard.services.models import ModelService
 from mcp_storyboard.services.projects import ProjectService
 from mcp_storyboard.services.scenes import SceneService
+from mcp_storyboard.services.sheets import ContactSheetService
 from mcp_storyboard.services.styles import StyleTemplateService
 
 if TYPE_CHECKING:
@@ -50,6 +51,7 @@ class Services:
     civitai: CivitAIService
     models: ModelService
     generation: GenerationService
+    sheets: ContactSheetService
 
     @property
     def database(self) -> Database:
@@ -76,6 +78,7 @@ class Services:
             civitai=CivitAIService(database, civitai or CivitAIClient()),
             models=ModelService(database),
             generation=GenerationService(repos),
+            sheets=ContactSheetService(repos),
         )
 
 
