@@ -4,9 +4,11 @@ the font's accented letters, thumbnails decoded small, and the cards drawn where
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 
 import pytest
-from PIL import Image, ImageChops, ImageDraw, ImageStat
+from PIL import Image, ImageChops, ImageDraw, ImageFile, ImageStat
 
 from mcp_storyboard.errors import NotFoundError, ValidationError
 from mcp_storyboard.models.characters import Character
@@ -194,3 +196,18 @@ def test_the_preview_stays_within_its_base64_budget() -> None:
     preview = draw.preview_jpeg(noisy, 150_000)
     assert preview is not None and len(preview) * 4 / 3 <= 150_004
     assert draw.preview_jpeg(noisy, 100) is None
+
+
+def test_an_image_claiming_more_pixels_than_allowed_is_not_decoded(monkeypatch: pytest.MonkeyPatch) -> None:
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", 8_000, 8_000, 8, 2, 0, 0, 0)  # 64 Mpx of RGB (Pillow itself lets it through)
+    bomb = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+    assert 8_000 * 8_000 > draw.MAX_PIXELS
+
+    def decoded(self: Image.Image) -> None:
+        raise AssertionError("the image was decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", decoded)
+    assert draw.decode_thumbnail(bomb, (320, 180)) is None

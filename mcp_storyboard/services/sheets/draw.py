@@ -11,8 +11,7 @@ from __future__ import annotations
 import base64
 import io
 import re
-import warnings
-from functools import lru_cache
+import threading
 from importlib import resources
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
@@ -28,15 +27,25 @@ INK = (28, 28, 28)
 MUTED = (96, 96, 96)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _ELLIPSIS = "…"
+MAX_PIXELS = 50_000_000
+"""Larger images (past 8K, 33 Mpx) are not decoded, so a decompression bomb costs nothing; a card says the image
+cannot be read. Pillow's own guard only warns below 179 Mpx."""
 
 Font = ImageFont.FreeTypeFont
 
 
-@lru_cache(maxsize=32)
+_per_thread = threading.local()
+
+
 def font(size: int, *, bold: bool = False) -> Font:
-    """Roboto at ``size`` pixels (Medium for headings)."""
-    name = "Roboto-Medium.ttf" if bold else "Roboto-Regular.ttf"
-    return ImageFont.truetype(str(resources.files("font_roboto") / "files" / name), size)
+    """Roboto at ``size`` pixels (Medium for headings). Kept per thread: a FreeType face is not safe to share
+    between threads, and pages are drawn on worker threads."""
+    fonts: dict[tuple[int, bool], Font] = _per_thread.__dict__.setdefault("fonts", {})
+    key = (size, bold)
+    if key not in fonts:
+        name = "Roboto-Medium.ttf" if bold else "Roboto-Regular.ttf"
+        fonts[key] = ImageFont.truetype(str(resources.files("font_roboto") / "files" / name), size)
+    return fonts[key]
 
 
 def plain(text: str) -> str:
@@ -85,16 +94,16 @@ def decode_thumbnail(data: bytes, size: tuple[int, int]) -> Image.Image | None:
     when that is enough), and ``thumbnail`` shrinks in place, so one full-size image at most is held at a time.
     """
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as image:
-                image.draft("RGB", size)
-                small = ImageOps.exif_transpose(image)
-                small.thumbnail(size, Image.Resampling.LANCZOS)
-                if small.width < size[0] and small.height < size[1]:
-                    small = ImageOps.contain(small, size, Image.Resampling.LANCZOS)
-                return small.convert("RGB")
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+        with Image.open(io.BytesIO(data)) as image:
+            if image.width * image.height > MAX_PIXELS:
+                return None
+            image.draft("RGB", size)
+            small = ImageOps.exif_transpose(image)
+            small.thumbnail(size, Image.Resampling.LANCZOS)
+            if small.width < size[0] and small.height < size[1]:
+                small = ImageOps.contain(small, size, Image.Resampling.LANCZOS)
+            return small.convert("RGB")
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         return None
 
 
@@ -162,8 +171,10 @@ def blank_page(layout: PageLayout, title: str) -> tuple[Image.Image, ImageDraw.I
 
 
 def png_bytes(image: Image.Image) -> bytes:
+    """The page as PNG. zlib level 3: measured on a page of photographic frames, level 6 took about 4× as long
+    for a file 12% smaller (tests/benchmarks/bench_contact_sheet.py)."""
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=False, compress_level=6)
+    image.save(out, format="PNG", compress_level=3)
     return out.getvalue()
 
 
@@ -174,8 +185,9 @@ def preview_jpeg(image: Image.Image, max_base64: int) -> bytes | None:
     """A JPEG of the page, as wide as it can be while its base64 stays within ``max_base64`` bytes (None when
     even the smallest is too large)."""
     for width in PREVIEW_WIDTHS:
-        small = image.copy()
-        small.thumbnail((width, width * 8), Image.Resampling.LANCZOS)
+        scale = min(1.0, width / image.width)
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        small = image.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)  # no full-size copy
         out = io.BytesIO()
         small.save(out, format="JPEG", quality=80)
         data = out.getvalue()
