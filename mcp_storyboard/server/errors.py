@@ -26,7 +26,7 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp.shared.exceptions import MCPError
-from mcp.types import CallToolResult, ResourceLink, TextContent
+from mcp.types import CallToolResult, ImageContent, ResourceLink, TextContent
 
 from mcp_storyboard.errors import StoryboardError
 
@@ -80,11 +80,24 @@ class LinksResources(Protocol):
         ...
 
 
-def finished_result(content: Any, text: bytes, links: Sequence[tuple[str, str]] = ()) -> CallToolResult:
+@runtime_checkable
+class ShowsImages(Protocol):
+    """A result with small images for the model to look at (a contact sheet's preview): they go with it as
+    ``image`` blocks after its resource links; their base64 counts towards the result limit."""
+
+    def image_blocks(self) -> list[ImageContent]:
+        """The images, base64 with their MIME types."""
+        ...
+
+
+def finished_result(
+    content: Any, text: bytes, links: Sequence[tuple[str, str]] = (), images: Sequence[ImageContent] = ()
+) -> CallToolResult:
     """A successful tool result: ``content`` structured, ``text`` (its compact JSON) as the text copy older
-    clients read, then a resource link per ``(uri, name)`` of ``links``."""
-    blocks: list[TextContent | ResourceLink] = [TextContent(type="text", text=text.decode())]
+    clients read, then a resource link per ``(uri, name)`` of ``links``, then ``images``."""
+    blocks: list[TextContent | ResourceLink | ImageContent] = [TextContent(type="text", text=text.decode())]
     blocks += [ResourceLink(type="resource_link", uri=uri, name=name) for uri, name in links]
+    blocks += images
     return CallToolResult(content=list(blocks), structured_content=content)
 
 
@@ -156,9 +169,12 @@ def guard(spec: ToolSpec) -> Callable[..., Awaitable[Any]]:
             return result
         content = structured(result)
         text = pydantic_core.to_json(content)  # from plain JSON values: far cheaper than dumping the model again
-        if len(text) > RESULT_LIMIT_BYTES:
-            logger.info("tool %s result refused: %d bytes", spec.name, len(text))
-            return error_result(too_large(spec.name, len(text), narrowing(spec)))
-        return finished_result(content, text, result.resource_links() if isinstance(result, LinksResources) else ())
+        images = result.image_blocks() if isinstance(result, ShowsImages) else []
+        size = len(text) + sum(len(image.data) for image in images)
+        if size > RESULT_LIMIT_BYTES:
+            logger.info("tool %s result refused: %d bytes", spec.name, size)
+            return error_result(too_large(spec.name, size, narrowing(spec)))
+        links = result.resource_links() if isinstance(result, LinksResources) else ()
+        return finished_result(content, text, links, images)
 
     return guarded

@@ -38,6 +38,7 @@ from mcp_storyboard.services.facefusion.views import (
     preset_uri,
 )
 from mcp_storyboard.services.models.views import model_uri
+from mcp_storyboard.services.sheets import SheetOptions, contact_sheet_uri
 
 JSON = "application/json"
 MARKDOWN = "text/markdown"
@@ -286,3 +287,14 @@ def register_resources(server: MCPServer[Any]) -> None:
         markers, alternates on disabled tracks, music (export_timeline writes other formats and rates)."""
         with _resource_errors():
             return await current_services().timelines.otio_text(_checked("project", project_id))
+
+    # -- contact sheets -----------------------------------------------------------------------------------------
+    @server.resource(
+        contact_sheet_uri("{project_id}"), name="contact_sheet", title="Contact sheet", mime_type="image/png"
+    )
+    async def contact_sheet(project_id: str) -> bytes:
+        """Page 1 of the project's contact sheet as a PNG (default layout), rendered on read and never stored;
+        render_contact_sheet stores pages and chooses the layout."""
+        with _resource_errors():
+            page = await current_services().sheets.render(_checked("project", project_id), SheetOptions())
+        return page.png

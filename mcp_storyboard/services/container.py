@@ -30,6 +30,7 @@ from mcp_storyboard.services.media import MediaService
 from mcp_storyboard.services.models import ModelService
 from mcp_storyboard.services.projects import ProjectService
 from mcp_storyboard.services.scenes import SceneService
+from mcp_storyboard.services.sheets import ContactSheetService
 from mcp_storyboard.services.styles import StyleTemplateService
 from mcp_storyboard.services.users import UserService
 
@@ -55,6 +56,7 @@ class Services:
     generation: GenerationService
     users: UserService
     timelines: TimelineService
+    sheets: ContactSheetService
 
     @property
     def database(self) -> Database:
@@ -83,6 +85,7 @@ class Services:
             generation=GenerationService(repos),
             users=UserService(database),
             timelines=TimelineService(repos),
+            sheets=ContactSheetService(repos),
         )
 
 

@@ -36,6 +36,7 @@ TEMPLATES = {
     "storyboard://civitai-models/{civitai_id}",
     "storyboard://models/{model_id}",
     "storyboard://projects/{project_id}/timeline.otio",
+    "storyboard://projects/{project_id}/contact-sheet.png",
 }
 
 

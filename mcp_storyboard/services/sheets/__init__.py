@@ -1,0 +1,13 @@
+"""Contact sheets: a page of a storyboard's frames under scene headings, drawn with Pillow (``service.py``)."""
+
+from mcp_storyboard.services.sheets.layout import SheetOptions
+from mcp_storyboard.services.sheets.service import ContactSheetService, RenderedPage, StoredSheet
+
+
+
+def contact_sheet_uri(project_id: str) -> str:
+    """The resource that renders page 1 of a project's contact sheet on read."""
+    return f"storyboard://projects/{project_id}/contact-sheet.png"
+
+
+__all__ = ["ContactSheetService", "RenderedPage", "SheetOptions", "StoredSheet", "contact_sheet_uri"]
