@@ -54,6 +54,7 @@ class World:
     queued_job: str
     failed_job: str
     user: str
+    timeline: str
 
 
 async def build_world(tools: ToolClient) -> World:
@@ -76,8 +77,9 @@ async def build_world(tools: ToolClient) -> World:
     failed = await jobs.insert(new_job(operation(ana.image), project_id=pid, character_id=ana.character_id,
                                        status="failed", attempts=3))
     user = (await tools.call("create_user", username="cleo", email="cleo@example.com"))["id"]
+    timeline = (await tools.call("export_timeline", project_id=pid, format="otio"))["id"]
     return World(pid, scene, other, alternate, clip, second, entry, ana.character_id, ana.image, media_id, template,
-                 model, server, preset, queued.id, failed.id, user)
+                 model, server, preset, queued.id, failed.id, user, timeline)
 
 
 PNG = base64.b64encode(png(3)).decode()
@@ -107,6 +109,9 @@ CALLS: dict[str, Callable[[World], dict[str, Any]]] = {
                                "content_base64": PNG},
     "import_media": lambda w: {"project_id": w.project, "url": "https://example.com/x.png"},
     "delete_media": lambda w: {"media_id": w.media, "confirm": True},
+    "export_timeline": lambda w: {"project_id": w.project, "format": "edl"},
+    "import_timeline": lambda w: {"media_id": w.timeline, "name": "Imported"},
+    "render_contact_sheet": lambda w: {"project_id": w.project},
     # characters and styles
     "create_character": lambda w: {"project_id": w.project, "name": "Bo"},
     "update_character": lambda w: {"character_id": w.character, "patch": {"description": "tall"}},
