@@ -21,6 +21,8 @@ from mcp_storyboard.repositories.comfyui_servers import ComfyUIServerRepository
 from mcp_storyboard.repositories.generation_batches import GenerationBatchRepository
 from mcp_storyboard.services.container import Services
 from mcp_storyboard.services.generation.worker import NO_SERVER, GenerationWorker
+from tests.conftest import open_test_database
+from tests.fakes.comfyui import serve_fake_comfyui
 from tests.media_samples import png
 from tests.seed import seed_clip, seed_project
 from tests.workers.generation_stubs import StubPromptRunner, item, new_batch, online_server
@@ -257,3 +259,56 @@ async def test_a_stopped_worker_hands_the_batch_back_and_the_next_runs_only_the_
     assert (runner.runs_of(clips[0]), runner.runs_of(clips[1])) == (1, 2)
     for clip in clips:
         assert len((await services.repositories.clips.get(clip)).generated_images) == 1
+
+
+async def test_workers_racing_on_many_batches_run_each_item_once_and_count_exactly_what_they_stored(
+    request: pytest.FixtureRequest,
+) -> None:
+    db = await open_test_database("embedded-pymongo", request)
+    try:
+        services, project, clips = await setup(db, clips=60)
+        servers = ComfyUIServerRepository(db)
+        for n in range(3):
+            await online_server(servers, f"S{n}", max_concurrent=2, port=8188 + n)
+        batches = GenerationBatchRepository(db)
+        doomed = set(clips[::7])
+        crashed = ComfyUIExecutionError("prompt failed in node 3 (KSampler)", node_id="3", node_type="KSampler")
+        runner = StubPromptRunner(outcome=lambda _s, generated, _n: crashed if generated.clip_id in doomed else None)
+        ids = [(await batches.insert(new_batch(project, [item(c) for c in clips[n:n + 3]]))).id
+               for n in range(0, 60, 3)]
+        workers = [worker(services, runner, name=f"w{n}", concurrency=2) for n in range(4)]
+        async with running(*workers):
+
+            async def all_final() -> bool:
+                return await db.collection("generation_batches").count_documents({"status": {"$in": list(FINAL)}}) == 20
+
+            await wait_until(all_final, seconds=600, poll=0.2)
+        assert sorted({clip for _, clip in runner.started}) == sorted(clips)
+        assert all(runner.runs_of(clip) == 1 for clip in clips)
+        for batch_id in ids:
+            done = await batches.get(batch_id)
+            succeeded = [r for r in done.results if r.success]
+            assert (done.completed_jobs, done.failed_jobs) == (len(succeeded), len(done.results) - len(succeeded))
+            assert len(done.results) == done.total_jobs == 3 and done.running == [] and done.attempts == 1
+            expected = "completed" if not done.failed_jobs else "failed" if not done.completed_jobs else "partial"
+            assert done.status == expected
+        for clip in clips:
+            gallery = (await services.repositories.clips.get(clip)).generated_images
+            assert len(gallery) == (0 if clip in doomed else 1)
+    finally:
+        await db.client.drop_database(db.db.name)
+        await db.close()
+
+
+async def test_the_worker_checks_the_servers_so_a_registered_one_comes_online_and_runs_the_batch(db: Database) -> None:
+    services, project, clips = await setup(db, clips=1)
+    batches = GenerationBatchRepository(db)
+    with serve_fake_comfyui() as comfy:
+        registered = await services.comfyui.register("Fresh", comfy.url)  # never checked: offline until the worker checks
+        batch = await batches.insert(new_batch(project, [item(clips[0])]))
+        runner = StubPromptRunner()
+        async with running(worker(services, runner, check_seconds=30.0)):
+            done = await finished(batches, batch.id)
+    assert done.status == "completed" and runner.started == [(registered.id, clips[0])]
+    checked = await services.comfyui.get(registered.id)
+    assert checked.status == "online" and checked.last_check is not None
