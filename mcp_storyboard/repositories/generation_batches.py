@@ -97,7 +97,7 @@ class GenerationBatchRepository(LeasedQueueRepository[GenerationBatch]):
             ]
         }  # fmt: skip
         error = {"$cond": [no_results, {"$literal": NO_RESULTS_ERROR}, "$error_message"]}
-        fields = {"status": status, "error_message": error, "running": {"$literal": []}, **RELEASED,
+        fields: dict[str, Any] = {"status": status, "error_message": error, "running": {"$literal": []}, **RELEASED,
                   "updated_at": utc_now()}
         return await self._owned(batch_id, worker_id, [{"$set": fields}], "finish")
 
