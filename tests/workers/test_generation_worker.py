@@ -25,7 +25,12 @@ from tests.conftest import open_test_database
 from tests.fakes.comfyui import serve_fake_comfyui
 from tests.media_samples import png
 from tests.seed import seed_clip, seed_project
-from tests.workers.generation_stubs import StubPromptRunner, item, new_batch, online_server
+from tests.workers.generation_stubs import (
+    StubPromptRunner,
+    item,
+    new_batch,
+    online_server,
+)
 from tests.workers.stubs import wait_until
 
 FINAL = ("completed", "partial", "failed", "cancelled")

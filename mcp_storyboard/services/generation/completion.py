@@ -20,7 +20,12 @@ import anyio
 from mcp_storyboard.db.media import MediaInfo
 from mcp_storyboard.errors import NotFoundError, ValidationError
 from mcp_storyboard.models.clips import GeneratedMedia
-from mcp_storyboard.models.generation import BatchResult, ComfyUIServer, GenerationBatch, GenerationItem
+from mcp_storyboard.models.generation import (
+    BatchResult,
+    ComfyUIServer,
+    GenerationBatch,
+    GenerationItem,
+)
 from mcp_storyboard.models.values import JsonScalar
 from mcp_storyboard.repositories.bundle import Repositories
 from mcp_storyboard.repositories.generation_batches import GenerationBatchRepository

@@ -29,7 +29,12 @@ import anyio.lowlevel
 
 from mcp_storyboard.errors import ComfyUIError, NotFoundError, ValidationError
 from mcp_storyboard.integrations.comfyui import ComfyUIUnreachable
-from mcp_storyboard.models.generation import ComfyUIServer, GenerationBatch, GenerationItem, RunningPrompt
+from mcp_storyboard.models.generation import (
+    ComfyUIServer,
+    GenerationBatch,
+    GenerationItem,
+    RunningPrompt,
+)
 from mcp_storyboard.repositories.bundle import Repositories
 from mcp_storyboard.repositories.comfyui_servers import ComfyUIServerRepository
 from mcp_storyboard.repositories.generation_batches import GenerationBatchRepository
