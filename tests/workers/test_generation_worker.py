@@ -317,3 +317,35 @@ async def test_the_worker_checks_the_servers_so_a_registered_one_comes_online_an
     assert done.status == "completed" and runner.started == [(registered.id, clips[0])]
     checked = await services.comfyui.get(registered.id)
     assert checked.status == "online" and checked.last_check is not None
+
+
+@pytest.mark.parametrize("bad", [{"concurrency": 0}, {"lease_seconds": 0}, {"check_seconds": 0}, {"worker_name": ""}])
+def test_bad_worker_settings_are_refused_naming_the_setting(bad: dict[str, object]) -> None:
+    from mcp_storyboard.errors import ValidationError
+
+    settings: dict[str, object] = {"worker_name": "w", **bad}
+    with pytest.raises(ValidationError, match=next(iter(bad))):
+        GenerationWorker(None, StubPromptRunner(), **settings)  # type: ignore[arg-type]
+
+
+async def test_a_clip_deleted_while_it_generates_fails_its_item_and_keeps_no_file(db: Database) -> None:
+    services, project, clips = await setup(db, clips=2)
+    await online_server(ComfyUIServerRepository(db), "A")
+    batches = GenerationBatchRepository(db)
+    batch = await batches.insert(new_batch(project, [item(c) for c in clips]))
+    gate = anyio.Event()
+    runner = StubPromptRunner(gates=lambda generated, _n: gate if generated.clip_id == clips[1] else None)
+    async with running(worker(services, runner)):
+
+        async def second_running() -> bool:
+            return [p.clip_id for p in (await batches.get(batch.id)).running] == [clips[1]]
+
+        await wait_until(second_running)
+        await db.collection("clips").delete_one({"id": clips[1]})
+        gate.set()
+        done = await finished(batches, batch.id)
+    assert (done.status, done.completed_jobs, done.failed_jobs) == ("partial", 1, 1)
+    (failure,) = [r for r in done.results if not r.success]
+    assert failure.clip_id == clips[1] and "was deleted" in (failure.error or "")
+    assert [i.id for i in (await db.media.list(project_id=project)).items] == [
+        r.media_id for r in done.results if r.success]

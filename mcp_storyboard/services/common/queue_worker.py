@@ -9,8 +9,9 @@ Idle slots poll with exponential backoff (at the slowest rate only one slot of a
 when it finds work) and sweep expired leases back into the queue (``requeue_expired``), as does a periodic sweep.
 ``stop()`` stops claiming, cancels the running work and hands it back to the queue, the attempt not counted.
 
-A subclass says how to process one document (:meth:`QueueWorker._process`); ``FaceFusionWorker`` keeps its own
-copy of these rules (it came first), ``GenerationWorker`` builds on this class.
+A subclass says how to claim and process one document (:meth:`QueueWorker._claim`, :meth:`QueueWorker._process`):
+``FaceFusionWorker`` (a job's operations in order, with progress) and ``GenerationWorker`` (a batch's items at
+once, across ComfyUI servers).
 """
 
 from __future__ import annotations
@@ -57,10 +58,11 @@ class QueueWorker(Generic[J]):
     """Processes the documents of one leased queue until :meth:`stop`."""
 
     kind = "job"
+    queue: LeasedQueueRepository[J]
+    """The queue, set by the subclass once the settings passed the checks here."""
 
     def __init__(
         self,
-        queue: LeasedQueueRepository[J],
         *,
         concurrency: int,
         lease_seconds: float,
@@ -84,7 +86,6 @@ class QueueWorker(Generic[J]):
             raise ValidationError("sweep_seconds", f"must be more than 0, not {sweep_seconds}")
         if not 1 <= len(worker_name) <= 150:
             raise ValidationError("worker_name", "must be 1–150 characters")
-        self.queue = queue
         self.concurrency = concurrency
         self.lease_seconds = float(lease_seconds)
         self.sweep_seconds = float(sweep_seconds)

@@ -62,6 +62,9 @@ class BatchRun(Run[GenerationBatch]):
     """Items with a recorded result, or found without a server."""
     unplaced: list[GenerationItem] = field(default_factory=list)
     """Items no server could take."""
+    writes: anyio.Lock = field(default_factory=anyio.Lock)
+    """Taken by each write of an item to the batch: the items' transactions would otherwise collide on the batch
+    document and retry with backoff (measured: ``tests/benchmarks/bench_generation_worker.py``)."""
 
 
 class GenerationWorker(QueueWorker[GenerationBatch]):
@@ -89,13 +92,12 @@ class GenerationWorker(QueueWorker[GenerationBatch]):
         Raises:
             ValidationError: see :class:`QueueWorker`; or a check period that is not positive.
         """
-        batches = GenerationBatchRepository(repos.database)
-        super().__init__(batches, concurrency=concurrency, lease_seconds=lease_seconds, worker_name=worker_name,
+        super().__init__(concurrency=concurrency, lease_seconds=lease_seconds, worker_name=worker_name,
                          on_change=on_change, sweep_seconds=sweep_seconds)
         if check_seconds is not None and not check_seconds > 0:
             raise ValidationError("check_seconds", f"must be more than 0, not {check_seconds}")
         self.repos = repos
-        self.batches = batches
+        self.batches = self.queue = batches = GenerationBatchRepository(repos.database)
         self.runner = runner
         self.servers = servers or ComfyUIServerService(repos)
         self.pool = ServerPool(ComfyUIServerRepository(repos.database), batches)
@@ -180,7 +182,8 @@ class GenerationWorker(QueueWorker[GenerationBatch]):
         if run.unplaced and batch.attempts < batch.max_attempts:
             error = f"{len(run.unplaced)} item(s) found no server ({NO_SERVER}); the batch is queued again"
             await self._write(self.batches.fail(batch.id, owner, error, extra={"running": []}))
-            await anyio.sleep(self.no_server_pause_seconds)  # this slot: let servers come back before claiming
+            if not self._stopping:  # this slot lets servers come back before it claims again (stop() wakes it)
+                await self._idle(self.no_server_pause_seconds)
             return
         for item in run.unplaced:
             if await self._write(record_failure(self.batches, batch, owner, item, f"{NO_SERVER} (last attempt)")) is None:
@@ -208,7 +211,8 @@ class GenerationWorker(QueueWorker[GenerationBatch]):
                     write = record_failure(self.batches, run.job, run.owner, item, outcome)
                 else:
                     write = record_success(self.repos, self.batches, run.job, run.owner, item, server, outcome)
-                stored = await self._write(write)
+                async with run.writes:
+                    stored = await self._write(write)
                 if stored is None:
                     self._lose(run)
                 else:
@@ -226,7 +230,8 @@ class GenerationWorker(QueueWorker[GenerationBatch]):
             recorded = True
             prompt = RunningPrompt(clip_id=item.clip_id, server_id=server.id, prompt_id=prompt_id)
             try:
-                stored = await self.batches.add_running(run.job.id, run.owner, prompt)
+                async with run.writes:
+                    stored = await self.batches.add_running(run.job.id, run.owner, prompt)
             except LOST:
                 self._lose(run)  # cancelled or taken: the runner's cancellation interrupts the prompt
                 await anyio.lowlevel.checkpoint()
