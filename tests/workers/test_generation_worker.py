@@ -349,3 +349,31 @@ async def test_a_clip_deleted_while_it_generates_fails_its_item_and_keeps_no_fil
     assert failure.clip_id == clips[1] and "was deleted" in (failure.error or "")
     assert [i.id for i in (await db.media.list(project_id=project)).items] == [
         r.media_id for r in done.results if r.success]
+
+
+async def test_a_worker_that_lost_its_batch_adds_nothing_to_the_gallery_and_keeps_no_file(db: Database) -> None:
+    services, project, clips = await setup(db, clips=1)
+    await online_server(ComfyUIServerRepository(db), "A")
+    batches = GenerationBatchRepository(db)
+    batch = await batches.insert(new_batch(project, [item(clips[0])]))
+    gate = anyio.Event()
+    runner = StubPromptRunner(gate=gate)
+    loser = worker(services, runner)
+    async with running(loser):
+
+        async def submitted() -> bool:
+            return bool((await batches.get(batch.id)).running)
+
+        await wait_until(submitted)
+        # Another worker took the batch over (as after an expired lease and a re-claim).
+        await db.collection("generation_batches").update_one({"id": batch.id}, {"$set": {"lease_owner": "thief"}})
+        gate.set()
+
+        async def dropped() -> bool:  # the refused write and its clean-up are behind it once the run is gone
+            return not loser._runs
+
+        await wait_until(dropped)
+    stored = await batches.get(batch.id)
+    assert (stored.status, stored.lease_owner, stored.results, stored.completed_jobs) == ("processing", "thief", [], 0)
+    assert (await services.repositories.clips.get(clips[0])).generated_images == []
+    assert (await db.media.list(project_id=project)).items == []
