@@ -45,15 +45,21 @@ def _add_db_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_worker_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--concurrency", type=int, default=1, help="jobs run at once (default 1)")
+    parser.add_argument("--concurrency", type=int, default=1, help="jobs (batches) run at once per queue (default 1)")
     parser.add_argument("--lease-seconds", type=float, default=300.0,
                         help="job lease, renewed by heartbeats; a dead worker's job is re-run after it (default 300)")
+    parser.add_argument("--queue", action="append", choices=("facefusion", "generation"), dest="queues",
+                        help="a queue to work on (repeatable; default: generation, and facefusion when "
+                        "FACEFUSION_PATH is set)")
+    parser.add_argument("--check-seconds", type=float, default=60.0,
+                        help="how often the active ComfyUI servers are re-checked (default 60)")
 
 
 def _worker_options(args: argparse.Namespace) -> WorkerOptions:
     from mcp_storyboard.cli_worker import WorkerOptions
 
-    return WorkerOptions(concurrency=args.concurrency, lease_seconds=args.lease_seconds, name=getattr(args, "name", None))
+    return WorkerOptions(concurrency=args.concurrency, lease_seconds=args.lease_seconds, name=getattr(args, "name", None),
+                         queues=tuple(dict.fromkeys(args.queues or ())), check_seconds=args.check_seconds)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,10 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="start with the storyboard toolset; clients enable the others with enable_toolset "
                        "(env STORYBOARD_DYNAMIC_TOOLSETS=1)")
     serve.add_argument("--list-tools", action="store_true", help="print the effective tool catalog and exit")
-    serve.add_argument("--worker", action="store_true", help="also run one FaceFusion worker in this process")
+    serve.add_argument("--worker", action="store_true", help="also run the queue workers in this process")
     _add_worker_flags(serve)
 
-    worker = sub.add_parser("worker", help="run FaceFusion workers on the job queue until SIGTERM/SIGINT "
+    worker = sub.add_parser("worker", help="run the generation and FaceFusion workers until SIGTERM/SIGINT "
                             "(one per GPU host against a shared MongoDB)")
     _add_db_flags(worker)
     _add_worker_flags(worker)

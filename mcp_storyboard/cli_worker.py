@@ -1,12 +1,16 @@
-"""The ``worker`` command and ``serve --worker``: FaceFusion workers against the configured database.
+"""The ``worker`` command and ``serve --worker``: the queue workers against the configured database.
 
-``mcp-storyboard worker`` runs one worker (``--concurrency`` slots) until SIGTERM or SIGINT, then stops
-gracefully: running operations are cancelled and their jobs handed back to the queue, the attempt not counted.
-One worker per GPU host against a shared MongoDB scales out. ``serve --worker`` runs one beside the server, in
-its process, for single-machine use.
+``mcp-storyboard worker`` runs a generation worker (ComfyUI batches) and a FaceFusion worker, each with
+``--concurrency`` slots, until SIGTERM or SIGINT, then stops them gracefully: running work is cancelled and handed
+back to the queue, the attempt not counted. One worker process per GPU host against a shared MongoDB scales out.
+``serve --worker`` runs them beside the server, in its process, for single-machine use.
 
-The runner comes from ``integrations.facefusion.build.build_runner(settings, services)``, imported when a worker
-starts (it raises a ``ConfigError`` naming FACEFUSION_PATH when FaceFusion is not configured).
+``--queue facefusion`` / ``--queue generation`` (repeatable) choose the queues; without it the worker runs
+generation, and FaceFusion too where it is configured (FACEFUSION_PATH; unconfigured, it says so in the log and
+runs generation only). Asked for explicitly, an unconfigured FaceFusion is an error naming FACEFUSION_PATH.
+
+The runners are imported when a worker starts: ``integrations.facefusion.build.build_runner(settings, services)``
+and ``integrations.comfyui.runner.ComfyUIPromptRunner``.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import anyio
 
@@ -31,9 +35,19 @@ if TYPE_CHECKING:
     from mcp_storyboard.services.container import Services
     from mcp_storyboard.services.facefusion.ports import OperationRunner
     from mcp_storyboard.services.facefusion.worker import FaceFusionWorker, OnChange
+    from mcp_storyboard.services.generation.ports import PromptRunner
+    from mcp_storyboard.services.generation.worker import GenerationWorker
+    from mcp_storyboard.services.generation.worker import OnChange as OnBatchChange
+
+    AnyWorker = FaceFusionWorker | GenerationWorker
 
 logger = logging.getLogger("mcp_storyboard.worker")
 DEFAULT_LEASE_SECONDS = 300.0
+DEFAULT_CHECK_SECONDS = 60.0
+Queue = Literal["facefusion", "generation"]
+QUEUES: tuple[Queue, ...] = get_args(Queue)
+RunnerFactory = Callable[[Settings, "Services"], Any]
+"""``(settings, services) -> runner`` (or an awaitable of one); tests pass stubs."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +57,10 @@ class WorkerOptions:
     concurrency: int = 1
     lease_seconds: float = DEFAULT_LEASE_SECONDS
     name: str | None = None
+    queues: tuple[Queue, ...] = ()
+    """The queues to work on; empty: generation, and FaceFusion too where it is configured."""
+    check_seconds: float = DEFAULT_CHECK_SECONDS
+    """How often the generation worker re-checks the active ComfyUI servers."""
 
     @property
     def worker_name(self) -> str:
@@ -54,13 +72,19 @@ def check_options(options: WorkerOptions) -> None:
     """Refuse option values the worker cannot run with, naming the flag.
 
     Raises:
-        ConfigError: --concurrency outside 1–64, or --lease-seconds under 1.
+        ConfigError: --concurrency outside 1–64, --lease-seconds or --check-seconds under 1, or an unknown --queue.
     """
     if not 1 <= options.concurrency <= 64:
         raise ConfigError(f"--concurrency {options.concurrency} is not between 1 and 64", hint="one slot per GPU job, e.g. 1-4")
     if not options.lease_seconds >= 1:
         raise ConfigError(f"--lease-seconds {options.lease_seconds:g} is under 1",
                           hint="a lease must outlast heartbeat round trips by far; the default is 300")
+    if not options.check_seconds >= 1:
+        raise ConfigError(f"--check-seconds {options.check_seconds:g} is under 1",
+                          hint="how often ComfyUI servers are re-checked; the default is 60")
+    unknown = [queue for queue in options.queues if queue not in QUEUES]
+    if unknown:
+        raise ConfigError(f"--queue {unknown[0]} is not a queue", hint=f"choose from {', '.join(QUEUES)}")
 
 
 async def build_runner(settings: Settings, services: Services) -> OperationRunner:
@@ -74,6 +98,14 @@ async def build_runner(settings: Settings, services: Services) -> OperationRunne
     return build_cli_runner(settings, services)
 
 
+async def build_generation_runner(settings: Settings, services: Services) -> PromptRunner:
+    """The ComfyUI runner (HTTP to the registered servers), imported only now."""
+    # comfyrun's module (merged separately); the ignore goes once both are in.
+    from mcp_storyboard.integrations.comfyui.runner import ComfyUIPromptRunner  # type: ignore[import-not-found,unused-ignore]
+
+    return ComfyUIPromptRunner()
+
+
 def new_worker(services: Services, runner: OperationRunner, options: WorkerOptions, on_change: OnChange | None = None) -> FaceFusionWorker:
     from mcp_storyboard.services.facefusion.worker import FaceFusionWorker
 
@@ -83,19 +115,81 @@ def new_worker(services: Services, runner: OperationRunner, options: WorkerOptio
     )  # fmt: skip
 
 
-async def run_until_signalled(worker: FaceFusionWorker, database: Database) -> None:
-    """Run ``worker`` until SIGTERM or SIGINT, then stop it gracefully."""
+def new_generation_worker(services: Services, runner: PromptRunner, options: WorkerOptions,
+                          on_change: OnBatchChange | None = None) -> GenerationWorker:
+    from mcp_storyboard.services.generation.worker import GenerationWorker
+
+    return GenerationWorker(
+        services.repositories, runner, concurrency=options.concurrency, lease_seconds=options.lease_seconds,
+        worker_name=options.worker_name, on_change=on_change, check_seconds=options.check_seconds,
+        servers=services.comfyui,
+    )  # fmt: skip
+
+
+async def _made(factory: RunnerFactory, settings: Settings, services: Services) -> Any:
+    made = factory(settings, services)
+    return await made if inspect.isawaitable(made) else made
+
+
+async def build_workers(
+    settings: Settings,
+    services: Services,
+    options: WorkerOptions,
+    *,
+    runner_factory: RunnerFactory | None = None,
+    generation_runner_factory: RunnerFactory | None = None,
+    on_change: OnChange | None = None,
+    on_batch_change: OnBatchChange | None = None,
+) -> list[AnyWorker]:
+    """The workers ``options`` ask for (see the module notes); ``runner_factory`` builds the FaceFusion runner,
+    ``generation_runner_factory`` the ComfyUI one (defaults: :func:`build_runner`, :func:`build_generation_runner`).
+
+    Raises:
+        ConfigError: FaceFusion was asked for (``--queue facefusion``) and is not configured.
+    """
+    chosen = options.queues or QUEUES
+    workers: list[AnyWorker] = []
+    if "facefusion" in chosen:
+        try:
+            runner = await _made(runner_factory or build_runner, settings, services)
+        except ConfigError as exc:
+            if options.queues:
+                raise
+            logger.warning("FaceFusion jobs are not run by this worker: %s", exc.message)
+        else:
+            workers.append(new_worker(services, runner, options, on_change))
+    if "generation" in chosen:
+        prompts = await _made(generation_runner_factory or build_generation_runner, settings, services)
+        workers.append(new_generation_worker(services, prompts, options, on_batch_change))
+    return workers
+
+
+async def run_until_signalled(workers: list[AnyWorker], database: Database) -> None:
+    """Run ``workers`` until SIGTERM or SIGINT, then stop them gracefully."""
     async with anyio.create_task_group() as tg:
 
         async def stop_on_signal() -> None:
             with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
                 async for _ in signals:
-                    worker.stop()
+                    for worker in workers:
+                        worker.stop()
                     return
 
         tg.start_soon(stop_on_signal)
-        await run_with_wakeups(worker, database)
+        await run_all(workers, database)
         tg.cancel_scope.cancel()
+
+
+async def run_all(workers: list[AnyWorker], database: Database) -> None:
+    """Run ``workers`` until they all stop (a FaceFusion worker woken by its change stream)."""
+    from mcp_storyboard.services.facefusion.worker import FaceFusionWorker
+
+    async with anyio.create_task_group() as tg:
+        for worker in workers:
+            if isinstance(worker, FaceFusionWorker):
+                tg.start_soon(run_with_wakeups, worker, database)
+            else:  # generation batches are found by polling (at most 2 s late)
+                tg.start_soon(worker.run)
 
 
 async def run_with_wakeups(worker: FaceFusionWorker, database: Database) -> None:
@@ -130,21 +224,21 @@ async def run_worker(
     settings: Settings,
     options: WorkerOptions,
     *,
-    runner_factory: Callable[[Settings, Services], Any] | None = None,
-    ready: Callable[[FaceFusionWorker], None] | None = None,
+    runner_factory: RunnerFactory | None = None,
+    generation_runner_factory: RunnerFactory | None = None,
+    ready: Callable[[list[AnyWorker]], None] | None = None,
 ) -> int:
-    """The ``worker`` command: open the services, build the runner, work until signalled. ``runner_factory``
-    replaces :func:`build_runner` (tests); ``ready`` is told the worker once it is about to start."""
+    """The ``worker`` command: open the services, build the workers, work until signalled. The factories replace
+    the runners' builders (tests); ``ready`` is told the workers once they are about to start."""
     from mcp_storyboard.services.container import open_services
 
     check_options(options)
     async with open_services(settings) as services:
-        made = (runner_factory or build_runner)(settings, services)
-        runner: OperationRunner = await made if inspect.isawaitable(made) else made
-        worker = new_worker(services, runner, options)
+        workers = await build_workers(settings, services, options, runner_factory=runner_factory,
+                                      generation_runner_factory=generation_runner_factory)
         if ready is not None:
-            ready(worker)
-        await run_until_signalled(worker, services.database)
+            ready(workers)
+        await run_until_signalled(workers, services.database)
     return 0
 
 
@@ -154,19 +248,24 @@ def with_worker(
     options: WorkerOptions,
     *,
     on_change: OnChange | None = None,
+    on_batch_change: OnBatchChange | None = None,
+    generation_runner_factory: RunnerFactory | None = None,
 ) -> Callable[[], AbstractAsyncContextManager[Services]]:
-    """``serve --worker``: the server's services factory, with one worker running while the services are open."""
+    """``serve --worker``: the server's services factory, with the workers running while the services are open."""
     check_options(options)
 
     @asynccontextmanager
     async def open_with_worker() -> AsyncIterator[Services]:
         async with factory() as services:
-            worker = new_worker(services, await build_runner(settings, services), options, on_change)
+            workers = await build_workers(settings, services, options, on_change=on_change,
+                                          on_batch_change=on_batch_change,
+                                          generation_runner_factory=generation_runner_factory)
             async with anyio.create_task_group() as tg:
-                tg.start_soon(run_with_wakeups, worker, services.database)
+                tg.start_soon(run_all, workers, services.database)
                 try:
                     yield services
                 finally:
-                    worker.stop()
+                    for worker in workers:
+                        worker.stop()
 
     return open_with_worker

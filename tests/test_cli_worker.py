@@ -1,5 +1,6 @@
-"""``mcp-storyboard worker`` and ``serve --worker``: options, the runner built lazily (a clear exit 2 when
-FaceFusion is not configured), and a graceful stop on SIGTERM that hands the running job back."""
+"""``mcp-storyboard worker`` and ``serve --worker``: options, the runners built lazily (a clear exit 2 when
+FaceFusion is asked for and not configured; generation only when it is not asked for), and a graceful stop on
+SIGTERM that hands the running job (or batch) back."""
 
 from __future__ import annotations
 
@@ -17,8 +18,13 @@ from mcp_storyboard.cli import main
 from mcp_storyboard.cli_worker import WorkerOptions, run_worker, with_worker
 from mcp_storyboard.config import Settings
 from mcp_storyboard.models.facefusion import FaceFusionJob
+from mcp_storyboard.models.generation import GenerationBatch
 from mcp_storyboard.repositories.facefusion_jobs import FaceFusionJobRepository
+from mcp_storyboard.repositories.generation_batches import GenerationBatchRepository
 from mcp_storyboard.services.container import Services, open_services
+from tests.fakes.comfyui import serve_fake_comfyui
+from tests.seed import seed_clip, seed_project
+from tests.workers.generation_stubs import StubPromptRunner, item, new_batch
 from tests.workers.stubs import StubRunner, new_job, operation, wait_until
 
 RUNNER_MODULE = "mcp_storyboard.integrations.facefusion.build"
@@ -36,7 +42,7 @@ def test_the_worker_exits_2_naming_facefusion_path_when_facefusion_is_not_config
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.delenv("FACEFUSION_PATH", raising=False)
-    assert main(["worker", "--mongodb-uri", "memory://"]) == 2
+    assert main(["worker", "--mongodb-uri", "memory://", "--queue", "facefusion"]) == 2
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert line.startswith(f"mcp-storyboard: {NOT_CONFIGURED}")
 
@@ -44,6 +50,7 @@ def test_the_worker_exits_2_naming_facefusion_path_when_facefusion_is_not_config
 @pytest.mark.parametrize(("flags", "expected"), [
     (["--concurrency", "0"], "--concurrency 0 is not between 1 and 64"),
     (["--lease-seconds", "0.5"], "--lease-seconds 0.5 is under 1"),
+    (["--check-seconds", "0.5"], "--check-seconds 0.5 is under 1"),
 ])
 def test_bad_worker_options_exit_2_naming_the_flag(
     flags: list[str], expected: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
@@ -80,7 +87,8 @@ def test_sigterm_stops_the_worker_gracefully_and_hands_the_running_job_back() ->
             seen["runner"] = runner
             return runner
 
-        code = await run_worker(Settings(mongodb_uri="memory://"), WorkerOptions(name="cli"), runner_factory=build)
+        options = WorkerOptions(name="cli", queues=("facefusion",))
+        code = await run_worker(Settings(mongodb_uri="memory://"), options, runner_factory=build)
         seen["after"] = await seen["jobs"].get(seen["job"].id)
         return code
 
@@ -92,7 +100,8 @@ def test_sigterm_stops_the_worker_gracefully_and_hands_the_running_job_back() ->
 
 def test_serve_with_a_worker_exits_2_naming_facefusion_path_when_facefusion_is_not_configured() -> None:
     env = {k: v for k, v in os.environ.items() if k != "FACEFUSION_PATH"}
-    proc = subprocess.run([sys.executable, "-m", "mcp_storyboard", "serve", "--worker", "--mongodb-uri", "memory://"],
+    proc = subprocess.run([sys.executable, "-m", "mcp_storyboard", "serve", "--worker", "--queue", "facefusion",
+                           "--mongodb-uri", "memory://"],
                           capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL, env=env)
     assert proc.returncode == 2
     (line,) = proc.stderr.strip().splitlines()
@@ -108,7 +117,8 @@ async def test_serve_with_a_worker_runs_jobs_while_the_services_are_open(monkeyp
 
     fake_runner_module(monkeypatch, build)
     settings = Settings(mongodb_uri="memory://")
-    factory = with_worker(lambda: open_services(settings), settings, WorkerOptions(name="inproc"))
+    factory = with_worker(lambda: open_services(settings), settings, WorkerOptions(name="inproc"),
+                          generation_runner_factory=lambda *_: StubPromptRunner())
     async with factory() as services:
         jobs = FaceFusionJobRepository(services.database)
         job = await jobs.insert(new_job(operation("https://in.test/a.png")))
@@ -118,3 +128,43 @@ async def test_serve_with_a_worker_runs_jobs_while_the_services_are_open(monkeyp
 
         await wait_until(completed, seconds=60)
     assert runners[0].started == ["https://in.test/a.png"]
+
+
+def test_without_facefusion_the_worker_runs_generation_only_and_sigterm_hands_the_running_batch_back(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.delenv("FACEFUSION_PATH", raising=False)
+    seen: dict[str, Any] = {}
+
+    async def scenario() -> int:
+        with serve_fake_comfyui() as comfy:
+
+            async def build(_settings: Settings, services: Services) -> StubPromptRunner:
+                project = await seed_project(services)
+                clip = await seed_clip(services, project)
+                await services.comfyui.register("Local", comfy.url)  # the worker's own check brings it online
+                batches = GenerationBatchRepository(services.database)
+                seen["batches"], seen["clip"] = batches, clip.id
+                seen["batch"] = await batches.insert(new_batch(project, [item(clip.id)]))
+
+                def terminated_once_running(*_: Any) -> None:
+                    os.kill(os.getpid(), signal.SIGTERM)  # the worker's signal receiver is installed by now
+                    return None
+
+                seen["runner"] = StubPromptRunner(gate=anyio.Event(), outcome=terminated_once_running)
+                return seen["runner"]
+
+            def ready(workers: list[Any]) -> None:
+                seen["workers"] = [type(worker).__name__ for worker in workers]
+
+            code = await run_worker(Settings(mongodb_uri="memory://"), WorkerOptions(name="gen"),
+                                    generation_runner_factory=build, ready=ready)
+            seen["after"] = await seen["batches"].get(seen["batch"].id)
+            return code
+
+    assert anyio.run(scenario) == 0
+    assert seen["workers"] == ["GenerationWorker"]
+    assert "FaceFusion jobs are not run by this worker: FACEFUSION_PATH is not set" in caplog.text
+    after: GenerationBatch = seen["after"]
+    assert (after.status, after.attempts, after.lease_owner, after.running) == ("queued", 0, None, [])
+    assert seen["runner"].cancelled == [seen["clip"]]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mcp_storyboard.models.common import Page, utc_now
-from mcp_storyboard.models.generation import BatchResult, BatchStatus, GenerationBatch
+from mcp_storyboard.models.generation import BatchResult, BatchStatus, GenerationBatch, RunningPrompt
 from mcp_storyboard.repositories.base import Session
 from mcp_storyboard.repositories.queue import NEWEST_FIRST, RELEASED, LeasedQueueRepository
 
@@ -20,7 +20,11 @@ class GenerationBatchRepository(LeasedQueueRepository[GenerationBatch]):
     document = GenerationBatch
     kind = "generation batch"
     queue_order = CLAIM_ORDER
-    claim_resets = {"completed_jobs": 0, "failed_jobs": 0, "results": []}
+    # A claim keeps the successes of an earlier, lost attempt: their files are already in the clips' galleries
+    # (each success is written with its gallery entry), so only the items without one run again. ``completed_jobs``
+    # always counts exactly the stored successes (both move in one update), so it stays as it is.
+    claim_resets = {"failed_jobs": 0, "running": []}
+    claim_pulls = {"results": {"success": False}}
 
     # -- lists --------------------------------------------------------------------------------------------
     async def page_for_project(
@@ -52,22 +56,27 @@ class GenerationBatchRepository(LeasedQueueRepository[GenerationBatch]):
         query = {"comfyui_server_id": {"$in": [server_id, None]}}
         return await self._claim(worker_id, lease_seconds, query, {"comfyui_server_id": server_id})
 
-    async def record_result(self, batch_id: str, worker_id: str, result: BatchResult) -> GenerationBatch:
+    async def record_result(
+        self, batch_id: str, worker_id: str, result: BatchResult, *, session: Session = None
+    ) -> GenerationBatch:
         """Append one item's outcome and count it (``completed_jobs`` or ``failed_jobs``) in one atomic update,
         only while ``worker_id`` holds the batch: a late report from a worker whose lease expired (the batch
-        re-queued or re-claimed since) is refused and changes nothing.
+        re-queued or re-claimed since) is refused and changes nothing. The item's entry in ``running`` goes in the
+        same update.
 
         Raises:
             NotFoundError: no such batch.
             QueueError: the worker does not hold the batch (results arrive only from the worker processing it).
         """
         counter = "completed_jobs" if result.success else "failed_jobs"
-        update = {
+        update: dict[str, Any] = {
             "$inc": {counter: 1},
             "$push": {"results": result.model_dump(mode="python")},
             "$set": {"updated_at": utc_now()},
         }
-        return await self._owned(batch_id, worker_id, update, "record a result on")
+        if result.clip_id is not None:  # the item's prompt is done: nothing of it is left to interrupt
+            update["$pull"] = {"running": {"clip_id": result.clip_id}}
+        return await self._owned(batch_id, worker_id, update, "record a result on", session=session)
 
     async def finish(self, batch_id: str, worker_id: str) -> GenerationBatch:
         """Close a batch this worker holds: completed (no failures), failed (no successes) or partial; a batch
@@ -88,8 +97,41 @@ class GenerationBatchRepository(LeasedQueueRepository[GenerationBatch]):
             ]
         }  # fmt: skip
         error = {"$cond": [no_results, {"$literal": NO_RESULTS_ERROR}, "$error_message"]}
-        fields = {"status": status, "error_message": error, **RELEASED, "updated_at": utc_now()}
+        fields: dict[str, Any] = {"status": status, "error_message": error, "running": {"$literal": []}, **RELEASED,
+                  "updated_at": utc_now()}
         return await self._owned(batch_id, worker_id, [{"$set": fields}], "finish")
+
+    # -- the worker's writes on running prompts (lease-conditioned) -----------------------------------------------
+    async def add_running(self, batch_id: str, worker_id: str, prompt: RunningPrompt) -> GenerationBatch:
+        """Record a prompt submitted for one item (what a cancel interrupts); the item's result, or
+        :meth:`drop_running` when it moves to another server, removes it.
+
+        Raises:
+            NotFoundError: no such batch.
+            QueueError: the worker no longer holds the batch.
+        """
+        update = {"$push": {"running": prompt.model_dump(mode="python")}, "$set": {"updated_at": utc_now()}}
+        return await self._owned(batch_id, worker_id, update, "record a running prompt on")
+
+    async def drop_running(self, batch_id: str, worker_id: str, clip_id: str) -> GenerationBatch:
+        """Forget the running prompt of one item (its server failed it or went away; the item may move on).
+
+        Raises:
+            NotFoundError: no such batch.
+            QueueError: the worker no longer holds the batch.
+        """
+        update = {"$pull": {"running": {"clip_id": clip_id}}, "$set": {"updated_at": utc_now()}}
+        return await self._owned(batch_id, worker_id, update, "forget a running prompt of")
+
+    async def running_per_server(self) -> dict[str, int]:
+        """Prompts running now on each server, over every processing batch (every worker's): the load a
+        dispatcher weighs against a server's ``max_concurrent``. Servers with none are left out."""
+        pipeline: list[dict[str, Any]] = [
+            {"$match": {"status": "processing", "running.0": {"$exists": True}}},
+            {"$unwind": "$running"},
+            {"$group": {"_id": "$running.server_id", "n": {"$sum": 1}}},
+        ]
+        return {str(row["_id"]): int(row["n"]) for row in await self.database.aggregate(self.name, pipeline)}
 
     async def delete_for_project(self, project_id: str, *, session: Session = None) -> int:
         return await self._delete_where({"project_id": project_id}, session=session)

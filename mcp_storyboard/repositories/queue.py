@@ -56,6 +56,9 @@ class LeasedQueueRepository(Repository[D]):
     claim_resets: ClassVar[Mapping[str, Any]] = {}
     """Fields a claim sets back to their initial values: what an earlier, lost attempt wrote (progress, counters,
     results, output) must not be mixed into this attempt's."""
+    claim_pulls: ClassVar[Mapping[str, Any]] = {}
+    """``$pull`` conditions a claim (and a release) applies: array entries of an earlier attempt to drop while
+    others are kept (e.g. a batch's failed results, whose items run again, beside its successes, which do not)."""
 
     async def _transition(
         self,
@@ -83,7 +86,9 @@ class LeasedQueueRepository(Repository[D]):
         }  # fmt: skip
         if self.started_field:
             fields[self.started_field] = now
-        update = {"$set": fields, "$inc": {"attempts": 1}}
+        update: dict[str, Any] = {"$set": fields, "$inc": {"attempts": 1}}
+        if self.claim_pulls:
+            update["$pull"] = dict(self.claim_pulls)
         return await self._transition({**query, "status": "queued"}, update, sort=self.queue_order)
 
     async def _owned(
@@ -156,8 +161,10 @@ class LeasedQueueRepository(Repository[D]):
             NotFoundError: no such document.
             QueueError: the worker no longer holds it.
         """
-        update = {"$set": {"status": "queued", "updated_at": utc_now(), **RELEASED, **self.claim_resets},
-                  "$inc": {"attempts": -1}}  # fmt: skip
+        update: dict[str, Any] = {"$set": {"status": "queued", "updated_at": utc_now(), **RELEASED, **self.claim_resets},
+                                  "$inc": {"attempts": -1}}  # fmt: skip
+        if self.claim_pulls:
+            update["$pull"] = dict(self.claim_pulls)
         return await self._owned(key, worker_id, update, "release")
 
     async def cancel(self, key: str) -> D:

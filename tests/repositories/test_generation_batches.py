@@ -10,9 +10,12 @@ import pytest
 from mcp_storyboard.db.connection import Database
 from mcp_storyboard.errors import InvalidStateError, NotFoundError, QueueError
 from mcp_storyboard.models.common import utc_now
-from mcp_storyboard.models.generation import BatchResult, GenerationBatch, GenerationBatchPatch
+from mcp_storyboard.models.generation import BatchResult, GenerationBatch, GenerationBatchPatch, RunningPrompt
 from mcp_storyboard.repositories.queue import ExpiredLeases
 from mcp_storyboard.repositories.generation_batches import GenerationBatchRepository
+
+
+SERVER = "00000000-0000-4000-8000-0000000000aa"
 
 
 def batch(**fields: object) -> GenerationBatch:
@@ -137,15 +140,36 @@ async def test_a_late_report_from_a_worker_that_lost_its_lease_is_refused(db: Da
     assert await repo.requeue_expired(utc_now() + timedelta(seconds=30)) == ExpiredLeases(requeued=1, failed=0)
     with pytest.raises(QueueError, match="worker 'w1' does not hold it .*it is queued"):
         await repo.record_result(stored.id, "w1", BatchResult(clip_id="c2", success=False, error="late"))
+    # The re-claim keeps w1's success (its file is in the clip's gallery already); only c2 runs again.
     reclaimed = await repo.claim_next("w2", 60)
-    assert reclaimed is not None and (reclaimed.completed_jobs, reclaimed.failed_jobs, reclaimed.results) == (0, 0, [])
-    await repo.record_result(stored.id, "w2", BatchResult(clip_id="c1", url="https://x/w2-1.png"))
+    assert reclaimed is not None and (reclaimed.completed_jobs, reclaimed.failed_jobs) == (1, 0)
+    assert [r.url for r in reclaimed.results] == ["https://x/w1-1.png"]
     with pytest.raises(QueueError, match="worker 'w1' does not hold it .*leased to worker 'w2'"):
         await repo.record_result(stored.id, "w1", BatchResult(clip_id="c2", success=False, error="late"))
     await repo.record_result(stored.id, "w2", BatchResult(clip_id="c2", url="https://x/w2-2.png"))
     finished = await repo.finish(stored.id, "w2")
     assert (finished.status, finished.completed_jobs, finished.failed_jobs) == ("completed", 2, 0)
-    assert [r.url for r in finished.results] == ["https://x/w2-1.png", "https://x/w2-2.png"]
+    assert [r.url for r in finished.results] == ["https://x/w1-1.png", "https://x/w2-2.png"]
+
+
+async def test_a_claim_keeps_earlier_successes_drops_earlier_failures_and_running_prompts(db: Database) -> None:
+    repo = GenerationBatchRepository(db)
+    stored = await repo.insert(batch(total_jobs=3))
+    await repo.claim_next("w1", 60)
+    await repo.add_running(stored.id, "w1", RunningPrompt(clip_id="c3", server_id=SERVER, prompt_id="p3"))
+    await repo.record_result(stored.id, "w1", BatchResult(clip_id="c1", url="https://x/1.png"))
+    await repo.record_result(stored.id, "w1", BatchResult(clip_id="c2", success=False, error="node 3 failed"))
+    assert await repo.running_per_server() == {SERVER: 1}
+    requeued = await repo.fail(stored.id, "w1", "no server")
+    assert (requeued.status, requeued.completed_jobs, requeued.failed_jobs, len(requeued.results)) == ("queued", 1, 1, 2)
+    again = await repo.claim_next("w2", 60)
+    assert again is not None and (again.completed_jobs, again.failed_jobs, again.running) == (1, 0, [])
+    assert [(r.clip_id, r.success) for r in again.results] == [("c1", True)]
+    await repo.add_running(stored.id, "w2", RunningPrompt(clip_id="c2", server_id=SERVER, prompt_id="p2"))
+    done = await repo.record_result(stored.id, "w2", BatchResult(clip_id="c2", url="https://x/2.png"))
+    assert done.running == [] and await repo.running_per_server() == {}
+    with pytest.raises(QueueError):
+        await repo.add_running(stored.id, "w1", RunningPrompt(clip_id="c3", server_id=SERVER, prompt_id="late"))
 
 
 async def test_failures_leases_and_cancels_follow_the_queue_rules(db: Database) -> None:

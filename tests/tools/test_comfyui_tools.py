@@ -234,3 +234,32 @@ async def test_a_servers_credential_is_stored_and_never_shown(tools: ToolClient,
     assert stored.api_key == key and key not in repr(stored)
     await tools.call("update_comfyui_server", server_id=sid, patch={"api_key": None})
     assert (await tools.call("get_comfyui_server", server_id=sid))["has_api_key"] is False
+
+
+async def test_register_takes_a_credential_and_a_capacity_shows_neither_key_and_checks_with_it(
+    tools: ToolClient, comfy: RunningFake
+) -> None:
+    key = "rp-" + "r" * 30
+    written = await tools.call("register_comfyui_server", name="Pod", url=comfy.url, api_key=key, max_concurrent=3)
+    sid = written["id"]
+    assert written["changed"] == {"name": "Pod", "url": comfy.url, "is_active": True, "max_concurrent": 3,
+                                  "has_api_key": True}
+    sent: list[str | None] = []
+
+    class Recording(ComfyUIClient):
+        def __init__(self, url: str, *, api_key: str | None = None) -> None:
+            sent.append(api_key)
+            super().__init__(url, api_key=api_key)
+
+    tools.services.comfyui.client_factory = Recording
+    checked = await tools.call("check_comfyui_server", server_id=sid)
+    assert checked["status"] == "online" and sent == [key]
+    got = await tools.call("get_comfyui_server", server_id=sid)
+    assert (got["has_api_key"], got["max_concurrent"]) == (True, 3)
+    shown = [written, checked, got, await read_resource(tools, sid), await tools.call("list_comfyui_servers")]
+    assert key not in json.dumps(shown, default=str)
+    for bad, field in (({"max_concurrent": 0}, "max_concurrent"), ({"max_concurrent": 65}, "max_concurrent"),
+                       ({"api_key": ""}, "api_key"), ({"max_concurrent": True}, "max_concurrent")):
+        text = await tools.refused("register_comfyui_server", name="Bad", url="http://127.0.0.1:9", **bad)
+        assert text.startswith(f"[invalid-argument] {field}"), text
+    assert [s["id"] for s in (await tools.call("list_comfyui_servers"))["items"]] == [sid]

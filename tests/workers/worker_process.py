@@ -48,7 +48,7 @@ class LoggingStubRunner:
 
 def main() -> int:
     name, log_dir, lease = sys.argv[1], Path(sys.argv[2]), float(sys.argv[3])
-    options = WorkerOptions(concurrency=1, lease_seconds=lease, name=name)
+    options = WorkerOptions(concurrency=1, lease_seconds=lease, name=name, queues=("facefusion",))
 
     def runner(_settings: Settings, services: Services) -> LoggingStubRunner:
         return LoggingStubRunner(services, log_dir / f"{name}.log", log_dir / "fast")

@@ -14,7 +14,7 @@ from mcp_storyboard.models.generation import (
     ComfyUIServerPatch,
     ServerUrl,
 )
-from mcp_storyboard.models.values import Name, PageSize
+from mcp_storyboard.models.values import NOT_BOOL, Name, PageSize
 from mcp_storyboard.server.completions import MAX_COMPLETIONS, CompletionRegistry
 from mcp_storyboard.server.notify import notify_changed
 from mcp_storyboard.server.registry import ToolRegistry, get_services
@@ -46,9 +46,13 @@ async def register_comfyui_server(
     url: Annotated[ServerUrl, Field(description="Base URL, e.g. http://127.0.0.1:8188 (normalised; unique).")],
     ctx: Context,
     is_active: Annotated[bool, Field(description="Whether generation may use it.")] = True,
+    max_concurrent: Annotated[int, Field(ge=1, le=64, description="Prompts at once, 1-64."), NOT_BOOL] = 2,
+    api_key: Annotated[str | None, Field(min_length=1, max_length=500,
+                                         description="Bearer credential (e.g. RunPod); never shown.")] = None,
 ) -> Written:
     """Add a ComfyUI server; check_comfyui_server then probes it."""
-    server = await get_services(ctx).comfyui.register(name, url, is_active=is_active)
+    server = await get_services(ctx).comfyui.register(name, url, is_active=is_active, max_concurrent=max_concurrent,
+                                                      api_key=api_key)
     await notify_changed(ctx, [server_uri(server.id)])
     return written_server(server, created_fields(server, "name", "url", "is_active"))
 

@@ -36,8 +36,8 @@ from mcp_storyboard.repositories.bundle import Repositories
 from mcp_storyboard.repositories.comfyui_servers import ComfyUIServerRepository
 
 SERVER_HINT = "list_comfyui_servers shows the registered servers"
-ClientFactory = Callable[[str], ComfyUIClient]
-"""``url -> client``; tests may inject one with a mock transport."""
+ClientFactory = Callable[..., ComfyUIClient]
+"""``(url, *, api_key) -> client``; tests may inject one with a mock transport."""
 
 
 class ComfyUIServerService:
@@ -45,14 +45,16 @@ class ComfyUIServerService:
         self.repo = ComfyUIServerRepository(repos.database)
         self.client_factory = client
 
-    async def register(self, name: str, url: str, *, is_active: bool = True) -> ComfyUIServer:
-        """Store a server under its normalised URL (no check is run: ``check`` does that).
+    async def register(self, name: str, url: str, *, is_active: bool = True, max_concurrent: int = 2,
+                       api_key: str | None = None) -> ComfyUIServer:
+        """Store a server under its normalised URL (no check is run: ``check`` does that); ``api_key`` is a
+        credential sent with every call to it and shown by no tool.
 
         Raises:
-            pydantic.ValidationError: a bad name or URL (named).
+            pydantic.ValidationError: a bad name, URL, max_concurrent or api_key (named).
             DuplicateKeyConflict: a server with that URL exists (in any spelling of it).
         """
-        server = ComfyUIServer(name=name, url=url, is_active=is_active)
+        server = ComfyUIServer(name=name, url=url, is_active=is_active, max_concurrent=max_concurrent, api_key=api_key)
         try:
             return await self.repo.insert(server)
         except DuplicateKeyConflict:
@@ -107,7 +109,7 @@ class ComfyUIServerService:
             NotFoundError: no such server (also when it is deleted during the check).
         """
         server = await self.get(server_id)
-        status, capabilities, error = await self._probe(server.url)
+        status, capabilities, error = await self._probe(server.url, server.api_key)
         try:
             return await self.repo.set_status(server_id, status, capabilities=capabilities, error=error,
                                               probed_url=server.url)
@@ -136,9 +138,9 @@ class ComfyUIServerService:
         """``(id, name)`` of servers whose id or name starts with ``prefix``."""
         return await self.repo.id_name_pairs(prefix=prefix, limit=limit)
 
-    async def _probe(self, url: str) -> tuple[ServerStatus, dict[str, Any] | None, str | None]:
+    async def _probe(self, url: str, api_key: str | None) -> tuple[ServerStatus, dict[str, Any] | None, str | None]:
         try:
-            async with self.client_factory(url) as comfy:
+            async with self.client_factory(url, api_key=api_key) as comfy:
                 stats = await comfy.system_stats()
                 nodes: dict[str, Any] = {}
                 for node_class in CAPABILITY_NODES:
