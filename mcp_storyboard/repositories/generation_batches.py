@@ -93,3 +93,18 @@ class GenerationBatchRepository(LeasedQueueRepository[GenerationBatch]):
 
     async def delete_for_project(self, project_id: str, *, session: Session = None) -> int:
         return await self._delete_where({"project_id": project_id}, session=session)
+
+    # -- additions for the generation tools (genapi): queue position, id completion --------------------------
+    async def queue_position(self, batch: GenerationBatch) -> int:
+        """How many queued batches a worker takes before ``batch`` (those before it in claim order)."""
+        ahead = [
+            {"created_at": {"$lt": batch.created_at}},
+            {"created_at": batch.created_at, "id": {"$lt": batch.id}},
+        ]
+        return await self.count({"status": "queued", "$or": ahead})
+
+    async def ids_starting_with(self, value: str, *, limit: int) -> list[str]:
+        """Batch ids starting with ``value``, by id (a range on the unique id index, never a regex)."""
+        query = {"id": {"$gte": value, "$lt": value + "\U0010ffff"}}
+        raws = await self.collection.find(query, {"_id": 0, "id": 1}).sort("id", 1).limit(limit).to_list(None)
+        return [str(r["id"]) for r in raws]

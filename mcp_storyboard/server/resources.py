@@ -32,6 +32,7 @@ from mcp_storyboard.models.projects import Project
 from mcp_storyboard.server.scope import current_services
 from mcp_storyboard.services.comfyui.views import ServerDetails, server_uri
 from mcp_storyboard.services.civitai.views import civitai_model_uri
+from mcp_storyboard.services.generation.views import batch_uri
 from mcp_storyboard.services.models.views import model_uri
 from mcp_storyboard.services.facefusion.views import (
     character_facefusion_uri,
@@ -276,3 +277,10 @@ def register_resources(server: MCPServer[Any]) -> None:
         """A catalog model as JSON with its quality and speed inference presets (stored or built-in)."""
         with _resource_errors():
             return _dump(await current_services().models.details(unquote(model_id)))
+
+    # -- generation batches ---------------------------------------------------------------------------------------
+    @server.resource(batch_uri("{batch_id}"), name="generation_batch", title="Generation batch", mime_type=JSON)
+    async def generation_batch(batch_id: str) -> str:
+        """A generation batch as JSON: status, counters, and each clip's status, prompt, parameters and result."""
+        with _resource_errors():
+            return _dump(await current_services().generation.view(_checked("generation batch", batch_id)))

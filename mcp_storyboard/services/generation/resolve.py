@@ -1,0 +1,210 @@
+"""Turn a request into stored ``GenerationItem``s: every prompt, checkpoint, LoRA and parameter decided at queue
+time, so a worker never guesses and a retry repeats the same generation (the seed included).
+
+Order of precedence, per clip: the request's value; else the clip's (prompt composed with its character and style
+template, inference preset); else the named model's (path, stored or built-in preset); else the family's default
+size. Anything that cannot run is refused here, naming the field, before anything is written.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+import pydantic
+
+from mcp_storyboard.errors import NotFoundError, ValidationError
+from mcp_storyboard.models.catalog import DatabaseModel, InferenceConfiguration, InferenceParameters, PresetType
+from mcp_storyboard.models.clips import Clip
+from mcp_storyboard.models.generation import (
+    MAX_SEED,
+    ComfyUIServer,
+    GenerationItem,
+    GenerationKind,
+    GenerationParams,
+    LoraSpec,
+)
+from mcp_storyboard.repositories.bundle import Repositories
+from mcp_storyboard.repositories.comfyui_servers import ComfyUIServerRepository
+from mcp_storyboard.services.generation.requests import ClipRequest, GenerationSettings
+from mcp_storyboard.services.generation.workflow_check import check_workflow
+from mcp_storyboard.services.models.families import built_in_preset
+from mcp_storyboard.services.models.service import ModelService
+from mcp_storyboard.services.styles.service import StyleTemplateService
+
+_SD1 = (512, 512)
+_SQUARE = (1024, 1024)
+FAMILY_SIZES: dict[str, tuple[int, int]] = {
+    "SD 1.4": _SD1, "SD 1.5": _SD1, "SD 2.0": (768, 768), "SD 2.1": (768, 768),
+    "Wan Video": (832, 480), "Wan Video 2.2": (1280, 704), "LTXV": (768, 512), "Hunyuan Video": (848, 480),
+    "SVD": (1024, 576),
+}  # fmt: skip
+"""Width × height a family was trained at; every family not listed (SDXL, Pony, Flux, HiDream, Qwen, ...) 1024²."""
+VIDEO_DEFAULTS: dict[str, tuple[int, float]] = {
+    "Wan Video": (81, 16.0), "Wan Video 2.2": (81, 16.0), "LTXV": (97, 24.0), "Hunyuan Video": (73, 24.0),
+}
+"""Frames and fps of a video; other families 33 frames at 16 fps."""
+_VIDEO = (33, 16.0)
+T = TypeVar("T")
+MODEL_HINT = "search_models with type=checkpoint finds one"
+
+
+def family_size(base_model: str) -> tuple[int, int]:
+    return FAMILY_SIZES.get(base_model, _SQUARE)
+
+
+@dataclass(frozen=True)
+class _Model:
+    model: DatabaseModel | None
+    preset_type: PresetType
+    field: str
+    """Where the model came from (for errors): ``model_id`` or the clip's ``inference_config_id``."""
+
+
+class ItemResolver:
+    """Resolves requests against the database; reads only."""
+
+    def __init__(self, repos: Repositories) -> None:
+        self.repos = repos
+        self.styles = StyleTemplateService(repos)
+        self.models = ModelService(repos.database)
+        self.servers = ComfyUIServerRepository(repos.database)
+
+    async def server(self, server_id: str | None, field: str = "server_id") -> ComfyUIServer | None:
+        """The pinned server, which must exist and be active.
+
+        Raises:
+            NotFoundError, ValidationError.
+        """
+        if server_id is None:
+            return None
+        server = await self.servers.find(server_id)
+        if server is None:
+            raise NotFoundError("ComfyUI server", server_id, hint="list_comfyui_servers shows the registered servers")
+        if not server.is_active:
+            raise ValidationError(field, f"ComfyUI server {server_id} ({server.name}) is disabled",
+                                  hint="enable it with update_comfyui_server, or leave server_id out")
+        return server
+
+    async def items(
+        self, settings: GenerationSettings, requests: Sequence[ClipRequest], *, project_id: str | None, batch: bool
+    ) -> list[GenerationItem]:
+        """One resolved item per request, in order; ``project_id``: every clip must belong to it.
+
+        Raises:
+            NotFoundError: a clip, model or server does not exist.
+            ValidationError: a clip without a prompt, a model that is no checkpoint, a bad workflow, ...
+        """
+        if settings.workflow is not None:
+            check_workflow(settings.workflow, settings.workflow_inputs)
+        elif settings.workflow_inputs:
+            raise ValidationError("workflow_inputs", "need a workflow to patch", hint="pass workflow too")
+        if settings.kind == "image":
+            for name in ("frames", "fps"):
+                if getattr(settings.params, name) is not None:
+                    raise ValidationError(f"params.{name}", "applies to video only", hint="pass kind=video, or "
+                                          f"leave {name} out")
+        seen: set[str] = set()
+        items: list[GenerationItem] = []
+        for n, request in enumerate(requests):
+            where = f"clips[{n}]." if batch else ""
+            if request.clip_id in seen:
+                raise ValidationError(f"{where}clip_id", f"clip {request.clip_id} is listed twice",
+                                      hint="list each clip once")
+            seen.add(request.clip_id)
+            clip = await self.repos.clips.find(request.clip_id)
+            if clip is None:
+                raise NotFoundError("clip", request.clip_id, hint="list_clips shows a scene's clips")
+            if project_id is not None and clip.project_id != project_id:
+                raise ValidationError(f"{where}clip_id", f"clip {clip.id} belongs to project {clip.project_id}, "
+                                      f"not to project {project_id}", hint="queue one project's clips per batch")
+            items.append(await self._item(settings, request, clip, where))
+        return items
+
+    async def _item(self, settings: GenerationSettings, request: ClipRequest, clip: Clip, where: str) -> GenerationItem:
+        kind = settings.kind
+        composed = await self.styles.compose(clip.id, base_negative=settings.negative_prompt)
+        part = composed.image if kind == "image" else composed.video
+        prompt = request.prompt if request.prompt and request.prompt.strip() else None
+        if prompt is None and part.has_clip_prompt:
+            prompt = part.positive
+        if prompt is None:
+            raise ValidationError(f"{where}prompt", f"clip {clip.id} ('{clip.name}') has no {kind}_prompt and none "
+                                  "was given", hint=f"pass prompt, or set the clip's {kind}_prompt with update_clip")
+        negative = request.negative_prompt if request.negative_prompt is not None else part.negative
+        chosen = await self._model(settings, clip, where)
+        checkpoint = settings.checkpoint or (chosen.model.path if chosen.model is not None else None)
+        if checkpoint is None and settings.workflow is None:
+            raise ValidationError("model_id", f"is needed for clip {clip.id}: no model_id, checkpoint or workflow was "
+                                  "given and the clip has no inference preset", hint=MODEL_HINT)
+        params = await self._params(settings, request, chosen, kind, where)
+        loras = list(settings.loras)
+        for lora in part.loras:  # the character's
+            if all(existing.name != lora.name for existing in loras):
+                loras.append(LoraSpec(name=lora.name, strength=lora.weight))
+        try:
+            return GenerationItem(
+                clip_id=clip.id, kind=kind, prompt=prompt, negative_prompt=negative,
+                model_id=chosen.model.id if chosen.model is not None else None, checkpoint=checkpoint, loras=loras,
+                params=params, workflow=settings.workflow, workflow_inputs=settings.workflow_inputs,
+            )  # fmt: skip
+        except pydantic.ValidationError as exc:
+            raise _named(exc, where) from None
+
+    async def _model(self, settings: GenerationSettings, clip: Clip, where: str) -> _Model:
+        if settings.model_id is not None:
+            model_id, preset_type, field = settings.model_id, settings.preset or "quality", "model_id"
+        elif clip.inference_config_id is not None:
+            model_id, raw_type = InferenceConfiguration.split_key(clip.inference_config_id)
+            preset_type = settings.preset or ("speed" if raw_type == "speed" else "quality")
+            field = f"{where}inference_config_id of clip {clip.id}"
+        else:
+            return _Model(None, settings.preset or "quality", "model_id")
+        model = await self.models.repo.find(model_id)
+        if model is None:
+            raise NotFoundError("model", model_id, hint=MODEL_HINT if field == "model_id"
+                                else f"the clip's inference preset names it; pass model_id, or fix the clip")
+        if model.type != "checkpoint":
+            raise ValidationError(field, f"model {model.id} is a {model.type}, not a checkpoint", hint=MODEL_HINT)
+        if not model.is_active:
+            raise ValidationError(field, f"model {model.id} is withdrawn (not active)",
+                                  hint="offer it again with set_model_active, or pick another")
+        return _Model(model, preset_type, field)
+
+    async def _params(self, settings: GenerationSettings, request: ClipRequest, chosen: _Model,
+                      kind: GenerationKind, where: str) -> GenerationParams:
+        if chosen.model is not None:
+            preset: InferenceParameters = (await self.models.presets.get(chosen.model.id, chosen.preset_type)).parameters
+            family = chosen.model.base_model
+        else:
+            preset, family = built_in_preset("Other", chosen.preset_type)[0], "Other"
+        given = settings.params
+        width, height = family_size(family)
+        frames, fps = VIDEO_DEFAULTS.get(family, _VIDEO) if kind == "video" else (None, None)
+        seed = next((s for s in (request.seed, given.seed) if s is not None), None)
+        try:
+            return GenerationParams(
+                width=_first(given.width, width), height=_first(given.height, height),
+                steps=_first(given.steps, preset.steps), cfg=_first(given.cfg, preset.cfg_scale),
+                sampler_name=_first(given.sampler_name, preset.sampler_name),
+                scheduler=_first(given.scheduler, preset.scheduler),
+                seed=seed if seed is not None else secrets.randbelow(MAX_SEED + 1),
+                denoise=_first(given.denoise, preset.denoise),
+                frames=given.frames if given.frames is not None else frames,
+                fps=given.fps if given.fps is not None else fps,
+            )  # fmt: skip
+        except pydantic.ValidationError as exc:
+            raise _named(exc, f"{where}params.") from None
+
+
+def _first(given: T | None, default: T) -> T:
+    return default if given is None else given
+
+
+def _named(exc: pydantic.ValidationError, where: str) -> ValidationError:
+    """Our error for a resolved item pydantic refused, its field prefixed with where it came from."""
+    first = exc.errors()[0]
+    field = where + ".".join(str(p) for p in first["loc"]) if first["loc"] else where.rstrip(".") or "item"
+    return ValidationError(field, first["msg"])
