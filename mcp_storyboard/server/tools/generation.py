@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
 from mcp_storyboard.models.catalog import PresetType
 from mcp_storyboard.models.common import Uuid
@@ -44,12 +44,15 @@ ModelArg = Annotated[ModelId | None, Field(description="A catalog checkpoint (de
 Checkpoint = Annotated[str | None, Field(min_length=1, max_length=1024, description="Checkpoint file instead.")]
 PresetArg = Annotated[PresetType | None, Field(description="The model's preset (default quality).")]
 Params = Annotated[ParamOverrides | None, Field(description="Overrides of the preset; seed random if unset.")]
-Loras = Annotated[list[LoraSpec] | None, Field(max_length=10, description="LoRAs (the character's is added).")]
+Loras = Annotated[list[LoraSpec] | None, Field(max_length=10), WithJsonSchema({
+    "type": "array", "maxItems": 10, "items": {"type": "object", "required": ["name"]},
+    "description": "LoRAs: {name, strength -10..10 (1)}; the character's is added."})]
 Negative = Annotated[Prompt | None, Field(description="Negative prompt (merged with the style template's).")]
 ServerArg = Annotated[Uuid | None, Field(description="Pin to this ComfyUI server.")]
 Workflow = Annotated[JsonObject | None, Field(description="Custom API-format graph instead of the built-in one.")]
-WorkflowInputs = Annotated[list[WorkflowInput] | None, Field(max_length=100, description="Values patched into "
-                                                                                          "workflow.")]
+WorkflowInputs = Annotated[list[WorkflowInput] | None, Field(max_length=100), WithJsonSchema({
+    "type": "array", "maxItems": 100, "items": {"type": "object", "required": ["node", "input", "value"]},
+    "description": "Patches of workflow: {node (id or unique title), input, value}."})]
 
 
 def _settings(**given: Any) -> GenerationSettings:
@@ -77,7 +80,8 @@ async def generate_clip_media(
     model's preset and family defaults."""
     settings = _settings(kind=kind, model_id=model_id, checkpoint=checkpoint, preset=preset, params=params,
                          loras=loras, server_id=server_id, workflow=workflow, workflow_inputs=workflow_inputs)
-    request = ClipRequest(clip_id=clip_id, prompt=prompt, negative_prompt=negative_prompt)
+    request = ClipRequest.model_validate({k: v for k, v in (("clip_id", clip_id), ("prompt", prompt),
+                                                            ("negative_prompt", negative_prompt)) if v is not None})
     queued = await get_services(ctx).generation.generate_clip(request, settings)
     await notify_changed(ctx, [queued.uri])
     return queued

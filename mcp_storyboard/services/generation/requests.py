@@ -12,31 +12,30 @@ from typing import Annotated
 from pydantic import Field
 
 from mcp_storyboard.models.catalog import PresetType
-from mcp_storyboard.models.common import StoryboardModel, Uuid
+from mcp_storyboard.models.common import StoryboardModel, Uuid, keep
 from mcp_storyboard.models.generation import MAX_SEED, GenerationKind, LoraSpec, WorkflowInput
 from mcp_storyboard.models.samplers import SamplerName, SchedulerName
-from mcp_storyboard.models.values import NOT_BOOL, Fraction, JsonObject, ModelId, Prompt
+from mcp_storyboard.models.values import NOT_BOOL, CollectionPatch, Fraction, Integer, JsonObject, ModelId, Prompt, Real
 
 Seed = Annotated[int, Field(ge=0, le=MAX_SEED), NOT_BOOL]
 MAX_BATCH_CLIPS = 100
 
 
-class ParamOverrides(StoryboardModel):
+class ParamOverrides(CollectionPatch):
     """Sampling parameters to force; each one left out comes from the preset or the family's defaults."""
 
-    width: Annotated[int, Field(ge=64, le=4096, multiple_of=8), NOT_BOOL] | None = None
-    height: Annotated[int, Field(ge=64, le=4096, multiple_of=8), NOT_BOOL] | None = None
-    steps: Annotated[int, Field(ge=1, le=200), NOT_BOOL] | None = None
-    cfg: Annotated[float, Field(ge=0.0, le=30.0, allow_inf_nan=False), NOT_BOOL] | None = None
-    sampler_name: SamplerName | None = None
-    scheduler: SchedulerName | None = None
-    seed: Seed | None = None
-    """Random (and stored, so a retry repeats it) when left out."""
-    denoise: Fraction | None = None
-    frames: Annotated[int, Field(ge=1, le=300), NOT_BOOL] | None = None
-    """Video only."""
-    fps: Annotated[float, Field(gt=0.0, le=120.0, allow_inf_nan=False), NOT_BOOL] | None = None
-    """Video only."""
+    width: Integer = keep(ge=64, le=4096, multiple_of=8)
+    height: Integer = keep(ge=64, le=4096, multiple_of=8)
+    steps: Integer = keep(ge=1, le=200)
+    cfg: Real = keep(ge=0.0, le=30.0)
+    sampler_name: SamplerName = keep()
+    scheduler: SchedulerName = keep()
+    seed: Seed = keep()
+    """Random (and stored) when unset."""
+    denoise: Fraction = keep()
+    frames: Integer = keep(ge=1, le=300)
+    """Video only (fps too)."""
+    fps: Real = keep(gt=0.0, le=120.0)
 
 
 class GenerationSettings(StoryboardModel):
@@ -63,12 +62,10 @@ class GenerationSettings(StoryboardModel):
     max_attempts: Annotated[int, Field(ge=1, le=10), NOT_BOOL] = 3
 
 
-class ClipRequest(StoryboardModel):
-    """One clip of a batch and what it overrides."""
+class ClipRequest(CollectionPatch):
+    """One clip of a batch and what it overrides (a patch of what would be resolved: unset fields are resolved)."""
 
     clip_id: Uuid
-    prompt: Prompt | None = None
-    """Used as written (default: the clip's prompt composed with its character and style template)."""
-    negative_prompt: Prompt | None = None
-    """Used as written."""
-    seed: Seed | None = None
+    prompt: Prompt = keep()
+    negative_prompt: Prompt = keep()
+    seed: Seed = keep()

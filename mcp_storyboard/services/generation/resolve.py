@@ -11,7 +11,6 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar
 
 import pydantic
 
@@ -47,7 +46,6 @@ VIDEO_DEFAULTS: dict[str, tuple[int, float]] = {
 }
 """Frames and fps of a video; other families 33 frames at 16 fps."""
 _VIDEO = (33, 16.0)
-T = TypeVar("T")
 MODEL_HINT = "search_models with type=checkpoint finds one"
 
 
@@ -103,7 +101,7 @@ class ItemResolver:
             raise ValidationError("workflow_inputs", "need a workflow to patch", hint="pass workflow too")
         if settings.kind == "image":
             for name in ("frames", "fps"):
-                if getattr(settings.params, name) is not None:
+                if name in settings.params.changes():
                     raise ValidationError(f"params.{name}", "applies to video only", hint="pass kind=video, or "
                                           f"leave {name} out")
         seen: set[str] = set()
@@ -180,27 +178,20 @@ class ItemResolver:
             family = chosen.model.base_model
         else:
             preset, family = built_in_preset("Other", chosen.preset_type)[0], "Other"
-        given = settings.params
+        given = settings.params.changes()
         width, height = family_size(family)
         frames, fps = VIDEO_DEFAULTS.get(family, _VIDEO) if kind == "video" else (None, None)
-        seed = next((s for s in (request.seed, given.seed) if s is not None), None)
+        seed = request.seed if request.seed is not None else given.get("seed")
+        defaults = {
+            "width": width, "height": height, "steps": preset.steps, "cfg": preset.cfg_scale,
+            "sampler_name": preset.sampler_name, "scheduler": preset.scheduler, "denoise": preset.denoise,
+            "frames": frames, "fps": fps,
+            "seed": seed if seed is not None else secrets.randbelow(MAX_SEED + 1),
+        }  # fmt: skip
         try:
-            return GenerationParams(
-                width=_first(given.width, width), height=_first(given.height, height),
-                steps=_first(given.steps, preset.steps), cfg=_first(given.cfg, preset.cfg_scale),
-                sampler_name=_first(given.sampler_name, preset.sampler_name),
-                scheduler=_first(given.scheduler, preset.scheduler),
-                seed=seed if seed is not None else secrets.randbelow(MAX_SEED + 1),
-                denoise=_first(given.denoise, preset.denoise),
-                frames=given.frames if given.frames is not None else frames,
-                fps=given.fps if given.fps is not None else fps,
-            )  # fmt: skip
+            return GenerationParams.model_validate(defaults | {k: v for k, v in given.items() if k != "seed"})
         except pydantic.ValidationError as exc:
             raise _named(exc, f"{where}params.") from None
-
-
-def _first(given: T | None, default: T) -> T:
-    return default if given is None else given
 
 
 def _named(exc: pydantic.ValidationError, where: str) -> ValidationError:
