@@ -108,3 +108,19 @@ class GenerationBatchRepository(LeasedQueueRepository[GenerationBatch]):
         query = {"id": {"$gte": value, "$lt": value + "\U0010ffff"}}
         raws = await self.collection.find(query, {"_id": 0, "id": 1}).sort("id", 1).limit(limit).to_list(None)
         return [str(r["id"]) for r in raws]
+
+    async def mark_retried(self, batch_id: str, retry_id: str) -> str | None:
+        """Record that ``retry_id`` retries ``batch_id`` (``prompt_data.retried_by``), only if nothing retried it
+        yet: one conditional update, so two parallel retries of one batch queue one new batch. Returns None when
+        it was marked, else the id of the batch that already retries it."""
+        query = {"id": batch_id, "prompt_data.retried_by": None}
+        update = {"$set": {"prompt_data.retried_by": retry_id, "updated_at": utc_now()}}
+        if await self._transition(query, update) is not None:
+            return None
+        current = await self.get(batch_id)
+        return str(current.prompt_data.get("retried_by"))
+
+    async def unmark_retried(self, batch_id: str, retry_id: str) -> None:
+        """Undo :meth:`mark_retried` (the new batch could not be stored)."""
+        await self.collection.update_one({"id": batch_id, "prompt_data.retried_by": retry_id},
+                                         {"$unset": {"prompt_data.retried_by": ""}})

@@ -116,6 +116,9 @@ async def test_retry_queues_what_did_not_succeed_with_the_same_seeds(tools: Tool
     assert (retried["retry_of"], retried["status"], retried["total_jobs"]) == (queued["id"], "queued", 2)
     assert new.items == old.items[1:]  # same prompts, parameters and seeds
     assert old.status == "partial" and len(old.results) == 3  # the old batch stays as history
+    assert (await tools.call("get_generation_batch", batch_id=queued["id"]))["retried_by"] == retried["id"]
+    text = await tools.refused("retry_generation_batch", batch_id=queued["id"])
+    assert f"was already retried by batch '{retried['id']}'" in text
     await run(tools, retried["id"], clips[1:], [True, True])
     text = await tools.refused("retry_generation_batch", batch_id=retried["id"])
     assert "nothing to retry: every item succeeded" in text
@@ -123,6 +126,25 @@ async def test_retry_queues_what_did_not_succeed_with_the_same_seeds(tools: Tool
                  "wait_for_generation_batch"):
         text = await tools.refused(name, batch_id="ghost")
         assert text.startswith("[not-found] generation batch 'ghost' does not exist"), (name, text)
+
+
+async def test_parallel_retries_of_one_batch_queue_one_new_batch(tools: ToolClient) -> None:
+    queued, clips = await queue_three(tools)
+    await run(tools, queued["id"], clips, [False, False, False])
+    results: list[Any] = []
+
+    async def retry() -> None:
+        results.append(await tools.client.call_tool("retry_generation_batch", {"batch_id": queued["id"]}))
+
+    async with anyio.create_task_group() as group:
+        for _ in range(4):
+            group.start_soon(retry)
+    won = [r.structured_content for r in results if not r.is_error]
+    assert len(won) == 1 and won[0] is not None
+    assert all("was already retried by batch" in r.content[0].text for r in results if r.is_error)
+    project_id = (await tools.services.generation.get(queued["id"])).project_id
+    listed = await tools.call("list_generation_batches", project_id=project_id)
+    assert [b["id"] for b in listed["items"]] == [won[0]["id"], queued["id"]]
 
 
 async def test_wait_reports_progress_until_the_batch_finishes(tools: ToolClient) -> None:

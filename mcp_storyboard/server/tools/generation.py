@@ -141,7 +141,7 @@ async def cancel_generation_batch(batch_id: BatchId, ctx: Context) -> CancelledB
 
 @tool(title="Retry a generation batch", operation="create", idempotent=False)
 async def retry_generation_batch(batch_id: BatchId, ctx: Context) -> QueuedBatch:
-    """Queue a new batch (retry_of this one) of a finished batch's clips that did not succeed, with the same
+    """Queue a new batch, linked to this one, of a finished batch's clips that did not succeed, with the same
     prompts, parameters and seeds."""
     queued = await get_services(ctx).generation.retry(batch_id)
     await notify_changed(ctx, [queued.uri])

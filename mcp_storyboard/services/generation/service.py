@@ -91,6 +91,7 @@ class GenerationService:
     async def _queue(self, project_id: str, items: list[GenerationItem], settings: GenerationSettings, *,
                      server_id: str | None, clip_id: str | None = None, retry_of: str | None = None,
                      max_attempts: int | None = None) -> QueuedBatch:
+        """Insert the batch; a retry first marks the old batch as retried by it (or is refused)."""
         prompt_data: dict[str, Any] = {"kind": settings.kind}
         for key, value in (("model_id", settings.model_id), ("preset", settings.preset), (PINNED, server_id),
                            (RETRY_OF, retry_of)):
@@ -100,7 +101,17 @@ class GenerationService:
             project_id=project_id, clip_id=clip_id, total_jobs=len(items), comfyui_server_id=server_id,
             prompt_data=prompt_data, items=items, max_attempts=max_attempts or settings.max_attempts,
         )  # fmt: skip
-        await self.batches.insert(batch)
+        if retry_of is not None:
+            holder = await self.batches.mark_retried(retry_of, batch.id)
+            if holder is not None:
+                raise InvalidStateError(f"generation batch '{retry_of}' was already retried by batch '{holder}'",
+                                        hint=f"retry_generation_batch with batch_id {holder} if that one failed too")
+        try:
+            await self.batches.insert(batch)
+        except BaseException:
+            if retry_of is not None:
+                await self.batches.unmark_retried(retry_of, batch.id)
+            raise
         return QueuedBatch.of(batch, await self.batches.queue_position(batch))
 
     # -- reads -------------------------------------------------------------------------------------------------

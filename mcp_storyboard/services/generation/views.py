@@ -16,6 +16,8 @@ FINISHED: frozenset[str] = frozenset({"completed", "partial", "failed", "cancell
 """Statuses a batch leaves only through retry (which queues a new batch)."""
 RETRY_OF = "retry_of"
 """Key of ``prompt_data`` naming the batch a retry was made from."""
+RETRIED_BY = "retried_by"
+"""Key of ``prompt_data`` naming the batch that retries this one (set once)."""
 PINNED = "server_id"
 """Key of ``prompt_data`` naming the server the caller pinned (``comfyui_server_id`` is also set by a claim)."""
 
@@ -81,6 +83,8 @@ class BatchSummary(StoryboardModel):
 class BatchView(BatchSummary):
     """A batch: its state, counters, and each clip's status and result."""
 
+    retried_by: str | None = None
+    """The batch that retries this one."""
     attempts: int
     max_attempts: int
     comfyui_server_id: str | None
@@ -94,6 +98,7 @@ class BatchView(BatchSummary):
             **BatchSummary.fields_of(batch), "attempts": batch.attempts, "max_attempts": batch.max_attempts,
             "comfyui_server_id": batch.comfyui_server_id, "error_message": batch.error_message,
             "updated_at": batch.updated_at, "clips": clip_generations(batch),
+            "retried_by": _text(batch.prompt_data.get(RETRIED_BY)),
         })  # fmt: skip
 
     @property
@@ -104,6 +109,10 @@ class BatchView(BatchSummary):
         """``(uri, name)`` of each file the batch produced (tools return them as resource links)."""
         return [(c.url, f"{c.kind} for clip {c.clip_id}") for c in self.clips
                 if c.status == "succeeded" and c.url and c.url.startswith(MEDIA_URI_PREFIX)]
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def clip_generations(batch: GenerationBatch) -> list[ClipGeneration]:
