@@ -68,6 +68,22 @@ async def test_explicit_values_win_and_a_video_gets_the_familys_frames(tools: To
     assert (p.cfg, p.scheduler) == (7.0, "karras")
 
 
+async def test_the_size_and_frames_follow_the_models_family(tools: ToolClient) -> None:
+    w = await generation_world(tools.services)
+    await tools.call("create_model", model_id="v1-5-pruned-emaonly.safetensors", name="SD 1.5", type="checkpoint",
+                     path="sd/v1-5-pruned-emaonly.safetensors")
+    await tools.call("create_model", model_id="wan2.1_t2v_14B.safetensors", name="Wan", type="checkpoint",
+                     path="wan2.1_t2v_14B.safetensors", base_model="Wan Video")
+    sd15 = await tools.call("generate_clip_media", clip_id=w.clip_ids[1], model_id="v1-5-pruned-emaonly.safetensors")
+    wan = await tools.call("generate_clip_media", clip_id=w.clip_ids[0], kind="video",
+                           model_id="wan2.1_t2v_14B.safetensors")
+    (image,), (video,) = (await stored(tools, sd15["id"])).items, (await stored(tools, wan["id"])).items
+    assert (image.params.width, image.params.height, image.params.steps, image.params.frames) == (512, 512, 30, None)
+    assert (video.kind, video.params.width, video.params.height, video.params.frames, video.params.fps) == (
+        "video", 832, 480, 81, 16.0)
+    assert video.prompt.startswith("mara_v2 Mara") and "camera follows her down the alley" in video.prompt
+
+
 async def test_the_clips_inference_preset_names_the_model(tools: ToolClient) -> None:
     w = await generation_world(tools.services)
     await tools.services.repositories.clips.update_fields(w.clip_ids[1], {"inference_config_id": f"{w.model_id}:speed"})
@@ -141,6 +157,12 @@ async def test_bad_requests_are_refused_naming_the_field_and_write_nothing(tools
         ("generate_clip_media", {"clip_id": clip, "workflow": WORKFLOW, "workflow_inputs": [
             {"node": "3", "input": "sead", "value": 1}]}, "node 3 (KSampler) has no input 'sead'. Its inputs: model, "
                                                           "seed, steps"),
+        ("generate_clip_media", {"clip_id": clip, "workflow": {**WORKFLOW, "8": {**WORKFLOW["7"], "_meta": {
+            "title": "Positive"}}, "9": {**WORKFLOW["7"], "_meta": "not an object"}}, "workflow_inputs": [
+            {"node": "Positive", "input": "text", "value": "x"}]}, "the title 'Positive' names 2 nodes (6, 8). Use a "
+                                                                   "node id instead"),
+        ("generate_clip_media", {"clip_id": clip, "checkpoint": "a", "params": {"steps": None}}, "params.steps"),
+        ("generate_clip_media", {"clip_id": clip, "checkpoint": "a", "params": {"strength": 1}}, "strength"),
         ("generate_batch", {"project_id": w.project_id, "clips": [{"clip_id": clip}, {"clip_id": w.bare_clip_id}],
                             "checkpoint": "a"}, "[invalid-argument] clips[1].prompt: clip"),
         ("generate_batch", {"project_id": w.project_id, "clips": [{"clip_id": clip}, {"clip_id": clip}],

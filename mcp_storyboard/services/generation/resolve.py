@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pydantic
 
 from mcp_storyboard.errors import NotFoundError, ValidationError
 from mcp_storyboard.models.catalog import DatabaseModel, InferenceConfiguration, InferenceParameters, PresetType
+from mcp_storyboard.models.characters import Character
 from mcp_storyboard.models.clips import Clip
+from mcp_storyboard.models.style_templates import StyleTemplate
 from mcp_storyboard.models.generation import (
     MAX_SEED,
     ComfyUIServer,
@@ -31,7 +33,7 @@ from mcp_storyboard.services.generation.requests import ClipRequest, GenerationS
 from mcp_storyboard.services.generation.workflow_check import check_workflow
 from mcp_storyboard.services.models.families import built_in_preset
 from mcp_storyboard.services.models.service import ModelService
-from mcp_storyboard.services.styles.service import StyleTemplateService
+from mcp_storyboard.services.styles.prompt_composer import compose_prompt
 
 _SD1 = (512, 512)
 _SQUARE = (1024, 1024)
@@ -61,12 +63,36 @@ class _Model:
     """Where the model came from (for errors): ``model_id`` or the clip's ``inference_config_id``."""
 
 
+@dataclass
+class _Reads:
+    """Documents one request reads, each once however many clips share it."""
+
+    clips: dict[str, Clip]
+    characters: dict[str, Character | None] = field(default_factory=dict)
+    templates: dict[str, StyleTemplate | None] = field(default_factory=dict)
+    models: dict[str, DatabaseModel | None] = field(default_factory=dict)
+    presets: dict[tuple[str, PresetType], InferenceParameters] = field(default_factory=dict)
+
+    async def character(self, repos: Repositories, character_id: str | None) -> Character | None:
+        if character_id is None:
+            return None
+        if character_id not in self.characters:
+            self.characters[character_id] = await repos.characters.find(character_id)
+        return self.characters[character_id]
+
+    async def template(self, repos: Repositories, template_id: str | None) -> StyleTemplate | None:
+        if template_id is None:
+            return None
+        if template_id not in self.templates:
+            self.templates[template_id] = await repos.style_templates.find(template_id)
+        return self.templates[template_id]
+
+
 class ItemResolver:
     """Resolves requests against the database; reads only."""
 
     def __init__(self, repos: Repositories) -> None:
         self.repos = repos
-        self.styles = StyleTemplateService(repos)
         self.models = ModelService(repos.database)
         self.servers = ComfyUIServerRepository(repos.database)
 
@@ -106,25 +132,30 @@ class ItemResolver:
                                           f"leave {name} out")
         seen: set[str] = set()
         items: list[GenerationItem] = []
+        reads = _Reads({c.id: c for c in await self.repos.clips.get_many(r.clip_id for r in requests)})
         for n, request in enumerate(requests):
             where = f"clips[{n}]." if batch else ""
             if request.clip_id in seen:
                 raise ValidationError(f"{where}clip_id", f"clip {request.clip_id} is listed twice",
                                       hint="list each clip once")
             seen.add(request.clip_id)
-            clip = await self.repos.clips.find(request.clip_id)
+            clip = reads.clips.get(request.clip_id)
             if clip is None:
                 raise NotFoundError("clip", request.clip_id, hint="list_clips shows a scene's clips")
             if project_id is not None and clip.project_id != project_id:
                 raise ValidationError(f"{where}clip_id", f"clip {clip.id} belongs to project {clip.project_id}, "
                                       f"not to project {project_id}", hint="queue one project's clips per batch")
-            items.append(await self._item(settings, request, clip, where))
+            items.append(await self._item(settings, request, clip, where, reads))
         return items
 
-    async def _item(self, settings: GenerationSettings, request: ClipRequest, clip: Clip, where: str) -> GenerationItem:
+    async def _item(self, settings: GenerationSettings, request: ClipRequest, clip: Clip, where: str,
+                    reads: _Reads) -> GenerationItem:
         kind = settings.kind
-        composed = await self.styles.compose(clip.id, base_negative=settings.negative_prompt)
-        part = composed.image if kind == "image" else composed.video
+        # The composition StyleTemplateService.compose makes, over documents read once per request.
+        character = await reads.character(self.repos, clip.character_id)
+        template = await reads.template(self.repos, clip.style_template_id)
+        part = compose_prompt(kind, clip.image_prompt if kind == "image" else clip.video_prompt, clip_id=clip.id,
+                              character=character, template=template, base_negative=settings.negative_prompt)
         prompt = request.prompt if request.prompt and request.prompt.strip() else None
         if prompt is None and part.has_clip_prompt:
             prompt = part.positive
@@ -132,12 +163,12 @@ class ItemResolver:
             raise ValidationError(f"{where}prompt", f"clip {clip.id} ('{clip.name}') has no {kind}_prompt and none "
                                   "was given", hint=f"pass prompt, or set the clip's {kind}_prompt with update_clip")
         negative = request.negative_prompt if request.negative_prompt is not None else part.negative
-        chosen = await self._model(settings, clip, where)
+        chosen = await self._model(settings, clip, where, reads)
         checkpoint = settings.checkpoint or (chosen.model.path if chosen.model is not None else None)
         if checkpoint is None and settings.workflow is None:
             raise ValidationError("model_id", f"is needed for clip {clip.id}: no model_id, checkpoint or workflow was "
                                   "given and the clip has no inference preset", hint=MODEL_HINT)
-        params = await self._params(settings, request, chosen, kind, where)
+        params = await self._params(settings, request, chosen, kind, where, reads)
         loras = list(settings.loras)
         for lora in part.loras:  # the character's
             if all(existing.name != lora.name for existing in loras):
@@ -151,7 +182,7 @@ class ItemResolver:
         except pydantic.ValidationError as exc:
             raise _named(exc, where) from None
 
-    async def _model(self, settings: GenerationSettings, clip: Clip, where: str) -> _Model:
+    async def _model(self, settings: GenerationSettings, clip: Clip, where: str, reads: _Reads) -> _Model:
         if settings.model_id is not None:
             model_id, preset_type, field = settings.model_id, settings.preset or "quality", "model_id"
         elif clip.inference_config_id is not None:
@@ -160,7 +191,9 @@ class ItemResolver:
             field = f"{where}inference_config_id of clip {clip.id}"
         else:
             return _Model(None, settings.preset or "quality", "model_id")
-        model = await self.models.repo.find(model_id)
+        if model_id not in reads.models:
+            reads.models[model_id] = await self.models.repo.find(model_id)
+        model = reads.models[model_id]
         if model is None:
             raise NotFoundError("model", model_id, hint=MODEL_HINT if field == "model_id"
                                 else f"the clip's inference preset names it; pass model_id, or fix the clip")
@@ -172,10 +205,12 @@ class ItemResolver:
         return _Model(model, preset_type, field)
 
     async def _params(self, settings: GenerationSettings, request: ClipRequest, chosen: _Model,
-                      kind: GenerationKind, where: str) -> GenerationParams:
+                      kind: GenerationKind, where: str, reads: _Reads) -> GenerationParams:
         if chosen.model is not None:
-            preset: InferenceParameters = (await self.models.presets.get(chosen.model.id, chosen.preset_type)).parameters
-            family = chosen.model.base_model
+            key = (chosen.model.id, chosen.preset_type)
+            if key not in reads.presets:
+                reads.presets[key] = (await self.models.presets.get(*key)).parameters
+            preset, family = reads.presets[key], chosen.model.base_model
         else:
             preset, family = built_in_preset("Other", chosen.preset_type)[0], "Other"
         given = settings.params.changes()
