@@ -35,6 +35,7 @@ TEMPLATES = {
     "storyboard://comfyui-servers/{server_id}",
     "storyboard://civitai-models/{civitai_id}",
     "storyboard://models/{model_id}",
+    "storyboard://generation-batches/{batch_id}",
 }
 
 
