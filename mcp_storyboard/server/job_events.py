@@ -37,7 +37,10 @@ from mcp_storyboard.models.generation import GenerationBatch
 from mcp_storyboard.repositories.job_changes import JobChange, JobChangeFeed
 from mcp_storyboard.server.resources import character_uri
 from mcp_storyboard.server.subscriptions import subscriptions_of
-from mcp_storyboard.services.facefusion.views import FACEFUSION_JOBS_URI, character_facefusion_uri
+from mcp_storyboard.services.facefusion.views import (
+    FACEFUSION_JOBS_URI,
+    character_facefusion_uri,
+)
 from mcp_storyboard.services.facefusion.views import job_uri as facefusion_job_uri
 from mcp_storyboard.services.generation.views import GENERATION_BATCHES_URI, batch_uri
 

@@ -177,7 +177,7 @@ async def test_wait_reports_progress_until_the_batch_finishes(tools: ToolClient)
 
 
 async def test_subscribers_hear_of_tool_and_worker_changes(tools: ToolClient) -> None:
-    queued, clips = await queue_three(tools)
+    queued, _ = await queue_three(tools)
     events = events_of(tools.client.server)  # type: ignore[attr-defined]
     assert events is not None
     async with tools.watch([queued["uri"]]) as next_update:

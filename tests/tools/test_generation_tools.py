@@ -103,7 +103,7 @@ async def test_a_batch_keeps_the_clip_order_and_per_clip_overrides(tools: ToolCl
     batch = await stored(tools, queued["id"])
     assert (batch.total_jobs, batch.clip_id) == (3, None)
     assert [i.clip_id for i in batch.items] == [w.clip_ids[2], w.clip_ids[0], w.clip_ids[1]]
-    assert [c["seed"] for c in queued["clips"]][0] == 7 and [i.params.steps for i in batch.items] == [5, 5, 5]
+    assert queued["clips"][0]["seed"] == 7 and [i.params.steps for i in batch.items] == [5, 5, 5]
     assert batch.items[1].negative_prompt == "watermark, blurry, lowres"  # merged with the template's
     assert (batch.items[2].prompt, batch.items[2].negative_prompt) == ("close-up", "dark")
     assert batch.items[0].negative_prompt == "watermark"
@@ -152,15 +152,15 @@ async def test_bad_requests_are_refused_naming_the_field_and_write_nothing(tools
         ("generate_clip_media", {"clip_id": clip, "workflow": {"1": {"inputs": {}}}},
          "[invalid-argument] workflow.1: is not an API-format node"),
         ("generate_clip_media", {"clip_id": clip, "workflow": WORKFLOW, "workflow_inputs": [
-            {"node": "Sampler", "input": "seed", "value": 1}]}, "workflow_inputs[0].node: no node has the id or "
-                                                                 "title 'Sampler'. Node ids: 3, 4, 6, 7"),
+            {"node": "Sampler", "input": "seed", "value": 1}]}, ("workflow_inputs[0].node: no node has the id or "
+                                                                  "title 'Sampler'. Node ids: 3, 4, 6, 7")),
         ("generate_clip_media", {"clip_id": clip, "workflow": WORKFLOW, "workflow_inputs": [
-            {"node": "3", "input": "sead", "value": 1}]}, "node 3 (KSampler) has no input 'sead'. Its inputs: model, "
-                                                          "seed, steps"),
+            {"node": "3", "input": "sead", "value": 1}]}, ("node 3 (KSampler) has no input 'sead'. Its inputs: "
+                                                           "model, seed, steps")),
         ("generate_clip_media", {"clip_id": clip, "workflow": {**WORKFLOW, "8": {**WORKFLOW["7"], "_meta": {
             "title": "Positive"}}, "9": {**WORKFLOW["7"], "_meta": "not an object"}}, "workflow_inputs": [
-            {"node": "Positive", "input": "text", "value": "x"}]}, "the title 'Positive' names 2 nodes (6, 8). Use a "
-                                                                   "node id instead"),
+            {"node": "Positive", "input": "text", "value": "x"}]}, ("the title 'Positive' names 2 nodes (6, 8). Use a "
+                                                                    "node id instead")),
         ("generate_clip_media", {"clip_id": clip, "checkpoint": "a", "params": {"steps": None}}, "params.steps"),
         ("generate_clip_media", {"clip_id": clip, "checkpoint": "a", "params": {"strength": 1}}, "strength"),
         ("generate_batch", {"project_id": w.project_id, "clips": [{"clip_id": clip}, {"clip_id": w.bare_clip_id}],

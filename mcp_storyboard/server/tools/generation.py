@@ -11,7 +11,13 @@ from pydantic import Field, WithJsonSchema
 
 from mcp_storyboard.models.catalog import PresetType
 from mcp_storyboard.models.common import Uuid
-from mcp_storyboard.models.generation import BatchStatus, GenerationBatch, GenerationKind, LoraSpec, WorkflowInput
+from mcp_storyboard.models.generation import (
+    BatchStatus,
+    GenerationBatch,
+    GenerationKind,
+    LoraSpec,
+    WorkflowInput,
+)
 from mcp_storyboard.models.values import JsonObject, ModelId, PageSize, Prompt, Real
 from mcp_storyboard.server.client_log import report_progress
 from mcp_storyboard.server.completions import MAX_COMPLETIONS, CompletionRegistry

@@ -13,9 +13,23 @@ from pydantic import Field
 
 from mcp_storyboard.models.catalog import PresetType
 from mcp_storyboard.models.common import StoryboardModel, Uuid, keep
-from mcp_storyboard.models.generation import MAX_SEED, GenerationKind, LoraSpec, WorkflowInput
+from mcp_storyboard.models.generation import (
+    MAX_SEED,
+    GenerationKind,
+    LoraSpec,
+    WorkflowInput,
+)
 from mcp_storyboard.models.samplers import SamplerName, SchedulerName
-from mcp_storyboard.models.values import NOT_BOOL, CollectionPatch, Fraction, Integer, JsonObject, ModelId, Prompt, Real
+from mcp_storyboard.models.values import (
+    NOT_BOOL,
+    CollectionPatch,
+    Fraction,
+    Integer,
+    JsonObject,
+    ModelId,
+    Prompt,
+    Real,
+)
 
 Seed = Annotated[int, Field(ge=0, le=MAX_SEED), NOT_BOOL]
 MAX_BATCH_CLIPS = 100

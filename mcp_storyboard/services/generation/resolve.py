@@ -15,10 +15,14 @@ from dataclasses import dataclass, field
 import pydantic
 
 from mcp_storyboard.errors import NotFoundError, ValidationError
-from mcp_storyboard.models.catalog import DatabaseModel, InferenceConfiguration, InferenceParameters, PresetType
+from mcp_storyboard.models.catalog import (
+    DatabaseModel,
+    InferenceConfiguration,
+    InferenceParameters,
+    PresetType,
+)
 from mcp_storyboard.models.characters import Character
 from mcp_storyboard.models.clips import Clip
-from mcp_storyboard.models.style_templates import StyleTemplate
 from mcp_storyboard.models.generation import (
     MAX_SEED,
     ComfyUIServer,
@@ -27,6 +31,7 @@ from mcp_storyboard.models.generation import (
     GenerationParams,
     LoraSpec,
 )
+from mcp_storyboard.models.style_templates import StyleTemplate
 from mcp_storyboard.repositories.bundle import Repositories
 from mcp_storyboard.repositories.comfyui_servers import ComfyUIServerRepository
 from mcp_storyboard.services.generation.requests import ClipRequest, GenerationSettings
@@ -196,7 +201,7 @@ class ItemResolver:
         model = reads.models[model_id]
         if model is None:
             raise NotFoundError("model", model_id, hint=MODEL_HINT if field == "model_id"
-                                else f"the clip's inference preset names it; pass model_id, or fix the clip")
+                                else "the clip's inference preset names it; pass model_id, or fix the clip")
         if model.type != "checkpoint":
             raise ValidationError(field, f"model {model.id} is a {model.type}, not a checkpoint", hint=MODEL_HINT)
         if not model.is_active:

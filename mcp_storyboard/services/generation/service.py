@@ -15,11 +15,15 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from mcp_storyboard.errors import InvalidStateError, NotFoundError
-from mcp_storyboard.errors import ValidationError
+from mcp_storyboard.errors import InvalidStateError, NotFoundError, ValidationError
 from mcp_storyboard.integrations.comfyui.client import ComfyUIClient
 from mcp_storyboard.models.common import Page
-from mcp_storyboard.models.generation import BatchStatus, GenerationBatch, GenerationItem, RunningPrompt
+from mcp_storyboard.models.generation import (
+    BatchStatus,
+    GenerationBatch,
+    GenerationItem,
+    RunningPrompt,
+)
 from mcp_storyboard.repositories.bundle import Repositories
 from mcp_storyboard.repositories.generation_batches import GenerationBatchRepository
 from mcp_storyboard.services.generation.requests import ClipRequest, GenerationSettings

@@ -9,7 +9,12 @@ from pydantic import WithJsonSchema
 
 from mcp_storyboard.db.media import MEDIA_URI_PREFIX
 from mcp_storyboard.models.common import StoryboardModel, UtcDatetime
-from mcp_storyboard.models.generation import BatchResult, BatchStatus, GenerationBatch, GenerationKind
+from mcp_storyboard.models.generation import (
+    BatchResult,
+    BatchStatus,
+    GenerationBatch,
+    GenerationKind,
+)
 
 GENERATION_BATCHES_URI = "storyboard://generation-batches"
 FINISHED: frozenset[str] = frozenset({"completed", "partial", "failed", "cancelled"})
@@ -71,9 +76,11 @@ class BatchSummary(StoryboardModel):
     @classmethod
     def fields_of(cls, batch: GenerationBatch) -> dict[str, object]:
         retry_of = batch.prompt_data.get(RETRY_OF)
-        return dict(id=batch.id, uri=batch_uri(batch.id), project_id=batch.project_id, status=batch.status,
-                    total_jobs=batch.total_jobs, completed_jobs=batch.completed_jobs, failed_jobs=batch.failed_jobs,
-                    retry_of=retry_of if isinstance(retry_of, str) else None, created_at=batch.created_at)
+        return {
+            "id": batch.id, "uri": batch_uri(batch.id), "project_id": batch.project_id, "status": batch.status,
+            "total_jobs": batch.total_jobs, "completed_jobs": batch.completed_jobs, "failed_jobs": batch.failed_jobs,
+            "retry_of": retry_of if isinstance(retry_of, str) else None, "created_at": batch.created_at,
+        }  # fmt: skip
 
     @classmethod
     def of(cls, batch: GenerationBatch) -> BatchSummary:
