@@ -135,3 +135,34 @@ class GenerationBatchRepository(LeasedQueueRepository[GenerationBatch]):
 
     async def delete_for_project(self, project_id: str, *, session: Session = None) -> int:
         return await self._delete_where({"project_id": project_id}, session=session)
+
+    # -- additions for the generation tools (genapi): queue position, id completion --------------------------
+    async def queue_position(self, batch: GenerationBatch) -> int:
+        """How many queued batches a worker takes before ``batch`` (those before it in claim order)."""
+        ahead = [
+            {"created_at": {"$lt": batch.created_at}},
+            {"created_at": batch.created_at, "id": {"$lt": batch.id}},
+        ]
+        return await self.count({"status": "queued", "$or": ahead})
+
+    async def ids_starting_with(self, value: str, *, limit: int) -> list[str]:
+        """Batch ids starting with ``value``, by id (a range on the unique id index, never a regex)."""
+        query = {"id": {"$gte": value, "$lt": value + "\U0010ffff"}}
+        raws = await self.collection.find(query, {"_id": 0, "id": 1}).sort("id", 1).limit(limit).to_list(None)
+        return [str(r["id"]) for r in raws]
+
+    async def mark_retried(self, batch_id: str, retry_id: str) -> str | None:
+        """Record that ``retry_id`` retries ``batch_id`` (``prompt_data.retried_by``), only if nothing retried it
+        yet: one conditional update, so two parallel retries of one batch queue one new batch. Returns None when
+        it was marked, else the id of the batch that already retries it."""
+        query = {"id": batch_id, "prompt_data.retried_by": None}
+        update = {"$set": {"prompt_data.retried_by": retry_id, "updated_at": utc_now()}}
+        if await self._transition(query, update) is not None:
+            return None
+        current = await self.get(batch_id)
+        return str(current.prompt_data.get("retried_by"))
+
+    async def unmark_retried(self, batch_id: str, retry_id: str) -> None:
+        """Undo :meth:`mark_retried` (the new batch could not be stored)."""
+        await self.collection.update_one({"id": batch_id, "prompt_data.retried_by": retry_id},
+                                         {"$unset": {"prompt_data.retried_by": ""}})

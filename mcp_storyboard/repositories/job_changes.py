@@ -1,4 +1,4 @@
-"""Follow ``facefusion_jobs`` through the database's change stream: every insert, update, replace and delete, by
+"""Follow a job collection (``facefusion_jobs``, ``generation_batches``) through the database's change stream: every insert, update, replace and delete, by
 any process (a worker on another host included), as typed :class:`JobChange` values.
 
 Only where the backend has change streams (``database.capabilities.change_streams``: the embedded server and
@@ -26,7 +26,7 @@ from pymongo.errors import OperationFailure
 
 from mcp_storyboard.db import driver as shim
 from mcp_storyboard.db.connection import Database
-from mcp_storyboard.models.facefusion import FaceFusionJob, JobStatus
+from mcp_storyboard.models.facefusion import FaceFusionJob
 
 logger = logging.getLogger("mcp_storyboard.changes")
 
@@ -51,7 +51,7 @@ class JobChange:
 
     operation: JobOperation
     job_id: str
-    status: JobStatus | None
+    status: str | None
     """The status this change wrote, else the job's when the change was read; None when the job is gone."""
     character_id: str | None
     project_id: str | None
@@ -70,10 +70,13 @@ class Backoff:
 
 
 class JobChangeFeed:
-    """The change stream of ``facefusion_jobs`` as an endless, resumable iterator of :class:`JobChange`."""
+    """The change stream of a job collection (default ``facefusion_jobs``) as an endless, resumable iterator of
+    :class:`JobChange`."""
 
-    def __init__(self, database: Database, *, backoff: Backoff = Backoff(), max_await_ms: int = 1000) -> None:
+    def __init__(self, database: Database, *, backoff: Backoff = Backoff(), max_await_ms: int = 1000,
+                 collection: str = FaceFusionJob.collection) -> None:
         self.database = database
+        self.collection_name = collection
         self.backoff = backoff
         self.max_await_ms = max_await_ms
         """How long one server round trip waits for a change (the stream's token advances at least this often)."""
@@ -126,7 +129,7 @@ class JobChangeFeed:
         options: dict[str, Any] = {"full_document": "updateLookup", "max_await_time_ms": self.max_await_ms}
         if self.resume_token is not None:
             options["resume_after"] = self.resume_token
-        collection = self.database.collection(FaceFusionJob.collection)
+        collection = self.database.collection(self.collection_name)
         async with shim.watch(collection, _PIPELINE, **options) as stream:
             if self.resume_token is None:
                 self.resume_token = stream.resume_token  # changes from here on survive a failure before the first

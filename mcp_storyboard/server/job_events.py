@@ -13,7 +13,9 @@ Where the database has change streams (the embedded server, MongoDB replica sets
 (``repositories/job_changes.py``: resumes after errors, stops on shutdown) and is the one source of job
 notifications: the in-process worker's hook :meth:`ResourceEvents.on_change` does nothing, and
 ``notify_changed`` leaves job URIs to it. Elsewhere (memory://) the worker runs in this process and its hook
-publishes. Other collections are not followed yet: their tools already notify in-process (see ``notify``), and
+publishes. ``generation_batches`` is followed the same way: each change publishes
+``storyboard://generation-batches/{id}`` (the worker's in-process hook is :meth:`ResourceEvents.on_batch_change`,
+or :func:`announce_batch_in_process`). Other collections are not followed yet: their tools already notify in-process (see ``notify``), and
 following them too would announce every local write twice.
 """
 
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 from weakref import WeakKeyDictionary, ref
@@ -31,11 +33,16 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.subscriptions import ResourceUpdated, SubscriptionBus
 
 from mcp_storyboard.models.facefusion import FaceFusionJob
+from mcp_storyboard.models.generation import GenerationBatch
 from mcp_storyboard.repositories.job_changes import JobChange, JobChangeFeed
 from mcp_storyboard.server.resources import character_uri
 from mcp_storyboard.server.subscriptions import subscriptions_of
-from mcp_storyboard.services.facefusion.views import FACEFUSION_JOBS_URI, character_facefusion_uri
+from mcp_storyboard.services.facefusion.views import (
+    FACEFUSION_JOBS_URI,
+    character_facefusion_uri,
+)
 from mcp_storyboard.services.facefusion.views import job_uri as facefusion_job_uri
+from mcp_storyboard.services.generation.views import GENERATION_BATCHES_URI, batch_uri
 
 logger = logging.getLogger("mcp_storyboard.server")
 
@@ -59,6 +66,22 @@ def job_change_uris(job_id: str, character_id: str | None, status: str | None, *
     return uris
 
 
+def _batch_change_uris(change: JobChange) -> list[str]:
+    return [batch_uri(change.job_id)]
+
+
+def _job_change_uris(change: JobChange) -> list[str]:
+    return job_change_uris(change.job_id, change.character_id, change.status, status_changed=change.status_changed)
+
+
+ChangeUris = Callable[[JobChange], list[str]]
+FOLLOWED: tuple[tuple[str, ChangeUris], ...] = (
+    (FaceFusionJob.collection, _job_change_uris),
+    (GenerationBatch.collection, _batch_change_uris),
+)
+"""The collections followed, and the resources a change to one of their documents touches."""
+
+
 class ResourceEvents:
     """Resource-change notifications of one server, published with or without a request."""
 
@@ -76,7 +99,7 @@ class ResourceEvents:
 
     def covers(self, uri: str) -> bool:
         """``uri`` is announced by the change stream, so a tool's own notification of it would be a second one."""
-        return self.streaming and uri.startswith(FACEFUSION_JOBS_URI + "/")
+        return self.streaming and uri.startswith((FACEFUSION_JOBS_URI + "/", GENERATION_BATCHES_URI + "/"))
 
     async def publish(self, uris: Iterable[str]) -> None:
         """Send ``resources/updated`` for each distinct URI to both eras' subscribers. Never raises."""
@@ -100,6 +123,11 @@ class ResourceEvents:
         if not self.streaming:
             await self.publish(job_change_uris(job.id, job.character_id, job.status, status_changed=True))
 
+    async def on_batch_change(self, batch: GenerationBatch) -> None:
+        """The in-process generation worker's hook after each write of ``batch`` (as :meth:`on_change`)."""
+        if not self.streaming:
+            await self.publish([batch_uri(batch.id)])
+
     @asynccontextmanager
     async def following_database(self, services: Any) -> AsyncIterator[None]:
         """Follow the job changes of ``services``' database for the block, where it has change streams.
@@ -111,27 +139,28 @@ class ResourceEvents:
         if database is None or not database.capabilities.change_streams:
             yield
             return
-        feed = JobChangeFeed(database)
+        feeds = [(JobChangeFeed(database, collection=name), uris) for name, uris in FOLLOWED]
         async with anyio.create_task_group() as group:
             self.following += 1
             try:
-                group.start_soon(self._follow, feed)
+                for feed, uris in feeds:
+                    group.start_soon(self._follow, feed, uris)
                 with anyio.move_on_after(OPEN_WAIT_S):
-                    await feed.opened.wait()
-                logger.info("following facefusion_jobs through the change stream of %s", database.uri_for_display)
+                    for feed, _ in feeds:
+                        await feed.opened.wait()
+                logger.info("following %s through the change stream of %s", ", ".join(n for n, _ in FOLLOWED),
+                            database.uri_for_display)
                 yield
             finally:
                 self.following -= 1
                 group.cancel_scope.cancel()
 
-    async def _follow(self, feed: JobChangeFeed) -> None:
+    async def _follow(self, feed: JobChangeFeed, uris: ChangeUris) -> None:
         while True:
             try:
                 async for change in feed.follow():
                     if self._first_sight(change):
-                        await self.publish(job_change_uris(
-                            change.job_id, change.character_id, change.status, status_changed=change.status_changed
-                        ))
+                        await self.publish(uris(change))
             except Exception:  # a defect of ours; the server keeps serving and the watcher starts over
                 logger.exception("the job change watcher failed; restarting it")
             await anyio.sleep(RESTART_PAUSE_S)
@@ -165,3 +194,9 @@ async def announce_in_process(job: FaceFusionJob) -> None:
     reaches the server through this lookup rather than holding it."""
     for events in list(_EVENTS.values()):
         await events.on_change(job)
+
+
+async def announce_batch_in_process(batch: GenerationBatch) -> None:
+    """The generation worker's ``on_change`` hook beside this process's servers (as :func:`announce_in_process`)."""
+    for events in list(_EVENTS.values()):
+        await events.on_batch_change(batch)

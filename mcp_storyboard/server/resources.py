@@ -37,6 +37,7 @@ from mcp_storyboard.services.facefusion.views import (
     job_uri,
     preset_uri,
 )
+from mcp_storyboard.services.generation.views import batch_uri
 from mcp_storyboard.services.models.views import model_uri
 from mcp_storyboard.services.sheets import SheetOptions, contact_sheet_uri
 
@@ -298,3 +299,10 @@ def register_resources(server: MCPServer[Any]) -> None:
         with _resource_errors():
             page = await current_services().sheets.render(_checked("project", project_id), SheetOptions())
         return page.png
+
+    # -- generation batches ---------------------------------------------------------------------------------------
+    @server.resource(batch_uri("{batch_id}"), name="generation_batch", title="Generation batch", mime_type=JSON)
+    async def generation_batch(batch_id: str) -> str:
+        """A generation batch as JSON: status, counters, and each clip's status, prompt, parameters and result."""
+        with _resource_errors():
+            return _dump(await current_services().generation.view(_checked("generation batch", batch_id)))

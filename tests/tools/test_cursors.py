@@ -15,7 +15,7 @@ from mcp_storyboard.models.catalog import CivitAIModel
 from mcp_storyboard.models.characters import Character
 from mcp_storyboard.models.users import User
 from tests.media_samples import png
-from tests.seed import seed_project, seed_scene, seed_template
+from tests.seed import seed_clip, seed_project, seed_scene, seed_template
 from tests.tools.conftest import ToolClient
 from tests.tools.facefusion_world import seed_history
 
@@ -51,6 +51,7 @@ PAGINATED: dict[str, tuple[Args, Args]] = {
     "search_civitai_catalog": (lambda w: {}, lambda w: {"type": "LORA"}),
     "search_models": (lambda w: {"text": "model"}, lambda w: {"type": "lora"}),
     "list_users": (lambda w: {}, lambda w: {"active": True}),
+    "list_generation_batches": (lambda w: {"project_id": w["A"]}, lambda w: {"project_id": w["B"]}),
 }
 
 
@@ -85,6 +86,8 @@ async def world(tools: ToolClient) -> dict[str, str]:
                              parameters={})
             await tools.call("create_model", model_id=f"{project}{i}.safetensors", name=f"Model {project}{i}",
                              type="lora")
+            clip = await seed_clip(services, project_id, f"Generated {i}")
+            await tools.call("generate_clip_media", clip_id=clip.id, prompt="a shot", checkpoint="a.safetensors")
     for i in range(3):
         await tools.call("register_comfyui_server", name=f"Server {i}", url=f"http://127.0.0.1:{9000 + i}")
     for i in range(3):

@@ -37,6 +37,7 @@ TEMPLATES = {
     "storyboard://models/{model_id}",
     "storyboard://projects/{project_id}/timeline.otio",
     "storyboard://projects/{project_id}/contact-sheet.png",
+    "storyboard://generation-batches/{batch_id}",
 }
 
 
