@@ -295,9 +295,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         if args.worker:
             from mcp_storyboard.cli_worker import with_worker
 
-            from mcp_storyboard.server.job_events import announce_in_process
+            from mcp_storyboard.server.job_events import announce_batch_in_process, announce_in_process
 
-            factory = with_worker(factory, settings, _worker_options(args), on_change=announce_in_process)
+            factory = with_worker(factory, settings, _worker_options(args), on_change=announce_in_process,
+                                  on_batch_change=announce_batch_in_process)
         app.serve(settings, transport=args.transport, host=args.host, port=args.port, toolsets=toolsets,
                   read_only=args.read_only, services_factory=factory)
     finally:

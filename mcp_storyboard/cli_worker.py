@@ -100,8 +100,7 @@ async def build_runner(settings: Settings, services: Services) -> OperationRunne
 
 async def build_generation_runner(settings: Settings, services: Services) -> PromptRunner:
     """The ComfyUI runner (HTTP to the registered servers), imported only now."""
-    # comfyrun's module (merged separately); the ignore goes once both are in.
-    from mcp_storyboard.integrations.comfyui.runner import ComfyUIPromptRunner  # type: ignore[import-not-found,unused-ignore]
+    from mcp_storyboard.integrations.comfyui.runner import ComfyUIPromptRunner
 
     return ComfyUIPromptRunner()
 
