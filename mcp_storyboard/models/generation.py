@@ -97,6 +97,8 @@ class BatchResult(StoryboardModel):
     """The file's id in the media store."""
     gallery_entry_id: Uuid | None = None
     """The entry added to the clip's gallery."""
+    server_id: Uuid | None = None
+    """The ComfyUI server that ran the item, when one did."""
     error: Message | None = None
     """Why the item failed."""
     created_at: UtcDatetime | None = Field(default_factory=utc_now)

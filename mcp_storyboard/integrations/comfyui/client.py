@@ -159,6 +159,13 @@ def _json_object(response: httpx2.Response, base_url: str, path: str) -> dict[st
     return body
 
 
+def _node_problem(entry: dict[str, str]) -> str:
+    """``node 4 (CheckpointLoaderSimple) ckpt_name: Value not in list (ckpt_name: 'x.safetensors' not in [...])``:
+    ComfyUI's details carry the value it refused, which the model needs to correct the call."""
+    where = f"node {entry['node_id']} ({entry['class_type']}) {entry['input']}: {entry['message']}"
+    return f"{where} ({entry['details']})" if entry["details"] else where
+
+
 def _refusal(response: httpx2.Response, base_url: str) -> ComfyUINodeErrors:
     """A 400 from ``POST /prompt`` as one entry per node and input (``reference/comfyui-api.md`` §1.2)."""
     try:
@@ -183,7 +190,7 @@ def _refusal(response: httpx2.Response, base_url: str) -> ComfyUINodeErrors:
             })
     summary = str(error.get("message") or "the graph was refused")[:EXCERPT]
     detail = str(error.get("details") or "")[:EXCERPT]
-    listed = "; ".join(f"node {e['node_id']} ({e['class_type']}) {e['input']}: {e['message']}" for e in entries[:10])
+    listed = "; ".join(_node_problem(e) for e in entries[:10])
     message = f"ComfyUI at {base_url} refused the graph: {summary}" + (f" ({detail})" if detail else "")
     return ComfyUINodeErrors(message + (f" — {listed}" if listed else ""), entries,
                              hint="fix the named node inputs (models, samplers and schedulers must be ones the "

@@ -100,7 +100,8 @@ async def record_success(
         return await record_failure(batches, batch, worker_id, item, f"an output could not be stored: {exc}")
     entries = [(file.kind, gallery_entry(item, info, server)) for file, info in zip(files, stored, strict=True)]
     _, first = entries[0]
-    result = BatchResult(clip_id=item.clip_id, url=first.url, media_id=first.media_id, gallery_entry_id=first.id)
+    result = BatchResult(clip_id=item.clip_id, url=first.url, media_id=first.media_id, gallery_entry_id=first.id,
+                         server_id=server.id)
 
     async def write(session: Any) -> GenerationBatch:
         if await repos.clips.find(item.clip_id, session=session) is None:

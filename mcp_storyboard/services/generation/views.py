@@ -147,7 +147,7 @@ def clip_generations(batch: GenerationBatch) -> list[ClipGeneration]:
             clip_id=item.clip_id, kind=item.kind, status=status, prompt=item.prompt,
             negative_prompt=item.negative_prompt, checkpoint=item.checkpoint, model_id=item.model_id,
             loras=[f"{lora.name}:{lora.strength:g}" for lora in item.loras], seed=item.params.seed, params=params,
-            server_id=running.get(item.clip_id) if status == "running" else None,
+            server_id=running.get(item.clip_id) if status == "running" else result.server_id if result else None,
             url=result.url if result is not None else None,
             gallery_entry_id=result.gallery_entry_id if result is not None else None, error=error,
         ))  # fmt: skip
