@@ -150,17 +150,17 @@ async def test_bad_requests_are_refused_naming_the_field_and_write_nothing(tools
             {"node": "3", "input": "seed", "value": 1}]}, "[invalid-argument] workflow_inputs: need a workflow"),
         ("generate_clip_media", {"clip_id": clip, "workflow": {"nodes": [], "links": []}}, "UI format"),
         ("generate_clip_media", {"clip_id": clip, "workflow": {"1": {"inputs": {}}}},
-         "[invalid-argument] workflow.1: is not an API-format node"),
+         "[invalid-argument] workflow.1: is not a node: it needs a 'class_type' string"),
         ("generate_clip_media", {"clip_id": clip, "workflow": WORKFLOW, "workflow_inputs": [
             {"node": "Sampler", "input": "seed", "value": 1}]}, ("workflow_inputs[0].node: no node has the id or "
-                                                                  "title 'Sampler'. Node ids: 3, 4, 6, 7")),
+                                                                  "title 'Sampler'. Nodes: 3 (KSampler)")),
         ("generate_clip_media", {"clip_id": clip, "workflow": WORKFLOW, "workflow_inputs": [
-            {"node": "3", "input": "sead", "value": 1}]}, ("node 3 (KSampler) has no input 'sead'. Its inputs: "
-                                                           "model, seed, steps")),
+            {"node": "3", "input": "sead", "value": 1}]}, ("node 3 (KSampler) has no input 'sead'. Allowed "
+                                                           "values: model, seed, steps")),
         ("generate_clip_media", {"clip_id": clip, "workflow": {**WORKFLOW, "8": {**WORKFLOW["7"], "_meta": {
             "title": "Positive"}}, "9": {**WORKFLOW["7"], "_meta": "not an object"}}, "workflow_inputs": [
-            {"node": "Positive", "input": "text", "value": "x"}]}, ("the title 'Positive' names 2 nodes (6, 8). Use a "
-                                                                    "node id instead")),
+            {"node": "Positive", "input": "text", "value": "x"}]}, ("the title 'Positive' is shared by nodes 6, 8. "
+                                                                    "Name the node by its id instead")),
         ("generate_clip_media", {"clip_id": clip, "checkpoint": "a", "params": {"steps": None}}, "params.steps"),
         ("generate_clip_media", {"clip_id": clip, "checkpoint": "a", "params": {"strength": 1}}, "strength"),
         ("generate_batch", {"project_id": w.project_id, "clips": [{"clip_id": clip}, {"clip_id": w.bare_clip_id}],

@@ -32,10 +32,10 @@ from mcp_storyboard.models.generation import (
     LoraSpec,
 )
 from mcp_storyboard.models.style_templates import StyleTemplate
+from mcp_storyboard.integrations.comfyui.workflow import check_workflow, patch_workflow
 from mcp_storyboard.repositories.bundle import Repositories
 from mcp_storyboard.repositories.comfyui_servers import ComfyUIServerRepository
 from mcp_storyboard.services.generation.requests import ClipRequest, GenerationSettings
-from mcp_storyboard.services.generation.workflow_check import check_workflow
 from mcp_storyboard.services.models.families import built_in_preset
 from mcp_storyboard.services.models.service import ModelService
 from mcp_storyboard.services.styles.prompt_composer import compose_prompt
@@ -127,7 +127,8 @@ class ItemResolver:
             ValidationError: a clip without a prompt, a model that is no checkpoint, a bad workflow, ...
         """
         if settings.workflow is not None:
-            check_workflow(settings.workflow, settings.workflow_inputs)
+            # The runner's own checks, run at queue time: a workflow that could never run is not queued.
+            patch_workflow(check_workflow(settings.workflow), settings.workflow_inputs)
         elif settings.workflow_inputs:
             raise ValidationError("workflow_inputs", "need a workflow to patch", hint="pass workflow too")
         if settings.kind == "image":
