@@ -180,34 +180,30 @@ async def run_until_signalled(workers: list[AnyWorker], database: Database) -> N
 
 
 async def run_all(workers: list[AnyWorker], database: Database) -> None:
-    """Run ``workers`` until they all stop (a FaceFusion worker woken by its change stream)."""
-    from mcp_storyboard.services.facefusion.worker import FaceFusionWorker
-
+    """Run ``workers`` until they all stop, each woken by its queue's change stream where there is one."""
     async with anyio.create_task_group() as tg:
         for worker in workers:
-            if isinstance(worker, FaceFusionWorker):
-                tg.start_soon(run_with_wakeups, worker, database)
-            else:  # generation batches are found by polling (at most 2 s late)
-                tg.start_soon(worker.run)
+            tg.start_soon(run_with_wakeups, worker, database)
 
 
-async def run_with_wakeups(worker: FaceFusionWorker, database: Database) -> None:
-    """Run ``worker`` until it stops, waking its idle slots whenever a job is queued anywhere (a new job or a
-    retry, by this or any other process) where the database has a change stream. Without one, the slots find new
-    jobs by polling with backoff (at most 2 s late)."""
+async def run_with_wakeups(worker: AnyWorker, database: Database) -> None:
+    """Run ``worker`` until it stops, waking its idle slots whenever a job or batch is queued anywhere (a new one
+    or a retry, by this or any other process) where the database has a change stream. Without one, the slots find
+    new work by polling with backoff (at most 2 s late)."""
     async with anyio.create_task_group() as tg:
         tg.start_soon(wake_on_new_jobs, worker, database)
         await worker.run()
         tg.cancel_scope.cancel()
 
 
-async def wake_on_new_jobs(worker: FaceFusionWorker, database: Database) -> None:
-    """Follow ``facefusion_jobs``' change stream and wake ``worker`` on each change that queued a job."""
+async def wake_on_new_jobs(worker: AnyWorker, database: Database) -> None:
+    """Follow the change stream of ``worker``'s queue (``facefusion_jobs`` or ``generation_batches``) and wake it on
+    each change that queued a job or batch."""
     if not database.capabilities.change_streams:
         return
     from mcp_storyboard.repositories.job_changes import JobChangeFeed
 
-    feed = JobChangeFeed(database)
+    feed = JobChangeFeed(database, collection=worker.queue.name)
     while True:
         try:
             async for change in feed.follow():
