@@ -52,6 +52,10 @@ def dummy(schema: dict[str, Any], root: dict[str, Any]) -> Any:
     return "abc"
 
 
+VALID_STRINGS: dict[str, str] = {
+    # Required string arguments with a checked shape (a server URL): valid, so that the number's error is the first.
+    "url": "http://127.0.0.1:8188",
+}
 VALID_OBJECTS: dict[str, dict[str, Any]] = {
     # Required object arguments whose strings are checked against a list (ComfyUI's sampler and scheduler names):
     # valid around the number under test, so that its error is the first.
@@ -63,7 +67,8 @@ async def test_every_numeric_argument_refuses_true_and_false(tools: ToolClient) 
     checked: list[str] = []
     for tool in (await tools.client.list_tools()).tools:
         root = tool.input_schema
-        required = {name: dummy(root["properties"][name], root) for name in root.get("required", [])}
+        required = {name: VALID_STRINGS.get(name) or dummy(root["properties"][name], root)
+                    for name in root.get("required", [])}
         for path, _ in numeric_properties(tool):
             for flag in (True, False):
                 arguments = dict(required)
