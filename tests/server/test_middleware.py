@@ -55,5 +55,5 @@ async def test_with_our_guards_an_unknown_tool_is_invalid_params(mode: str) -> N
 
 async def test_other_methods_pass_through_the_guards_untouched(mode: str) -> None:
     async with Client(example_server(), mode=mode, cache=None) as client:
-        assert len((await client.list_prompts()).prompts) == 3
+        assert len((await client.list_prompts()).prompts) == 4
         assert (await client.call_tool("get_thing", {"thing_id": "t1"})).is_error is False
