@@ -8,11 +8,13 @@ The fake ends a prompt at its first ``/history`` poll (``--polls`` makes it answ
 so the figures are the cost of the calls, not of rendering. Two runner rows: its default poll schedule (a first
 wait before the first poll) and a schedule that polls at once (pure HTTP and parsing overhead).
 
-Hook for the worker: append a ``PathFactory`` to ``EXTRA_PATHS`` (or pass ``--path module:function``) that returns a
-coroutine function running one item end to end (queue a one-item batch, let the worker claim it, dispatch it with
-this runner, store the file, record the result); it gets a row and a ratio like the others.
+The worker row (``--worker``) runs one item the whole way on the embedded server: insert a one-item batch, wake
+the idle generation worker (as the batches' change stream does), let it claim the batch, dispatch it to the fake
+with the runner (polling at once), store the PNG in GridFS, add it to the clip's gallery, record the result and
+finish the batch; timed until the finished batch is announced. More paths: append a ``PathFactory`` to
+``EXTRA_PATHS`` or pass ``--path module:function``.
 
-    .venv/bin/python -m tests.benchmarks.bench_generation_dispatch [--rounds 50] [--polls 0] [--path mod:fn]
+    .venv/bin/python -m tests.benchmarks.bench_generation_dispatch [--rounds 50] [--polls 0] [--worker] [--path mod:fn]
 """
 
 from __future__ import annotations
@@ -20,10 +22,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import statistics
+import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import anyio
 import httpx2
@@ -76,15 +81,70 @@ def runner_path(setup: Setup, poll: PollSchedule) -> Work:
     return through_runner
 
 
+@asynccontextmanager
+async def embedded_worker(setup: Setup) -> AsyncIterator[tuple[str, Work]]:
+    """The generation worker's path (see the module notes) on a throwaway embedded server."""
+    from mcp_storyboard.config import Settings
+    from mcp_storyboard.db.connection import open_database
+    from mcp_storyboard.db.embedded import EmbeddedServer
+    from mcp_storyboard.db.indexes import ensure_indexes
+    from mcp_storyboard.models import Clip, Project, Scene
+    from mcp_storyboard.models.generation import GenerationBatch
+    from mcp_storyboard.services.container import Services
+    from mcp_storyboard.services.generation.worker import GenerationWorker
+
+    with tempfile.TemporaryDirectory() as data:
+        embedded = EmbeddedServer(Path(data))
+        uri = embedded.start()
+        db = await open_database(Settings(mongodb_uri=uri, db_name="bench_dispatch"), uri=uri, backend="embedded")
+        try:
+            await ensure_indexes(db)
+            services = Services.over(db)
+            repos = services.repositories
+            server = await services.comfyui.register("bench", setup.url, is_active=True)
+            await services.comfyui.check(server.id)
+            project = await repos.projects.insert(Project(name="Bench"))
+            scene = await repos.scenes.insert(Scene(project_id=project.id, name="Scene"))
+            finished: dict[str, anyio.Event] = {}
+
+            async def on_change(batch: GenerationBatch) -> None:
+                if batch.status in ("completed", "failed", "partial") and batch.id in finished:
+                    finished[batch.id].set()
+
+            runner = ComfyUIPromptRunner(poll=PollSchedule(first=0.0, factor=1.0, most=0.0))
+            worker = GenerationWorker(repos, runner, worker_name="bench", check_seconds=None, on_change=on_change)
+
+            async def through_worker(item: GenerationItem) -> None:
+                clip = await repos.clips.insert(Clip(project_id=project.id, scene_id=scene.id, name="Shot"))
+                one = item.model_copy(update={"clip_id": clip.id})
+                batch = GenerationBatch(project_id=project.id, items=[one], total_jobs=1)
+                finished[batch.id] = anyio.Event()
+                await services.generation.batches.insert(batch)
+                worker.wake()
+                await finished[batch.id].wait()
+                assert (await services.generation.get(batch.id)).status == "completed"
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(worker.run)
+                try:
+                    yield "generation worker (embedded)", through_worker
+                finally:
+                    worker.stop()
+        finally:
+            await db.close()
+            embedded.stop()
+
+
 def fresh_item() -> GenerationItem:
     """A new seed each time: a real ComfyUI serves an identical graph from its cache."""
     return image_item(seed=uuid.uuid4().int % 2**62)
 
 
-async def main(rounds: int, polls: int, extra: list[PathFactory]) -> None:
+async def main(rounds: int, polls: int, extra: list[PathFactory], with_worker: bool) -> None:
     with serve_fake_comfyui(FakeComfyUI(runs_after_polls=polls)) as fake:
         setup = Setup(fake.url, ComfyUIServer(name="bench", url=fake.url))
-        async with httpx2.AsyncClient(base_url=fake.url, trust_env=False, timeout=30) as http:
+        async with AsyncExitStack() as stack:
+            http = await stack.enter_async_context(httpx2.AsyncClient(base_url=fake.url, trust_env=False, timeout=30))
             paths: list[tuple[str, Work]] = [
                 ("direct httpx (floor)", await direct_path(setup, http)),
                 ("runner, polls at once", runner_path(setup, PollSchedule(first=0.0, factor=1.0, most=0.0))),
@@ -92,6 +152,8 @@ async def main(rounds: int, polls: int, extra: list[PathFactory]) -> None:
                  runner_path(setup, PollSchedule())),
             ]
             paths += [await factory(setup) for factory in extra]
+            if with_worker:
+                paths.append(await stack.enter_async_context(embedded_worker(setup)))
             for _, work in paths:  # warm up connections, imports and caches
                 await work(fresh_item())
             times: dict[str, list[float]] = {name: [] for name, _ in paths}
@@ -121,5 +183,7 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=50)
     parser.add_argument("--polls", type=int, default=0, help="empty /history answers before a prompt ends")
     parser.add_argument("--path", action="append", default=[], help="module:function returning a PathFactory result")
+    parser.add_argument("--worker", action="store_true", help="also time the generation worker on the embedded server")
     arguments = parser.parse_args()
-    anyio.run(main, arguments.rounds, arguments.polls, EXTRA_PATHS + [load_path(p) for p in arguments.path])
+    anyio.run(main, arguments.rounds, arguments.polls, EXTRA_PATHS + [load_path(p) for p in arguments.path],
+              arguments.worker)
