@@ -8,7 +8,6 @@ import made for a job that then cannot be queued is deleted again. Workers (``wo
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
@@ -31,6 +30,7 @@ from mcp_storyboard.services.facefusion.inputs import (
     resolve_image,
     resolve_parameters,
 )
+from mcp_storyboard.services.common.waiting import poll_until_finished
 from mcp_storyboard.services.facefusion.presets import PresetService
 from mcp_storyboard.services.facefusion.views import (
     FaceFusionJobView,
@@ -45,9 +45,6 @@ if TYPE_CHECKING:
     from mcp_storyboard.repositories.bundle import Repositories
     from mcp_storyboard.services.media import MediaService
 
-MAX_WAIT_SECONDS = 300.0
-FIRST_POLL_SECONDS = 0.1
-LONGEST_POLL_SECONDS = 2.0
 JOB_HINT = "list_facefusion_jobs shows the jobs"
 
 ProgressCallback = Callable[[FaceFusionJob], Awaitable[None]]
@@ -199,25 +196,12 @@ class FaceFusionService:
             NotFoundError: no such job.
             ValidationError: ``timeout`` outside 0–300.
         """
-        if not 0 <= timeout <= MAX_WAIT_SECONDS:
-            raise ValidationError("timeout", f"must be between 0 and {MAX_WAIT_SECONDS:g} seconds, not {timeout}")
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        delay = FIRST_POLL_SECONDS
-        seen: tuple[str, float] | None = None
-        while True:
-            job = await self._job(job_id)
-            view = FaceFusionJobView.of(job)
-            if on_progress is not None and (job.status, job.progress) != seen:
-                seen = (job.status, job.progress)
-                await on_progress(job)
-            left = deadline - loop.time()
-            if view.finished or left <= 0:
-                if job.status == "queued":
-                    view = FaceFusionJobView.of(job, await self.jobs.queue_position(job))
-                return WaitResult(finished=view.finished, job=view)
-            await asyncio.sleep(min(delay, left))
-            delay = min(delay * 1.5, LONGEST_POLL_SECONDS)
+        job, _ = await poll_until_finished(
+            lambda: self._job(job_id), finished=lambda j: FaceFusionJobView.of(j).finished,
+            state=lambda j: (j.status, j.progress), timeout=timeout, on_progress=on_progress)
+        position = await self.jobs.queue_position(job) if job.status == "queued" else None
+        view = FaceFusionJobView.of(job, position)
+        return WaitResult(finished=view.finished, job=view)
 
     async def _job(self, job_id: str) -> FaceFusionJob:
         job = await self.jobs.find(job_id)

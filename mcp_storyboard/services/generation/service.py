@@ -25,6 +25,7 @@ from mcp_storyboard.models.generation import (
     RunningPrompt,
 )
 from mcp_storyboard.repositories.bundle import Repositories
+from mcp_storyboard.services.common.waiting import poll_until_finished
 from mcp_storyboard.repositories.generation_batches import GenerationBatchRepository
 from mcp_storyboard.services.generation.requests import ClipRequest, GenerationSettings
 from mcp_storyboard.services.generation.resolve import ItemResolver
@@ -43,9 +44,6 @@ from mcp_storyboard.services.generation.views import (
 logger = logging.getLogger("mcp_storyboard.generation")
 
 BATCH_HINT = "list_generation_batches shows a project's batches"
-MAX_WAIT_SECONDS = 300.0
-FIRST_POLL_SECONDS = 0.1
-LONGEST_POLL_SECONDS = 2.0
 INTERRUPT_SECONDS = 5.0
 """How long a cancel waits, at most, for the servers to take its interrupts."""
 
@@ -228,20 +226,7 @@ class GenerationService:
             NotFoundError: no such batch.
             ValidationError: ``timeout`` outside 0–300.
         """
-        if not 0 <= timeout <= MAX_WAIT_SECONDS:
-            raise ValidationError("timeout", f"must be between 0 and {MAX_WAIT_SECONDS:g} seconds, not {timeout}")
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        delay = FIRST_POLL_SECONDS
-        seen: tuple[str, int, int] | None = None
-        while True:
-            batch = await self.get(batch_id)
-            state = (batch.status, batch.completed_jobs, batch.failed_jobs)
-            if on_progress is not None and state != seen:
-                seen = state
-                await on_progress(batch)
-            left = deadline - loop.time()
-            if batch.status in FINISHED or left <= 0:
-                return WaitResult(finished=batch.status in FINISHED, batch=BatchView.of(batch))
-            await asyncio.sleep(min(delay, left))
-            delay = min(delay * 1.5, LONGEST_POLL_SECONDS)
+        batch, finished = await poll_until_finished(
+            lambda: self.get(batch_id), finished=lambda b: b.status in FINISHED,
+            state=lambda b: (b.status, b.completed_jobs, b.failed_jobs), timeout=timeout, on_progress=on_progress)
+        return WaitResult(finished=finished, batch=BatchView.of(batch))
