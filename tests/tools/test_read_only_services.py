@@ -30,6 +30,7 @@ from tests.seed import snapshot
 from tests.tools.conftest import ToolClient
 from tests.tools.facefusion_world import faces, seed_preset
 from tests.tools.test_civitai_tools import fake_catalog
+from tests.workers.generation_stubs import item, new_batch
 from tests.workers.stubs import new_job, operation
 
 
@@ -55,6 +56,8 @@ class World:
     failed_job: str
     user: str
     timeline: str
+    queued_batch: str
+    failed_batch: str
 
 
 async def build_world(tools: ToolClient) -> World:
@@ -78,8 +81,11 @@ async def build_world(tools: ToolClient) -> World:
                                        status="failed", attempts=3))
     user = (await tools.call("create_user", username="cleo", email="cleo@example.com"))["id"]
     timeline = (await tools.call("export_timeline", project_id=pid, format="otio"))["id"]
+    batches = tools.services.generation.batches
+    queued_batch = await batches.insert(new_batch(pid, [item(clip)]))
+    failed_batch = await batches.insert(new_batch(pid, [item(second)], status="failed", failed_jobs=1))
     return World(pid, scene, other, alternate, clip, second, entry, ana.character_id, ana.image, media_id, template,
-                 model, server, preset, queued.id, failed.id, user, timeline)
+                 model, server, preset, queued.id, failed.id, user, timeline, queued_batch.id, failed_batch.id)
 
 
 PNG = base64.b64encode(png(3)).decode()
@@ -152,6 +158,11 @@ CALLS: dict[str, Callable[[World], dict[str, Any]]] = {
     "update_comfyui_server": lambda w: {"server_id": w.server, "patch": {"name": "Box 2"}},
     "delete_comfyui_server": lambda w: {"server_id": w.server},
     "check_comfyui_server": lambda w: {"server_id": w.server},
+    "generate_clip_media": lambda w: {"clip_id": w.clip, "checkpoint": "sdxl.safetensors"},
+    "generate_batch": lambda w: {"project_id": w.project, "clips": [{"clip_id": w.second_clip}],
+                                 "checkpoint": "sdxl.safetensors"},
+    "cancel_generation_batch": lambda w: {"batch_id": w.queued_batch},
+    "retry_generation_batch": lambda w: {"batch_id": w.failed_batch},
     # users
     "create_user": lambda w: {"username": "dora", "email": "dora@example.com"},
     "update_user": lambda w: {"user_id": w.user, "patch": {"email": "cleo@example.org"}},
