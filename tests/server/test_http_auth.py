@@ -87,10 +87,10 @@ async def serving(services: Services, *, auth: bool = True) -> AsyncIterator[str
                 http.should_exit = True
 
 
-def client(base: str, token: str | None) -> Client:
+def client(base: str, token: str | None, mode: str = "auto") -> Client:
     headers = {} if token is None else {"Authorization": f"Bearer {token}"}
     return Client(streamable_http_client(f"{base}/mcp", http_client=httpx2.AsyncClient(headers=headers)),
-                  cache=None)
+                  mode=mode, cache=None)
 
 
 async def post(base: str, token: str | None = None, **headers: str) -> httpx2.Response:
@@ -106,7 +106,7 @@ async def test_no_token_gets_401_with_the_header_and_the_metadata_it_points_to(s
             metadata = await http.get(f"{base}/.well-known/oauth-protected-resource/mcp")
     assert refused.status_code == 401
     challenge = refused.headers["www-authenticate"]
-    assert challenge.startswith("Bearer ")
+    assert challenge.startswith("Bearer ") and 'error="invalid_token"' in challenge
     assert f'resource_metadata="{base}/.well-known/oauth-protected-resource/mcp"' in challenge
     assert metadata.status_code == 200
     assert metadata.json()["resource"] == f"{base}/mcp" and metadata.json()["scopes_supported"] == ["storyboard"]
@@ -131,20 +131,21 @@ async def test_bad_expired_revoked_and_disabled_tokens_get_401(services: Service
     assert statuses == dict.fromkeys(statuses, 401)
 
 
+@pytest.mark.parametrize("mode", ["auto", "legacy"])  # 2026-era requests and 2025-era sessions
 async def test_a_good_token_lists_and_calls_tools_and_only_an_admin_may_use_the_users_toolset(
-    services: Services,
+    services: Services, mode: str,
 ) -> None:
     alice, root = await account(services, "alice"), await account(services, "root", admin=True)
     user_token = (await services.users.tokens.create(alice.id, "laptop")).token
     admin_token = (await services.users.tokens.create(root.id, "ops")).token
     async with serving(services) as base:
-        async with client(base, user_token) as as_user:
+        async with client(base, user_token, mode) as as_user:
             names = {tool.name for tool in (await as_user.list_tools()).tools}
             created = await as_user.call_tool("create_project", {"name": "Alice's video"})
             refused = [await as_user.call_tool(name, args) for name, args in (
                 ("list_users", {}), ("get_user", {"user_id": root.id}),
                 ("deactivate_user", {"user_id": root.id}))]
-        async with client(base, admin_token) as as_admin:
+        async with client(base, admin_token, mode) as as_admin:
             listed = await as_admin.call_tool("list_users", {})
     assert {"create_project", "list_users"} <= names
     assert not created.is_error
