@@ -4,7 +4,10 @@ only, Host/Origin (DNS-rebinding) protection, and a revocation seen at once by a
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -17,7 +20,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from mcp_storyboard.config import Settings
-from mcp_storyboard.db.connection import Database, open_database
+from mcp_storyboard.db.connection import Database
 from mcp_storyboard.db.indexes import ensure_indexes
 from mcp_storyboard.errors import ConfigError
 from mcp_storyboard.models.common import utc_now
@@ -196,21 +199,48 @@ async def test_a_foreign_host_or_origin_is_refused_even_with_a_good_token(servic
     assert foreign_host.status_code == 421 and foreign_origin.status_code == 403
 
 
-async def test_a_token_revoked_through_one_server_is_refused_by_another_on_the_same_database(
-    services: Services, db: Database, request: pytest.FixtureRequest,
+def free_port() -> int:
+    with free_socket() as sock:
+        return int(sock.getsockname()[1])
+
+
+async def started(base: str, process: subprocess.Popen[bytes]) -> None:
+    """Wait until the server answers (its metadata route needs no token)."""
+    async with httpx2.AsyncClient() as http:
+        while True:
+            assert process.poll() is None, process.stderr.read().decode() if process.stderr else "exited"
+            try:
+                if (await http.get(f"{base}/.well-known/oauth-protected-resource/mcp")).status_code == 200:
+                    return
+            except httpx2.TransportError:
+                pass
+            await anyio.sleep(0.1)
+
+
+async def test_a_token_revoked_through_one_server_process_is_refused_by_another_at_once(
+    services: Services, db: Database, request: pytest.FixtureRequest, tmp_path: Path,
 ) -> None:
-    # Two servers, each with its own connection to one embedded database (as two processes would have).
+    # Two `serve --transport http` processes on one embedded database, as behind a load balancer.
     uri = request.getfixturevalue("embedded_uri")
-    other_db = await open_database(Settings(mongodb_uri=uri, db_name=db.db.name, driver="pymongo",
-                                            data_dir=Path("/nonexistent")), uri=uri, backend="embedded")
-    other = Services.over(other_db)
     alice = await account(services, "alice")
     issued = await services.users.tokens.create(alice.id, "laptop")
+    ports = [free_port(), free_port()]
+    processes = [subprocess.Popen(
+        [sys.executable, "-m", "mcp_storyboard", "serve", "--transport", "http", "--port", str(port),
+         "--mongodb-uri", uri, "--db-name", db.db.name],
+        env={**os.environ, "STORYBOARD_DATA_DIR": str(tmp_path)}, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE) for port in ports]
+    bases = [f"http://127.0.0.1:{port}" for port in ports]
     try:
-        async with serving(services) as first, serving(other) as second:
-            before = [(await post(base, issued.token)).status_code for base in (first, second)]
-            await services.users.tokens.revoke(issued.record.id)  # what `tokens revoke` does through server one
-            after = [(await post(base, issued.token)).status_code for base in (first, second)]
+        with anyio.fail_after(120):
+            for base, process in zip(bases, processes, strict=True):
+                await started(base, process)
+            before = [(await post(base, issued.token)).status_code for base in bases]
+            # `mcp-storyboard tokens revoke` writes through the database as the server processes read it
+            await services.users.tokens.revoke(issued.record.id)
+            after = [(await post(base, issued.token)).status_code for base in bases]
     finally:
-        await other_db.close()
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=30)
     assert before == [200, 200] and after == [401, 401]
