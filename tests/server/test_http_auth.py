@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import anyio
+import anyio.abc
 import httpx2
 import pytest
 from mcp import Client
@@ -162,9 +163,8 @@ async def test_a_good_token_lists_and_calls_tools_and_only_an_admin_may_use_the_
 
 async def test_no_auth_serves_loopback_callers_as_the_local_admin(services: Services) -> None:
     await account(services, "alice")
-    async with serving(services, auth=False) as base:
-        async with client(base, None) as local:
-            listed = await local.call_tool("list_users", {})
+    async with serving(services, auth=False) as base, client(base, None) as local:
+        listed = await local.call_tool("list_users", {})
     assert not listed.is_error
 
 
@@ -204,11 +204,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def started(base: str, process: subprocess.Popen[bytes]) -> None:
+async def started(base: str, process: anyio.abc.Process) -> None:
     """Wait until the server answers (its metadata route needs no token)."""
     async with httpx2.AsyncClient() as http:
         while True:
-            assert process.poll() is None, process.stderr.read().decode() if process.stderr else "exited"
+            assert process.returncode is None, "the server exited"
             try:
                 if (await http.get(f"{base}/.well-known/oauth-protected-resource/mcp")).status_code == 200:
                     return
@@ -225,11 +225,11 @@ async def test_a_token_revoked_through_one_server_process_is_refused_by_another_
     alice = await account(services, "alice")
     issued = await services.users.tokens.create(alice.id, "laptop")
     ports = [free_port(), free_port()]
-    processes = [subprocess.Popen(
+    processes = [await anyio.open_process(
         [sys.executable, "-m", "mcp_storyboard", "serve", "--transport", "http", "--port", str(port),
          "--mongodb-uri", uri, "--db-name", db.db.name],
         env={**os.environ, "STORYBOARD_DATA_DIR": str(tmp_path)}, stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE) for port in ports]
+        stderr=None) for port in ports]
     bases = [f"http://127.0.0.1:{port}" for port in ports]
     try:
         with anyio.fail_after(120):
@@ -240,7 +240,8 @@ async def test_a_token_revoked_through_one_server_process_is_refused_by_another_
             await services.users.tokens.revoke(issued.record.id)
             after = [(await post(base, issued.token)).status_code for base in bases]
     finally:
-        for process in processes:
-            process.terminate()
-            process.wait(timeout=30)
+        with anyio.fail_after(30):
+            for process in processes:
+                process.terminate()
+                await process.wait()
     assert before == [200, 200] and after == [401, 401]
