@@ -245,3 +245,11 @@ async def test_a_token_revoked_through_one_server_process_is_refused_by_another_
                 process.terminate()
                 await process.wait()
     assert before == [200, 200] and after == [401, 401]
+
+
+def test_the_serve_command_refuses_no_auth_off_loopback_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    from mcp_storyboard.cli import main
+
+    code = main(["serve", "--mongodb-uri", "memory://", "--transport", "http", "--host", "0.0.0.0", "--no-auth"])
+    assert code == 2
+    assert "--host 0.0.0.0 is not a loopback address; --no-auth is allowed on loopback only" in capsys.readouterr().err
