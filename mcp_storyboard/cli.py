@@ -69,8 +69,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the MCP server (the default command)")
     _add_db_flags(serve)
     serve.add_argument("--transport", choices=("stdio", "http"), default="stdio")
-    serve.add_argument("--host", default="127.0.0.1", help="HTTP bind address (loopback only until HTTP auth lands)")
+    serve.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8765, help="HTTP port")
+    serve.add_argument("--no-auth", action="store_true",
+                       help="HTTP without API tokens: loopback --host only (every caller is an admin)")
+    serve.add_argument("--allowed-host", action="append", default=[], metavar="NAME[:PORT]",
+                       help="a Host header HTTP accepts besides loopback names (repeatable; needed off loopback)")
+    serve.add_argument("--public-url", default=None,
+                       help="the URL clients reach HTTP at, without /mcp (default from --allowed-host or --host)")
     serve.add_argument("--toolsets", default=None, help="comma-separated toolsets, or 'all' (default: all but users)")
     serve.add_argument("--read-only", action="store_true", help="list and allow only read tools")
     serve.add_argument("--dynamic-toolsets", action="store_true", default=None,
@@ -300,7 +306,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             factory = with_worker(factory, settings, _worker_options(args), on_change=announce_in_process,
                                   on_batch_change=announce_batch_in_process)
         app.serve(settings, transport=args.transport, host=args.host, port=args.port, toolsets=toolsets,
-                  read_only=args.read_only, services_factory=factory)
+                  read_only=args.read_only, services_factory=factory, no_auth=args.no_auth,
+                  allowed_hosts=args.allowed_host, public_url=args.public_url)
     finally:
         if embedded is not None:
             embedded.stop()  # released already when the server ran; not if it failed or never opened its services

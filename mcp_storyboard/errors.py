@@ -14,6 +14,7 @@ message starts with the stable ``[code]``, or to the SDK's resource errors), and
     ├── InvalidStateError      an operation the current state forbids (cycle, depth, missing confirmation)
     ├── CapabilityError        the backend lacks a feature (GridFS or transactions on memory://)
     ├── QueueError             job queue rules (claim, lease, retry)
+    ├── ForbiddenError         the caller may not do this (an admin-only tool called by a non-admin over HTTP)
     └── IntegrationError       an external service failed
         ├── ComfyUIError
         ├── CivitAIError
@@ -41,6 +42,7 @@ ErrorCode = Literal[
     "queue",
     "integration",
     "read-only",
+    "forbidden",
 ]
 
 
@@ -161,6 +163,12 @@ class ReadOnlyError(StoryboardError):
     """The server runs read-only (``--read-only``) and the call would write."""
 
     code: ErrorCode = "read-only"
+
+
+class ForbiddenError(StoryboardError):
+    """The authenticated caller lacks the right (``[forbidden]``); over stdio the local user has every right."""
+
+    code: ErrorCode = "forbidden"
 
 
 class IntegrationError(StoryboardError):

@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 from mcp.server.mcpserver import MCPServer
+from mcp.server.transport_security import TransportSecuritySettings
 
 from mcp_storyboard.config import Settings
 from mcp_storyboard.errors import ConfigError
+from mcp_storyboard.server.auth import HttpAuth
 from mcp_storyboard.server.build import ServicesFactory, build_server
 from mcp_storyboard.server.dynamic_toolsets import Scope
 from mcp_storyboard.server.registry import discover, select_specs
@@ -27,7 +29,7 @@ __all__ = ["INSTRUCTIONS", "create_server", "http_server", "list_tools_text", "p
 
 Transport = Literal["stdio", "http"]
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
-"""The hosts HTTP may bind until authentication lands; the SDK turns on DNS-rebinding protection for exactly these."""
+"""The hosts HTTP may bind with ``--no-auth``; their Host/Origin headers are always allowed on them."""
 
 INSTRUCTIONS = """\
 mcp-storyboard keeps AI storyboards in a database. How a storyboard is organised:
@@ -90,8 +92,10 @@ def create_server(
     read_only: bool = False,
     services_factory: ServicesFactory[Any] | None = None,
     transport: Transport = "stdio",
+    auth: HttpAuth | None = None,
 ) -> MCPServer[Any]:
-    """The configured server, not yet running; services open when it starts serving.
+    """The configured server, not yet running; services open when it starts serving. ``auth``: require bearer
+    tokens over Streamable HTTP (None over stdio and with ``--no-auth``).
 
     With ``settings.dynamic_toolsets`` the transport decides who enables a toolset for whom: the process over stdio
     (one client), each 2025-era session over HTTP (see ``dynamic_toolsets``).
@@ -103,6 +107,7 @@ def create_server(
         version=server_version(),
         instructions=INSTRUCTIONS + DYNAMIC_INSTRUCTIONS if settings.dynamic_toolsets else INSTRUCTIONS,
         dynamic=dynamic_scope(transport) if settings.dynamic_toolsets else None,
+        auth=auth,
     )
 
 
@@ -111,22 +116,57 @@ def dynamic_scope(transport: Transport) -> Scope:
     return "process" if transport == "stdio" else "session"
 
 
-def check_http_host(host: str) -> None:
-    """Refuse a non-loopback HTTP bind address until the server has authentication.
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is one of :data:`LOOPBACK_HOSTS`."""
+    return host in LOOPBACK_HOSTS
+
+
+def check_http_host(host: str, *, authenticated: bool = False) -> None:
+    """Refuse ``--no-auth`` (``authenticated`` False) on a non-loopback bind address: anyone who reaches the port
+    would have every right. With authentication any address may be bound.
 
     Raises:
-        ConfigError: ``host`` is not 127.0.0.1, localhost or ::1.
+        ConfigError: not authenticated and ``host`` is not 127.0.0.1, localhost or ::1.
     """
-    if host in LOOPBACK_HOSTS:
+    if authenticated or is_loopback(host):
         return
     try:
         loopback = ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         loopback = False
-    hint = "use --host 127.0.0.1 (or localhost, ::1)"
+    hint = "use --host 127.0.0.1 (or localhost, ::1), or drop --no-auth and give each user an API token"
     if loopback:
         raise ConfigError(f"--host {host} is loopback but not one of {', '.join(LOOPBACK_HOSTS)}", hint=hint)
-    raise ConfigError(f"--host {host} is not a loopback address; HTTP has no authentication yet", hint=hint)
+    raise ConfigError(f"--host {host} is not a loopback address; --no-auth is allowed on loopback only", hint=hint)
+
+
+def transport_security(host: str, allowed_hosts: Iterable[str] = ()) -> TransportSecuritySettings:
+    """DNS-rebinding protection, always on: the Host header must be one of ``allowed_hosts`` (``name`` or
+    ``name:port``; ``name:*`` for any port) or, on a loopback bind, a loopback name; a browser's Origin must be
+    ``http(s)://`` one of them.
+
+    Raises:
+        ConfigError: a non-loopback bind without ``allowed_hosts`` (every request would be refused).
+    """
+    hosts = list(dict.fromkeys(h.strip() for h in allowed_hosts if h.strip()))
+    if not hosts and not is_loopback(host):
+        raise ConfigError(f"--host {host} needs --allowed-host: the Host header clients send (e.g. "
+                          "storyboard.example.com or 10.0.0.5:8765)", hint="add --allowed-host NAME[:PORT]")
+    if is_loopback(host):
+        hosts += ["127.0.0.1:*", "localhost:*", "[::1]:*"]
+    origins = [f"{scheme}://{h}" for h in hosts for scheme in ("http", "https")]
+    return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts,
+                                     allowed_origins=origins)
+
+
+def public_url_of(host: str, port: int, allowed_hosts: Iterable[str] = ()) -> str:
+    """The server's URL when ``--public-url`` is not given: the first allowed host (with ``port`` unless it names
+    one), else the bind address."""
+    first = next((h.strip() for h in allowed_hosts if h.strip()), None)
+    if first is not None:
+        return f"http://{first}" if ":" in first.rsplit("]", 1)[-1] else f"http://{first}:{port}"
+    name = f"[{host}]" if ":" in host else host
+    return f"http://{name}:{port}"
 
 
 def serve(
@@ -138,41 +178,55 @@ def serve(
     toolsets: Iterable[Toolset] | None = None,
     read_only: bool = False,
     services_factory: ServicesFactory[Any] | None = None,
+    no_auth: bool = False,
+    allowed_hosts: Iterable[str] = (),
+    public_url: str | None = None,
 ) -> None:
     """Serve until stopped: stdio (one client, stdout is the protocol) or Streamable HTTP at ``/mcp``.
 
-    ``services_factory``: how the services open (default: ``open_services(settings)``).
+    ``services_factory``: how the services open (default: ``open_services(settings)``). Over HTTP every request
+    needs an API token unless ``no_auth`` (loopback only); ``allowed_hosts``: the Host headers accepted besides
+    loopback ones; ``public_url``: the URL clients reach the server at (default :func:`public_url_of`).
 
     Raises:
-        ConfigError: an unknown transport or a non-loopback HTTP host.
+        ConfigError: an unknown transport, ``no_auth`` on a non-loopback host, or a bad port.
     """
     if transport not in ("stdio", "http"):
         raise ConfigError(f"transport '{transport}' is not one of stdio, http")
+    auth: HttpAuth | None = None
+    security: TransportSecuritySettings | None = None
     if transport == "http":
-        check_http_host(host)
+        check_http_host(host, authenticated=not no_auth)
         if not 0 < port < 65536:
             raise ConfigError(f"--port {port} is not a TCP port", hint="use 1-65535")
+        allowed_hosts = tuple(allowed_hosts)
+        security = transport_security(host, allowed_hosts)
+        if not no_auth:
+            auth = HttpAuth(public_url or public_url_of(host, port, allowed_hosts))
     server = create_server(
-        settings, toolsets=toolsets, read_only=read_only, transport=transport, services_factory=services_factory
+        settings, toolsets=toolsets, read_only=read_only, transport=transport, services_factory=services_factory,
+        auth=auth,
     )
     if transport == "stdio":
         anyio.run(server.run_stdio_async)
     else:
-        anyio.run(http_server(server, host, port).serve)
+        anyio.run(http_server(server, host, port, security=security, authenticated=auth is not None).serve)
 
 
-def http_server(server: MCPServer[Any], host: str, port: int) -> uvicorn.Server:
+def http_server(server: MCPServer[Any], host: str, port: int, *, security: TransportSecuritySettings | None = None,
+                authenticated: bool = False) -> uvicorn.Server:
     """A uvicorn server for ``server``'s Streamable HTTP app at ``http://host:port/mcp`` (not yet started).
 
-    The services open once when it starts (the app's lifespan), not per HTTP session.
+    The services open once when it starts (the app's lifespan), not per HTTP session. ``security``: the Host/Origin
+    checks (default: loopback names only); ``authenticated``: the server was built with ``HttpAuth``.
 
     Raises:
-        ConfigError: ``host`` is not loopback.
+        ConfigError: ``--no-auth`` on a non-loopback host, or a non-loopback host without allowed hosts.
     """
     import uvicorn
 
-    check_http_host(host)
-    app = server.streamable_http_app(host=host)
+    check_http_host(host, authenticated=authenticated)
+    app = server.streamable_http_app(host=host, transport_security=security or transport_security(host))
     return uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on"))
 
 

@@ -9,17 +9,32 @@ database (``ApiTokenService.verify``), so a revocation through any process is re
 A database failure is raised, not turned into None: the client should see a server error and retry, not be told
 its token is bad.
 
-Wiring (``serve --transport http``) is the next step: see ``docs/users.md``.
+Wiring (``serve --transport http``): :class:`HttpAuth` gives ``build_server`` the SDK's ``AuthSettings`` and a
+verifier whose token service comes from a :class:`ServicesGate` the server's lifespan opens; :func:`admin_guard`
+refuses the admin-only toolsets to non-admin callers in one place (``docs/users.md``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
+import anyio
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.provider import AccessToken, TokenVerifier
+from mcp.server.auth.settings import AuthSettings
+from mcp.server.context import (
+    CallNext,
+    HandlerResult,
+    ServerMiddleware,
+    ServerRequestContext,
+)
+from pydantic import AnyHttpUrl
 
+from mcp_storyboard.errors import ForbiddenError
+from mcp_storyboard.server.errors import error_result, format_domain_error
+from mcp_storyboard.server.scope import OpeningServices
 from mcp_storyboard.services.users import ApiTokenService
 
 SCOPE_USER = "storyboard"
@@ -86,3 +101,85 @@ def current_caller() -> Caller | None:
     """The authenticated caller of the current request; None without one (stdio, or HTTP with ``--no-auth``)."""
     access = get_access_token()
     return None if access is None else caller_of(access)
+
+
+ADMIN_TOOLSETS = frozenset({"users"})
+"""Toolsets whose every tool is for admins only over HTTP (their tools can read or change any account)."""
+
+
+def require_admin(tool: str) -> None:
+    """Refuse ``tool`` unless the caller is an admin; over stdio and with ``--no-auth`` (no caller) it is allowed.
+
+    Raises:
+        ForbiddenError: an authenticated caller who is not an admin.
+    """
+    caller = current_caller()
+    if caller is not None and not caller.is_admin:
+        raise ForbiddenError(f"{tool} is for admins only and {caller.username or caller.user_id} is not an admin",
+                             hint="Ask an admin to run it, or to make you one (mcp-storyboard users make-admin)")
+
+
+def admin_guard(toolset_of: Mapping[str, str]) -> ServerMiddleware[Any]:
+    """Middleware: a ``tools/call`` of a tool in :data:`ADMIN_TOOLSETS` by a non-admin answers ``[forbidden] ...``
+    and runs nothing. ``toolset_of``: every registered tool's toolset."""
+    admin_tools = frozenset(name for name, toolset in toolset_of.items() if toolset in ADMIN_TOOLSETS)
+
+    async def guard_admin_tools(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        params = ctx.params
+        name = params.get("name") if ctx.method == "tools/call" and isinstance(params, Mapping) else None
+        if isinstance(name, str) and name in admin_tools:
+            try:
+                require_admin(name)
+            except ForbiddenError as exc:
+                return error_result(format_domain_error(exc)).model_dump(mode="json", by_alias=True,
+                                                                         exclude_none=True)
+        return await call_next(ctx)
+
+    return guard_admin_tools
+
+
+class ServicesGate:
+    """Where the HTTP authentication middleware finds the token service: the server's lifespan publishes its
+    :class:`OpeningServices` here, and the verifier waits for them (requests may arrive while the database
+    opens). The SDK authenticates in Starlette middleware, outside the MCP middleware that binds services."""
+
+    def __init__(self) -> None:
+        self._published = anyio.Event()
+        self._opening: OpeningServices | None = None
+
+    def publish(self, opening: OpeningServices) -> None:
+        self._opening = opening
+        self._published.set()
+
+    async def tokens(self) -> ApiTokenService:
+        await self._published.wait()
+        assert self._opening is not None
+        services = await self._opening.ready()
+        tokens: ApiTokenService = services.users.tokens
+        return tokens
+
+
+@dataclass(frozen=True)
+class HttpAuth:
+    """Bearer-token authentication of ``serve --transport http``: this server's public URL (``https://host:port``,
+    without ``/mcp``) names the protected resource in the metadata and in each token's ``resource``."""
+
+    public_url: str
+
+    @property
+    def resource(self) -> str:
+        return self.public_url.rstrip("/") + "/mcp"
+
+    def settings(self) -> AuthSettings:
+        """The SDK's settings: this server is the resource server (tokens are issued by ``mcp-storyboard tokens``,
+        so the issuer named in the metadata is the server itself)."""
+        return AuthSettings(issuer_url=AnyHttpUrl(self.public_url), resource_server_url=AnyHttpUrl(self.resource),
+                            required_scopes=[SCOPE_USER], validate_token_resource=True)
+
+    def verifier(self, gate: ServicesGate) -> StoredTokenVerifier:
+        return StoredTokenVerifier(gate.tokens, resource=self.resource)
+
+
+def toolsets_by_tool(specs: Iterable[Any]) -> dict[str, str]:
+    """``{tool name: toolset}`` of tool specs (``registry.ToolSpec``)."""
+    return {spec.name: spec.toolset for spec in specs}

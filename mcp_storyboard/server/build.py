@@ -21,6 +21,7 @@ from mcp.server.mcpserver.tools import Tool
 from mcp.server.subscriptions import InMemorySubscriptionBus
 from mcp_types.methods import CacheableMethod
 
+from mcp_storyboard.server.auth import HttpAuth, ServicesGate, admin_guard, toolsets_by_tool
 from mcp_storyboard.server.completions import CompleterSpec, install_completions
 from mcp_storyboard.server.dynamic_toolsets import DynamicToolsets, Scope, install_dynamic_toolsets, with_meta_tools
 from mcp_storyboard.server.errors import guard, results_finished_by_guard
@@ -165,6 +166,7 @@ def build_server(
     instructions: str | None = None,
     dynamic: Scope | None = None,
     from_catalog: bool | None = None,
+    auth: HttpAuth | None = None,
 ) -> MCPServer[S]:
     """An ``MCPServer`` with the selected tools, the resources, the prompts and the completion handler.
 
@@ -181,6 +183,8 @@ def build_server(
         from_catalog: list the tools from the reviewed catalog and build each on its first call (``tool_snapshot``;
             a faster start) instead of building them all now. Default: for the project's own tools (``specs``
             None), not for ``specs`` given.
+        auth: require a bearer token on Streamable HTTP, checked against the stored API tokens (the services
+            must then have ``users.tokens``). None: no authentication (stdio, or HTTP with ``--no-auth``).
     """
     if from_catalog is None:
         from_catalog = specs is None
@@ -202,6 +206,7 @@ def build_server(
     async def lifespan(_: MCPServer[S]) -> AsyncIterator[S]:
         # The services open in the background: initialize and tools/list are answered meanwhile (scope.py).
         opening = OpeningServices()
+        gate.publish(opening)
         async with anyio.create_task_group() as group:
             group.start_soon(opening.hold, open_and_follow)
             try:
@@ -209,6 +214,7 @@ def build_server(
             finally:
                 opening.close()
 
+    gate = ServicesGate()  # the token verifier's way to the services (HTTP auth runs outside the MCP middleware)
     bus = InMemorySubscriptionBus()  # the SDK's default, kept to publish outside requests (job_events)
     server: MCPServer[S] = MCPServer(
         name,
@@ -218,6 +224,8 @@ def build_server(
         lifespan=lifespan,
         cache_hints=STATIC_LIST_HINTS if dynamic is None else DYNAMIC_LIST_HINTS,
         subscriptions=bus,
+        token_verifier=None if auth is None else auth.verifier(gate),
+        auth=None if auth is None else auth.settings(),
     )
     events = attach_events(server, bus)
     trace_only_when_configured(server)
@@ -225,6 +233,7 @@ def build_server(
     server.middleware.extend([bind_services, prompt_guard(server)])
     if dynamic is not None:  # before the call guard: a hidden tool is refused as hidden, not validated
         install_dynamic_toolsets(server, DynamicToolsets(selected, scope=dynamic))
+    server.middleware.append(admin_guard(toolsets_by_tool(selected)))  # the one check of admin-only tools
     server.middleware.append(tool_call_guard({t.name: t for t in tools}))
     for install in installers:
         install(server)
