@@ -105,6 +105,19 @@ def current_caller() -> Caller | None:
 
 ADMIN_TOOLSETS = frozenset({"users"})
 """Toolsets whose every tool is for admins only over HTTP (their tools can read or change any account)."""
+SHARED_WRITES = frozenset({"models"})
+"""Toolsets whose writes change what every user shares (the model catalog, CivitAI sync and import): admins only."""
+SHARED_WRITE_TOOLS = frozenset({
+    "register_comfyui_server", "update_comfyui_server", "delete_comfyui_server", "check_comfyui_server",
+})  # fmt: skip
+"""The shared ComfyUI servers' writes, in the ``generation`` toolset whose batches belong to their projects."""
+
+
+def is_admin_only(name: str, toolset: str, operation: str) -> bool:
+    """The one rule of what an admin alone may call over HTTP (issue 10)."""
+    if toolset in ADMIN_TOOLSETS or name in SHARED_WRITE_TOOLS:
+        return True
+    return toolset in SHARED_WRITES and operation != "read"
 
 
 def require_admin(tool: str) -> None:
@@ -119,10 +132,10 @@ def require_admin(tool: str) -> None:
                              hint="Ask an admin to run it, or to make you one (mcp-storyboard users make-admin)")
 
 
-def admin_guard(toolset_of: Mapping[str, str]) -> ServerMiddleware[Any]:
-    """Middleware: a ``tools/call`` of a tool in :data:`ADMIN_TOOLSETS` by a non-admin answers ``[forbidden] ...``
-    and runs nothing. ``toolset_of``: every registered tool's toolset."""
-    admin_tools = frozenset(name for name, toolset in toolset_of.items() if toolset in ADMIN_TOOLSETS)
+def admin_guard(specs: Iterable[Any]) -> ServerMiddleware[Any]:
+    """Middleware: a ``tools/call`` of an admin-only tool (:func:`is_admin_only`) by a non-admin answers
+    ``[forbidden] ...`` and runs nothing. ``specs``: every registered tool's ``registry.ToolSpec``."""
+    admin_tools = frozenset(s.name for s in specs if is_admin_only(s.name, s.toolset, s.operation))
 
     async def guard_admin_tools(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
         params = ctx.params
@@ -180,6 +193,3 @@ class HttpAuth:
         return StoredTokenVerifier(gate.tokens, resource=self.resource)
 
 
-def toolsets_by_tool(specs: Iterable[Any]) -> dict[str, str]:
-    """``{tool name: toolset}`` of tool specs (``registry.ToolSpec``)."""
-    return {spec.name: spec.toolset for spec in specs}

@@ -21,7 +21,7 @@ from mcp.server.mcpserver.tools import Tool
 from mcp.server.subscriptions import InMemorySubscriptionBus
 from mcp_types.methods import CacheableMethod
 
-from mcp_storyboard.server.auth import HttpAuth, ServicesGate, admin_guard, toolsets_by_tool
+from mcp_storyboard.server.auth import HttpAuth, ServicesGate, admin_guard
 from mcp_storyboard.server.completions import CompleterSpec, install_completions
 from mcp_storyboard.server.dynamic_toolsets import DynamicToolsets, Scope, install_dynamic_toolsets, with_meta_tools
 from mcp_storyboard.server.errors import guard, results_finished_by_guard
@@ -233,7 +233,7 @@ def build_server(
     server.middleware.extend([bind_services, prompt_guard(server)])
     if dynamic is not None:  # before the call guard: a hidden tool is refused as hidden, not validated
         install_dynamic_toolsets(server, DynamicToolsets(selected, scope=dynamic))
-    server.middleware.append(admin_guard(toolsets_by_tool(selected)))  # the one check of admin-only tools
+    server.middleware.append(admin_guard(selected))  # the one check of admin-only tools
     server.middleware.append(tool_call_guard({t.name: t for t in tools}))
     for install in installers:
         install(server)

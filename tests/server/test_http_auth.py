@@ -77,7 +77,7 @@ async def serving(services: Services, *, auth: bool = True) -> AsyncIterator[str
     async def factory() -> AsyncIterator[Services]:
         yield services
 
-    server = app.create_server(SETTINGS, toolsets=["storyboard", "users"], services_factory=factory,
+    server = app.create_server(SETTINGS, toolsets=["storyboard", "users", "models", "generation"], services_factory=factory,
                                transport="http", auth=HttpAuth(base) if auth else None)
     http = app.http_server(server, "127.0.0.1", sock.getsockname()[1], authenticated=auth)
     with anyio.fail_after(60):
@@ -148,15 +148,19 @@ async def test_a_good_token_lists_and_calls_tools_and_only_an_admin_may_use_the_
             created = await as_user.call_tool("create_project", {"name": "Alice's video"})
             refused = [await as_user.call_tool(name, args) for name, args in (
                 ("list_users", {}), ("get_user", {"user_id": root.id}),
-                ("deactivate_user", {"user_id": root.id}))]
+                ("deactivate_user", {"user_id": root.id}),
+                ("create_model", {"model_id": "x.safetensors", "name": "X", "type": "checkpoint"}),
+                ("register_comfyui_server", {"name": "GPU", "url": "http://127.0.0.1:9"}))]
+            searched = await as_user.call_tool("search_models", {})
         async with client(base, admin_token, mode) as as_admin:
             listed = await as_admin.call_tool("list_users", {})
     assert {"create_project", "list_users"} <= names
-    assert not created.is_error
+    assert not created.is_error and not searched.is_error  # reading the shared catalog is for everyone
     for result in refused:
         assert result.is_error and result.content[0].text.startswith("[forbidden] ")
         assert "admins only" in result.content[0].text and "alice is not an admin" in result.content[0].text
     assert (await services.users.repo.get(root.id)).is_active  # the refused deactivate_user changed nothing
+    assert await services.models.repo.count() == 0 and (await services.comfyui.list_page()).items == []
     assert not listed.is_error and listed.structured_content is not None
     assert {u["username"] for u in listed.structured_content["items"]} == {"alice", "root"}
 
@@ -253,3 +257,16 @@ def test_the_serve_command_refuses_no_auth_off_loopback_with_one_line(capsys: py
     code = main(["serve", "--mongodb-uri", "memory://", "--transport", "http", "--host", "0.0.0.0", "--no-auth"])
     assert code == 2
     assert "--host 0.0.0.0 is not a loopback address; --no-auth is allowed on loopback only" in capsys.readouterr().err
+
+
+def test_admins_alone_change_accounts_and_what_every_user_shares() -> None:
+    from mcp_storyboard.server.auth import is_admin_only
+    from mcp_storyboard.server.registry import discover
+
+    admin_only = {s.name for s in discover().tools if is_admin_only(s.name, s.toolset, s.operation)}
+    assert admin_only == {
+        "list_users", "get_user", "create_user", "update_user", "deactivate_user",
+        "create_model", "update_model", "delete_model", "set_model_active", "set_inference_preset",
+        "sync_civitai_models", "import_civitai_model",
+        "register_comfyui_server", "update_comfyui_server", "delete_comfyui_server", "check_comfyui_server",
+    }
