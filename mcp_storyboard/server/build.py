@@ -23,6 +23,7 @@ from mcp_types.methods import CacheableMethod
 
 from mcp_storyboard.server.auth import HttpAuth, ServicesGate, admin_guard
 from mcp_storyboard.server.completions import CompleterSpec, install_completions
+from mcp_storyboard.server.confirmation import gate
 from mcp_storyboard.server.dynamic_toolsets import DynamicToolsets, Scope, install_dynamic_toolsets, with_meta_tools
 from mcp_storyboard.server.errors import guard, results_finished_by_guard
 from mcp_storyboard.server.job_events import attach_events
@@ -65,9 +66,10 @@ DYNAMIC_LIST_HINTS: dict[CacheableMethod, CacheHint] = {
 
 
 def make_tool(spec: ToolSpec) -> Tool:
-    """The SDK tool for ``spec``: schemas derived from the handler's signature, the handler guarded."""
+    """The SDK tool for ``spec``: schemas derived from the handler's signature, the handler guarded (and, when it is
+    destructive, behind the confirmation gate)."""
     tool = Tool.from_function(
-        guard(spec),
+        gate(spec, guard(spec)),
         name=spec.name,
         title=spec.title,
         description=spec.description,

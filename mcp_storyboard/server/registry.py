@@ -31,6 +31,7 @@ from mcp.types import ToolAnnotations
 from pydantic import BaseModel
 
 from mcp_storyboard.server.completions import CompleterSpec, CompletionRegistry
+from mcp_storyboard.server.confirmation import check_declaration, needs_confirmation
 from mcp_storyboard.server.taxonomy import (
     OPERATIONS,
     TOOLSETS,
@@ -169,7 +170,7 @@ def _make_spec(
     if not text:
         raise ValueError(f"{where}: give the tool a docstring or a description; the model reads it")
     annotations_for(operation, idempotent=idempotent, destructive=destructive)  # rejects a destructive read
-    return ToolSpec(
+    spec = ToolSpec(
         name=tool_name,
         title=title.strip(),
         description=text,
@@ -181,6 +182,9 @@ def _make_spec(
         destructive=destructive,
         narrow_hint=narrow_hint,
     )
+    if needs_confirmation(spec):  # the confirmation gate reads `confirm`: a destructive tool must declare it
+        check_declaration(spec)
+    return spec
 
 
 def select_specs(specs: Iterable[ToolSpec], *, toolsets: Iterable[Toolset], read_only: bool) -> list[ToolSpec]:

@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 from mcp_storyboard.errors import InvalidStateError, NotFoundError
 from mcp_storyboard.server.build import build_server
 from mcp_storyboard.server.completions import CompletionRegistry
+from mcp_storyboard.server.confirmation import ConfirmArg
 from mcp_storyboard.server.notify import notify_changed
 from mcp_storyboard.server.prompts import load_prompts
 from mcp_storyboard.server.registry import ToolRegistry, collect, get_services
@@ -86,11 +87,10 @@ async def rename_thing(thing_id: ThingId, name: str, ctx: Context) -> Thing:
 
 
 @storyboard(title="Delete a thing", operation="delete")
-async def delete_thing(thing_id: ThingId, ctx: Context, confirm: bool = False) -> Deleted:
-    """Delete a thing; needs confirm: true."""
-    if not confirm:
-        raise InvalidStateError("deleting a thing needs confirmation", hint="call again with confirm: true",
-                                code="confirmation-required")
+async def delete_thing(thing_id: ThingId, ctx: Context, confirm: ConfirmArg = False) -> Deleted:
+    """Delete a thing (the confirmation gate asks first); thing "busy" is in use."""
+    if thing_id == "busy":
+        raise InvalidStateError("thing 'busy' is in use", hint="call again when it is free", code="conflict")
     services: StubServices = get_services(ctx)  # type: ignore[assignment]
     services.things.pop(thing_id, None)
     return Deleted(id=thing_id, deleted=True)
@@ -103,7 +103,7 @@ async def list_many_things(count: Annotated[int, Field(ge=0, le=100_000)], ctx: 
 
 
 @characters(title="Set a character mood", operation="update", idempotent=True, destructive=True)
-async def set_character_mood(character_id: str, mood: str, ctx: Context) -> Thing:
+async def set_character_mood(character_id: str, mood: str, ctx: Context, confirm: ConfirmArg = False) -> Thing:
     """Overwrite a character's mood."""
     return Thing(id=character_id, name=mood[:10])
 

@@ -96,11 +96,9 @@ async def test_a_domain_not_found_error_becomes_a_coded_tool_error(connect: Conn
 
 async def test_a_domain_error_with_its_own_code_keeps_it(connect: Connect) -> None:
     async with connect(example_server()) as client:
-        result = await client.call_tool("delete_thing", {"thing_id": "t1"})
+        result = await client.call_tool("delete_thing", {"thing_id": "busy", "confirm": True})
     assert result.is_error
-    assert text_of(result) == (
-        "[confirmation-required] deleting a thing needs confirmation. Call again with confirm: true"
-    )
+    assert text_of(result) == "[conflict] thing 'busy' is in use. Call again when it is free"
 
 
 async def test_an_unexpected_exception_is_masked_and_logged_with_a_request_id(

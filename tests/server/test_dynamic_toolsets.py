@@ -73,7 +73,7 @@ async def test_a_session_starts_with_the_storyboard_toolset_and_enables_another(
             {"name": "users", "description": listed["toolsets"][2]["description"], "tools": 1, "enabled": False},
         ]}
         with pytest.raises(MCPError) as hidden:
-            await client.call_tool("set_character_mood", {"character_id": "c1", "mood": "calm"})
+            await client.call_tool("set_character_mood", {"character_id": "c1", "mood": "calm", "confirm": True})
         assert hidden.value.error.code == INVALID_PARAMS
         assert "toolset 'characters', which is not enabled; call enable_toolset" in hidden.value.error.message
 
@@ -83,7 +83,7 @@ async def test_a_session_starts_with_the_storyboard_toolset_and_enables_another(
         }
         await changed()
         assert await names(client) == sorted(STORYBOARD + META + ["set_character_mood"])  # the cache did not hold it
-        called = await client.call_tool("set_character_mood", {"character_id": "c1", "mood": "calm"})
+        called = await client.call_tool("set_character_mood", {"character_id": "c1", "mood": "calm", "confirm": True})
         assert not called.is_error and called.structured_content == {"id": "c1", "name": "calm"}
 
         again = await client.call_tool("enable_toolset", {"toolset": "characters"})
@@ -123,7 +123,7 @@ async def test_read_only_mode_offers_only_toolsets_with_read_tools_and_enables_o
             "Allowed values: storyboard, users"
         assert await names(client) == sorted(["get_thing", "list_many_things"] + META)
         with pytest.raises(MCPError, match="Unknown tool"):
-            await client.call_tool("set_character_mood", {"character_id": "c1", "mood": "calm"})
+            await client.call_tool("set_character_mood", {"character_id": "c1", "mood": "calm", "confirm": True})
 
         enabled = await client.call_tool("enable_toolset", {"toolset": "users"})
         assert enabled.structured_content == {"toolset": "users", "added": ["list_users"], "enabled": ["storyboard", "users"]}
@@ -161,7 +161,7 @@ async def test_session_scope_keeps_each_connection_apart_and_forgets_a_closed_on
             assert "set_character_mood" in await names(first)
             assert "set_character_mood" not in await names(second)
             with pytest.raises(MCPError, match="not enabled"):
-                await second.call_tool("set_character_mood", {"character_id": "c1", "mood": "calm"})
+                await second.call_tool("set_character_mood", {"character_id": "c1", "mood": "calm", "confirm": True})
             assert state.sessions == 2
         assert state.sessions == 1
     assert state.sessions == 0

@@ -129,8 +129,11 @@ def _text(result: Any) -> str:
 
 
 @asynccontextmanager
-async def tool_client(request: pytest.FixtureRequest, **build_options: Any) -> AsyncIterator[ToolClient]:
-    """A client of a server built with ``build_options`` over a fresh database of the requested leg."""
+async def tool_client(
+    request: pytest.FixtureRequest, *, client_options: dict[str, Any] | None = None, **build_options: Any
+) -> AsyncIterator[ToolClient]:
+    """A client (``Client(**client_options)``, e.g. an ``elicitation_callback``) of a server built with
+    ``build_options`` over a fresh database of the requested leg."""
     backend, mode = request.param
     database: Database = await open_test_database(backend, request)
     await ensure_indexes(database)
@@ -143,7 +146,7 @@ async def tool_client(request: pytest.FixtureRequest, **build_options: Any) -> A
     server = build_server(factory, **build_options)
     handler, updates = updates_handler()
     try:
-        async with Client(server, mode=mode, message_handler=handler) as client:
+        async with Client(server, mode=mode, message_handler=handler, **(client_options or {})) as client:
             yield ToolClient(client=client, services=services, mode=mode, updates=updates)
     finally:
         if database.backend != "memory":

@@ -130,7 +130,7 @@ async def test_delete_character_needs_confirm_when_used_then_clears_only_referen
     cid = (await tools.call("create_character", project_id=pid, name="Alice"))["id"]
     shots = [await seed_clip(tools.services, pid, f"S{i}", character_id=cid, image_prompt="keep") for i in range(2)]
     text = await tools.refused("delete_character", character_id=cid)
-    assert text.startswith("[confirmation-required]") and "2 clip(s)" in text and "confirm=true" in text
+    assert text.startswith("[confirmation-required] delete_character") and "confirm: true" in text
     assert "confirm" in await tools.refused("delete_character", character_id=cid, confirm="yes")
     deletion = await tools.call("delete_character", character_id=cid, confirm=True)
     assert deletion["clips_cleared"] == 2 and sorted(deletion["cleared_clip_ids"]) == sorted(s.id for s in shots)

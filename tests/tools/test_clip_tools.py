@@ -166,7 +166,7 @@ async def test_delete_clip_with_alternates_needs_confirm_then_takes_them_along(t
             ({"clip_id": a["id"]}, "[confirmation-required]"),
             ({"clip_id": a["id"], "confirm": "please"}, "[invalid-argument] confirm"),
             ({"clip_id": INJECTION}, "[invalid-argument] clip_id"),
-            ({"clip_id": "nope"}, "[not-found] clip 'nope'"),
+            ({"clip_id": "nope", "confirm": True}, "[not-found] clip 'nope'"),
         ],
     )
     deleted = await tools.call("delete_clip", clip_id=a["id"], confirm=True)
@@ -413,17 +413,18 @@ async def test_clip_media_first_is_selected_unknown_ids_are_refused_and_removal_
     )
     selected = await tools.call("select_clip_media", clip_id=a["id"], kind="image", media_entry_id=two)
     assert selected["changed"]["selected_image_id"] == two
-    after = await tools.call("remove_clip_media", clip_id=a["id"], kind="image", media_entry_id=two)
+    after = await tools.call("remove_clip_media", clip_id=a["id"], kind="image", media_entry_id=two, confirm=True)
     images = (await tools.call("get_clip", clip_id=a["id"]))["generated_images"]
     assert (after["changed"]["selected_image_id"], [m["id"] for m in images]) == (one, [one])
     await refused_cases(
         tools,
         "remove_clip_media",
         [
-            ({"clip_id": a["id"], "kind": "image", "media_entry_id": two}, "[not-found] gallery image"),
+            ({"clip_id": a["id"], "kind": "image", "media_entry_id": two, "confirm": True}, "[not-found] gallery image"),
             ({"clip_id": INJECTION, "kind": "image", "media_entry_id": one}, "[invalid-argument] clip_id"),
             ({"clip_id": a["id"], "kind": 5, "media_entry_id": one}, "[invalid-argument] kind"),
-            ({"clip_id": a["id"], "kind": "image", "media_entry_id": "nope"}, "[not-found] gallery image 'nope'"),
+            ({"clip_id": a["id"], "kind": "image", "media_entry_id": "nope", "confirm": True},
+             "[not-found] gallery image 'nope'"),
         ],
     )
     await refused_cases(

@@ -95,7 +95,7 @@ async def test_a_url_taken_in_another_spelling_is_refused_naming_the_holder(tool
         ("update_comfyui_server", {"server_id": "K", "patch": {"status": "online"}}, "[invalid-argument] patch"),
         ("update_comfyui_server", {"server_id": "00000000-0000-4000-8000-000000000000", "patch": {"name": "Y"}},
          "[not-found]"),
-        ("delete_comfyui_server", {"server_id": "00000000-0000-4000-8000-000000000000"}, "[not-found]"),
+        ("delete_comfyui_server", {"server_id": "00000000-0000-4000-8000-000000000000", "confirm": True}, "[not-found]"),
         ("check_comfyui_server", {"server_id": "00000000-0000-4000-8000-000000000000"}, "[not-found]"),
         ("list_comfyui_servers", {"limit": 0}, "[invalid-argument] limit"),
     ],
@@ -171,10 +171,10 @@ async def test_update_renames_disables_and_a_new_url_forgets_the_old_check(tools
 
 async def test_delete_removes_the_server(tools: ToolClient) -> None:
     sid = await register(tools, "http://127.0.0.1:8188", name="Gone")
-    assert await tools.call("delete_comfyui_server", server_id=sid) == {"id": sid, "name": "Gone",
+    assert await tools.call("delete_comfyui_server", server_id=sid, confirm=True) == {"id": sid, "name": "Gone",
                                                                        "url": "http://127.0.0.1:8188"}
     assert (await tools.refused("get_comfyui_server", server_id=sid)).startswith("[not-found]")
-    assert (await tools.refused("delete_comfyui_server", server_id=sid)).startswith("[not-found]")
+    assert (await tools.refused("delete_comfyui_server", server_id=sid, confirm=True)).startswith("[not-found]")
     with pytest.raises(MCPError, match=r"\[not-found\] ComfyUI server"):
         await tools.client.read_resource(f"storyboard://comfyui-servers/{sid}")
 

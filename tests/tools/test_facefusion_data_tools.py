@@ -40,13 +40,14 @@ async def test_gallery_items_are_removed_by_url_or_by_age(tools: ToolClient) -> 
     w = await faces(tools.services, facefusion_output_gallery=gallery)
     got = await tools.call("get_character_facefusion_gallery", character_id=w.character_id)
     assert got["age_variants"] == {"30": "storyboard://media/c", "60": "storyboard://media/d"}
-    removed = await tools.call("remove_gallery_item", character_id=w.character_id, category="enhanced_faces",
+    removed = await tools.call("remove_gallery_item", character_id=w.character_id, category="enhanced_faces", confirm=True,
                                url="storyboard://media/a")
     assert removed["changed"] == {"enhanced_faces": ["storyboard://media/b"]}
     assert removed["uri"] == f"storyboard://characters/{w.character_id}/facefusion"
-    aged = await tools.call("remove_gallery_item", character_id=w.character_id, category="age_variants", age=30)
+    aged = await tools.call("remove_gallery_item", character_id=w.character_id, category="age_variants", age=30,
+                            confirm=True)
     assert aged["changed"] == {"age_variants": {"60": "storyboard://media/d"}}
-    c = {"character_id": w.character_id}
+    c = {"character_id": w.character_id, "confirm": True}
     for arguments, expected in [
         ({"category": "enhanced_faces", "url": "storyboard://media/a"}, "[not-found] enhanced_faces item"),
         ({"category": "age_variants", "age": 30}, "[not-found] age_variants item 'age variant 30'"),
@@ -119,15 +120,15 @@ async def test_presets_are_validated_against_their_operation_type(tools: ToolCli
          "[invalid-argument] parameters: invalid age_adjust parameters: target_age"),
         ("update_facefusion_preset", {"preset_id": pid, "patch": {}}, "[invalid-argument] patch: sets no field"),
         ("update_facefusion_preset", {"preset_id": theirs, "patch": {"name": "Mine"}}, "[invalid-state]"),
-        ("delete_facefusion_preset", {"preset_id": theirs}, "[invalid-state]"),
+        ("delete_facefusion_preset", {"preset_id": theirs, "confirm": True}, "[invalid-state]"),
         ("get_facefusion_preset", {"preset_id": "ghost"}, "[not-found] facefusion preset 'ghost'"),
-        ("delete_facefusion_preset", {"preset_id": "ghost"}, "[not-found] facefusion preset 'ghost'"),
+        ("delete_facefusion_preset", {"preset_id": "ghost", "confirm": True}, "[not-found] facefusion preset 'ghost'"),
         ("list_facefusion_presets", {"visibility": "mine"}, "[invalid-argument] visibility"),
     ]
     for name, arguments, expected in cases:
         text = await tools.refused(name, **arguments)
         assert text.startswith(expected), (name, arguments, text)
-    assert await tools.call("delete_facefusion_preset", preset_id=pid) == {"id": pid, "name": "Old"}
+    assert await tools.call("delete_facefusion_preset", preset_id=pid, confirm=True) == {"id": pid, "name": "Old"}
     assert (await tools.refused("get_facefusion_preset", preset_id=pid)).startswith("[not-found]")
 
 
@@ -204,6 +205,7 @@ async def test_preference_and_gallery_writes_notify_the_character_resources(tool
         await tools.call("set_facefusion_preferences", character_id=w.character_id, settings={"face_age": 20})
         with anyio.fail_after(10):
             assert {await next_update(), await next_update()} == set(uris)
-        await tools.call("remove_gallery_item", character_id=w.character_id, category="enhanced_faces", url="a.png")
+        await tools.call("remove_gallery_item", character_id=w.character_id, category="enhanced_faces", url="a.png",
+                         confirm=True)
         with anyio.fail_after(10):
             assert {await next_update(), await next_update()} == set(uris)

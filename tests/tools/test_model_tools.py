@@ -42,7 +42,7 @@ async def test_update_delete_and_set_active_change_only_what_they_say(tools: Too
     assert withdrawn["changed"] == {"is_active": False}
     assert (await tools.call("search_models", active=True))["items"] == []
     await tools.call("set_inference_preset", model_id=SDXL["model_id"], preset_type="quality", parameters=GOOD)
-    deleted = await tools.call("delete_model", model_id=SDXL["model_id"])
+    deleted = await tools.call("delete_model", model_id=SDXL["model_id"], confirm=True)
     assert deleted == {"id": SDXL["model_id"], "name": "Colossus"}
     stored = await tools.snapshot()
     assert stored.get("database_models", []) == [] and stored.get("inference_configurations", []) == []
@@ -101,8 +101,8 @@ async def test_bad_input_is_refused_with_the_field_and_allowed_values_and_writes
     assert duplicate.startswith("[conflict]") and "update_model" in duplicate
     assert (await tools.refused("update_model", model_id=PONY["model_id"], patch={})).startswith("[invalid-argument]")
     assert "id" in await tools.refused("update_model", model_id=PONY["model_id"], patch={"id": "renamed"})
-    for name in ("get_model", "delete_model"):
-        assert (await tools.refused(name, model_id="ghost")).startswith("[not-found] model 'ghost'")
+    for name, extra in (("get_model", {}), ("delete_model", {"confirm": True})):
+        assert (await tools.refused(name, model_id="ghost", **extra)).startswith("[not-found] model 'ghost'")
     assert "type" in await tools.refused("search_models", type="motion_module")
 
 

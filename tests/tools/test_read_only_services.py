@@ -69,7 +69,7 @@ async def build_world(tools: ToolClient) -> World:
     second = (await tools.call("create_clip", scene_id=scene, name="Car", image_prompt="a car", timeline_position=2,
                                duration=2))["id"]
     media_id = ana.image.rsplit("/", 1)[1]
-    entry = (await tools.call("add_clip_media", clip_id=clip, kind="image", media_id=media_id))["id"]
+    entry = (await tools.call("add_clip_media", clip_id=clip, kind="image", media_id=media_id))["media_entry_id"]
     alternate = (await tools.call("create_alternate_scene", scene_id=other))["id"]
     template = (await tools.call("create_style_template", project_id=pid, name="Noir"))["id"]
     model = (await tools.call("create_model", model_id="sdxl.safetensors", name="SDXL", type="checkpoint"))["id"]
@@ -106,11 +106,11 @@ CALLS: dict[str, Callable[[World], dict[str, Any]]] = {
     "move_clip": lambda w: {"clip_id": w.clip, "scene_id": w.other_scene},
     "set_clip_timing": lambda w: {"clip_id": w.second_clip, "duration": 3},
     "reorder_clips": lambda w: {"scene_id": w.scene, "clip_ids": [w.second_clip, w.clip]},
-    "delete_clip": lambda w: {"clip_id": w.clip},
+    "delete_clip": lambda w: {"clip_id": w.clip, "confirm": True},
     "create_alternate_clip": lambda w: {"clip_id": w.clip},
     "add_clip_media": lambda w: {"clip_id": w.second_clip, "kind": "image", "media_id": w.media},
     "select_clip_media": lambda w: {"clip_id": w.clip, "kind": "image", "media_entry_id": w.entry},
-    "remove_clip_media": lambda w: {"clip_id": w.clip, "kind": "image", "media_entry_id": w.entry},
+    "remove_clip_media": lambda w: {"clip_id": w.clip, "kind": "image", "media_entry_id": w.entry, "confirm": True},
     "upload_media": lambda w: {"project_id": w.project, "filename": "x.png", "mime_type": "image/png",
                                "content_base64": PNG},
     "import_media": lambda w: {"project_id": w.project, "url": "https://example.com/x.png"},
@@ -141,22 +141,22 @@ CALLS: dict[str, Callable[[World], dict[str, Any]]] = {
     "retry_facefusion_job": lambda w: {"job_id": w.failed_job},
     "create_facefusion_preset": lambda w: {"name": "Sharp", "operation_type": "enhance", "parameters": {}},
     "update_facefusion_preset": lambda w: {"preset_id": w.preset, "patch": {"name": "Softer"}},
-    "delete_facefusion_preset": lambda w: {"preset_id": w.preset},
+    "delete_facefusion_preset": lambda w: {"preset_id": w.preset, "confirm": True},
     "set_facefusion_preferences": lambda w: {"character_id": w.character, "settings": {"face_enhancer_blend": 0.5}},
     "remove_gallery_item": lambda w: {"character_id": w.character, "category": "enhanced_faces",
-                                      "url": "https://x.test/a.png"},
+                                      "url": "https://x.test/a.png", "confirm": True},
     # models and generation
     "create_model": lambda w: {"model_id": "flux.safetensors", "name": "Flux", "type": "checkpoint"},
     "update_model": lambda w: {"model_id": w.model, "patch": {"name": "SDXL base"}},
     "set_model_active": lambda w: {"model_id": w.model, "active": False},
-    "delete_model": lambda w: {"model_id": w.model},
+    "delete_model": lambda w: {"model_id": w.model, "confirm": True},
     "set_inference_preset": lambda w: {"model_id": w.model, "preset_type": "quality", "parameters": {
         "steps": 20, "cfg_scale": 6.0, "sampler_name": "euler", "scheduler": "normal"}},
     "sync_civitai_models": lambda w: {},
     "import_civitai_model": lambda w: {"civitai_id": 101},
     "register_comfyui_server": lambda w: {"name": "Other", "url": "http://127.0.0.1:10"},
     "update_comfyui_server": lambda w: {"server_id": w.server, "patch": {"name": "Box 2"}},
-    "delete_comfyui_server": lambda w: {"server_id": w.server},
+    "delete_comfyui_server": lambda w: {"server_id": w.server, "confirm": True},
     "check_comfyui_server": lambda w: {"server_id": w.server},
     "generate_clip_media": lambda w: {"clip_id": w.clip, "checkpoint": "sdxl.safetensors"},
     "generate_batch": lambda w: {"project_id": w.project, "clips": [{"clip_id": w.second_clip}],

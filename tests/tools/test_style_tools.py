@@ -113,7 +113,7 @@ async def test_delete_style_template_needs_confirm_when_used_then_clears_referen
     tid = await seed_template(tools.services, pid, "Gone")
     shot = await seed_clip(tools.services, pid, style_template_id=tid)
     text = await tools.refused("delete_style_template", template_id=tid)
-    assert text.startswith("[confirmation-required]") and "1 clip(s)" in text
+    assert text.startswith("[confirmation-required] delete_style_template") and "confirm: true" in text
     deletion = await tools.call("delete_style_template", template_id=tid, confirm=True)
     assert (deletion["clips_cleared"], deletion["cleared_clip_ids"]) == (1, [shot.id])
     assert (await tools.services.repositories.clips.get(shot.id)).style_template_id is None

@@ -14,6 +14,7 @@ from pydantic import Field
 
 from mcp_storyboard.models.characters import CharacterChanges, Lora, ReferenceImages, TriggerWords
 from mcp_storyboard.models.values import Description, Name, PageSize
+from mcp_storyboard.server.confirmation import ConfirmArg
 from mcp_storyboard.server.completions import MAX_COMPLETIONS, CompletionRegistry
 from mcp_storyboard.server.notify import notify_changed
 from mcp_storyboard.server.registry import ToolRegistry, get_services
@@ -121,16 +122,10 @@ async def update_character(
 async def delete_character(
     character_id: CharacterId,
     ctx: Context,
-    confirm: Annotated[
-        bool,
-        Field(strict=True, description="Must be true when clips are assigned to it (their character_id is cleared)."),
-    ] = False,
+    confirm: ConfirmArg = False,
 ) -> CharacterDeletion:
     """Delete a character and clear character_id on every clip assigned to it; nothing else changes (prompts,
-    other clips and characters stay as they are).
-
-    When clips are assigned to it, nothing is deleted without confirm=true and the error says how many.
-    """
+    other clips and characters stay as they are)."""
     deletion = await get_services(ctx).characters.delete(character_id, confirm=confirm)
     await notify_changed(ctx, _uris(deletion.project_id, character_id, deletion.cleared_clip_ids))
     return deletion

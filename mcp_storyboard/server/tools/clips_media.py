@@ -8,6 +8,7 @@ from mcp.server.mcpserver import Context
 from pydantic import Field, JsonValue
 
 from mcp_storyboard.models.values import SAFE_KEYS, JsonScalar, MediaUrl
+from mcp_storyboard.server.confirmation import ConfirmArg
 from mcp_storyboard.server.notify import notify_changed
 from mcp_storyboard.server.registry import ToolRegistry, get_services
 from mcp_storyboard.server.taxonomy import Toolset
@@ -80,7 +81,9 @@ async def select_clip_media(clip_id: ClipId, kind: Kind, media_entry_id: EntryId
 
 
 @tool(title="Remove media from a clip", operation="delete")
-async def remove_clip_media(clip_id: ClipId, kind: Kind, media_entry_id: EntryId, ctx: Context) -> GalleryWritten:
+async def remove_clip_media(
+    clip_id: ClipId, kind: Kind, media_entry_id: EntryId, ctx: Context, confirm: ConfirmArg = False
+) -> GalleryWritten:
     """Remove an entry from a clip's image or video gallery. If it was the selected one, the oldest remaining entry
     becomes selected (or none). The file itself stays in the media store."""
     gallery = await get_services(ctx).clips.gallery.remove(clip_id, kind, media_entry_id)

@@ -9,6 +9,7 @@ from pydantic import Field
 
 from mcp_storyboard.models.clips import ClipType
 from mcp_storyboard.models.values import MediaUrl
+from mcp_storyboard.server.confirmation import ConfirmArg
 from mcp_storyboard.server.notify import notify_changed
 from mcp_storyboard.server.registry import ToolRegistry, get_services
 from mcp_storyboard.server.results import Written, clip_written, created_fields, patched
@@ -112,15 +113,10 @@ async def update_clip(
 async def delete_clip(
     clip_id: ClipId,
     ctx: Context,
-    confirm: Annotated[
-        bool, Field(description="Must be true when the clip has alternates (they are deleted too).")
-    ] = False,
+    confirm: ConfirmArg = False,
 ) -> ClipDeleted:
-    """Delete a clip and its alternates; the scene's remaining clips are renumbered 0..n-1.
-
-    A clip with alternates is only deleted with confirm: true (otherwise nothing changes and the error lists them).
-    Gallery files stay in the media store.
-    """
+    """Delete a clip and its alternates; the scene's remaining clips are renumbered 0..n-1. Gallery files stay in
+    the media store."""
     deleted = await get_services(ctx).clips.delete(clip_id, confirm=confirm)
     ids = [deleted.id, *deleted.deleted_alternate_ids]
     await notify_changed(ctx, scene_uris(deleted.project_id, [deleted.scene_id], ids))

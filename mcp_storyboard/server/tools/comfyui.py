@@ -15,6 +15,7 @@ from mcp_storyboard.models.generation import (
     ServerUrl,
 )
 from mcp_storyboard.models.values import NOT_BOOL, Name, PageSize
+from mcp_storyboard.server.confirmation import ConfirmArg
 from mcp_storyboard.server.completions import MAX_COMPLETIONS, CompletionRegistry
 from mcp_storyboard.server.notify import notify_changed
 from mcp_storyboard.server.registry import ToolRegistry, get_services
@@ -94,7 +95,7 @@ async def update_comfyui_server(
 
 
 @tool(title="Delete a ComfyUI server", operation="delete")
-async def delete_comfyui_server(server_id: ServerId, ctx: Context) -> ServerDeletion:
+async def delete_comfyui_server(server_id: ServerId, ctx: Context, confirm: ConfirmArg = False) -> ServerDeletion:
     """Remove a server from the registry."""
     server = await get_services(ctx).comfyui.delete(server_id)
     await notify_changed(ctx, [server_uri(server_id)])

@@ -9,6 +9,7 @@ from pydantic import Field
 
 from mcp_storyboard.models.facefusion import FaceFusionOutputGallery
 from mcp_storyboard.models.values import NOT_BOOL, MediaUrl, PageSize
+from mcp_storyboard.server.confirmation import ConfirmArg
 from mcp_storyboard.server.notify import notify_changed
 from mcp_storyboard.server.registry import ToolRegistry, get_services
 from mcp_storyboard.server.resources import character_uri
@@ -53,6 +54,7 @@ async def remove_gallery_item(
     age: Annotated[
         Annotated[int, Field(ge=0, le=100), NOT_BOOL] | None, Field(description="age_variants: the age to remove.")
     ] = None,
+    confirm: ConfirmArg = False,
 ) -> Written:
     """Remove an image from a character's FaceFusion gallery (the media file stays)."""
     gallery = await get_services(ctx).facefusion.faces.remove_gallery_item(character_id, category, url=url, age=age)

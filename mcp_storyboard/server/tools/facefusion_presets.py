@@ -15,6 +15,7 @@ from mcp_storyboard.models.facefusion import (
     PresetVisibility,
 )
 from mcp_storyboard.models.values import Description, Name, PageSize
+from mcp_storyboard.server.confirmation import ConfirmArg
 from mcp_storyboard.server.notify import notify_changed
 from mcp_storyboard.server.registry import ToolRegistry, get_services
 from mcp_storyboard.server.results import Written, created_fields, written
@@ -90,7 +91,7 @@ async def update_facefusion_preset(
 
 
 @tool(title="Delete a FaceFusion preset", operation="delete")
-async def delete_facefusion_preset(preset_id: PresetId, ctx: Context) -> PresetDeletion:
+async def delete_facefusion_preset(preset_id: PresetId, ctx: Context, confirm: ConfirmArg = False) -> PresetDeletion:
     """Delete one of your presets (queued jobs keep their parameters)."""
     preset = await get_services(ctx).facefusion.presets.delete(preset_id)
     await notify_changed(ctx, [preset_uri(preset_id)])

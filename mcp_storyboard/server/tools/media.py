@@ -9,6 +9,7 @@ from pydantic import Field
 
 from mcp_storyboard.models.common import Page
 from mcp_storyboard.models.values import PageSize
+from mcp_storyboard.server.confirmation import ConfirmArg
 from mcp_storyboard.server.notify import notify_changed
 from mcp_storyboard.server.registry import ToolRegistry, get_services
 from mcp_storyboard.server.resources import character_uri, clip_uri, project_uris
@@ -74,12 +75,9 @@ async def list_media(
 async def delete_media(
     media_id: MediaId,
     ctx: Context,
-    confirm: Annotated[
-        bool, Field(strict=True, description="true also clears the clips', characters' and projects' references.")
-    ] = False,
+    confirm: ConfirmArg = False,
 ) -> MediaDeletion:
-    """Delete a media file. While clips, characters or projects use it, this is refused with the list unless
-    confirm=true, which removes those references too."""
+    """Delete a media file and the clips', characters' and projects' references to it (the result counts them)."""
     deletion = await get_services(ctx).media.delete(media_id, confirm=confirm)
     uris = [f"storyboard://media/{deletion.id}"]
     for ref in deletion.references:

@@ -19,6 +19,7 @@ from mcp_storyboard.models.catalog import (
 from mcp_storyboard.models.catalog_search import ModelFilter
 from mcp_storyboard.models.common import StoryboardModel
 from mcp_storyboard.models.values import PageSize, PositiveInt, Tag, Tags
+from mcp_storyboard.server.confirmation import ConfirmArg
 from mcp_storyboard.server.completions import MAX_COMPLETIONS, CompletionRegistry
 from mcp_storyboard.server.notify import notify_changed
 from mcp_storyboard.server.registry import ToolRegistry, get_services
@@ -87,7 +88,7 @@ async def update_model(
 
 
 @tool(title="Delete a model", operation="delete")
-async def delete_model(model_id: ModelIdArg, ctx: Context) -> ModelDeletion:
+async def delete_model(model_id: ModelIdArg, ctx: Context, confirm: ConfirmArg = False) -> ModelDeletion:
     """Remove a model and its stored presets from the catalog (the file stays)."""
     model = await get_services(ctx).models.delete(model_id)
     await notify_changed(ctx, [model_uri(model.id)])

@@ -11,6 +11,7 @@ from pydantic import Field
 from mcp_storyboard.models.common import Page
 from mcp_storyboard.models.projects import MusicDuration, Project, ProjectPatch
 from mcp_storyboard.models.values import NOT_BOOL, Description, MediaUrl, Name, PageSize
+from mcp_storyboard.server.confirmation import ConfirmArg
 from mcp_storyboard.server.completions import MAX_COMPLETIONS, CompletionRegistry
 from mcp_storyboard.server.errors import RESULT_LIMIT_BYTES
 from mcp_storyboard.server.notify import notify_changed
@@ -112,13 +113,10 @@ async def update_project(
 async def delete_project(
     project_id: ProjectId,
     ctx: Context,
-    confirm: Annotated[bool, Field(strict=True, description="Must be true: the delete cannot be undone.")] = False,
+    confirm: ConfirmArg = False,
 ) -> ProjectDeletion:
     """Delete a project and everything under it: scenes, clips, characters, its own style templates (library
-    templates stay), its media files and its FaceFusion jobs and generation batches.
-
-    Without confirm=true nothing is deleted and the error says what would be; call again with confirm=true.
-    """
+    templates stay), its media files and its FaceFusion jobs and generation batches."""
     deletion = await get_services(ctx).projects.delete(project_id, confirm=confirm)
     await notify_changed(ctx, project_uris(project_id))
     return deletion

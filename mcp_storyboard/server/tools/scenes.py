@@ -13,6 +13,7 @@ from pydantic import Field
 
 from mcp_storyboard.models.scenes import ScenePatch
 from mcp_storyboard.models.values import DisplayOrder, PageSize
+from mcp_storyboard.server.confirmation import ConfirmArg
 from mcp_storyboard.server.completions import MAX_COMPLETIONS, CompletionRegistry
 from mcp_storyboard.server.notify import notify_changed
 from mcp_storyboard.server.registry import ToolRegistry, get_services
@@ -143,15 +144,10 @@ async def update_scene(
 async def delete_scene(
     scene_id: SceneId,
     ctx: Context,
-    confirm: Annotated[
-        bool, Field(description="Must be true when sub-scenes, alternates or clips would be deleted with it.")
-    ] = False,
+    confirm: ConfirmArg = False,
 ) -> SceneDeletion:
-    """Delete a scene with its sub-scenes (recursively), the alternates of all of them and all their clips.
-
-    Without confirm: true, a scene that has any of those is left untouched and the error says what would go.
-    The remaining siblings are renumbered 0..n-1.
-    """
+    """Delete a scene with its sub-scenes (recursively), the alternates of all of them and all their clips; the
+    remaining siblings are renumbered 0..n-1."""
     deletion = await get_services(ctx).scenes.delete(scene_id, confirm=confirm)
     await notify_changed(ctx, _uris(deletion.project_id, deletion.deleted_scene_ids))
     return deletion

@@ -17,6 +17,7 @@ from mcp_storyboard.models.style_templates import (
     StyleTemplatePatch,
 )
 from mcp_storyboard.models.values import Description, Name, PageSize
+from mcp_storyboard.server.confirmation import ConfirmArg
 from mcp_storyboard.server.completions import MAX_COMPLETIONS, CompletionRegistry
 from mcp_storyboard.server.notify import notify_changed
 from mcp_storyboard.server.registry import ToolRegistry, get_services
@@ -122,16 +123,9 @@ async def update_style_template(
 async def delete_style_template(
     template_id: TemplateId,
     ctx: Context,
-    confirm: Annotated[
-        bool,
-        Field(strict=True, description="Must be true when clips use the template (their style_template_id is "
-                                       "cleared)."),
-    ] = False,
+    confirm: ConfirmArg = False,
 ) -> StyleTemplateDeletion:
-    """Delete a style template and clear style_template_id on the clips using it; nothing else changes.
-
-    When clips use it, nothing is deleted without confirm=true and the error says how many.
-    """
+    """Delete a style template and clear style_template_id on the clips using it; nothing else changes."""
     deletion = await get_services(ctx).style_templates.delete(template_id, confirm=confirm)
     await notify_changed(ctx, _uris(deletion, deletion.cleared_clip_ids))
     return deletion
