@@ -270,3 +270,15 @@ def test_admins_alone_change_accounts_and_what_every_user_shares() -> None:
         "sync_civitai_models", "import_civitai_model",
         "register_comfyui_server", "update_comfyui_server", "delete_comfyui_server", "check_comfyui_server",
     }
+
+
+async def test_a_request_body_over_4_mib_is_refused_with_413_and_a_smaller_one_is_served(services: Services) -> None:
+    alice = await account(services, "alice")
+    token = (await services.users.tokens.create(alice.id, "laptop")).token
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json, text/event-stream",
+               "Content-Type": "application/json"}
+    async with serving(services) as base, httpx2.AsyncClient(headers=headers, timeout=60) as http:
+        huge = await http.post(f"{base}/mcp", content=b" " * (4 * 1024 * 1024 + 1))
+        served = await http.post(f"{base}/mcp", json=INIT)
+    assert huge.status_code == 413
+    assert served.status_code == 200
