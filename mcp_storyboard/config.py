@@ -19,6 +19,8 @@ DRIVERS: tuple[str, ...] = get_args(Driver)
 MEMORY_URI = "memory://"
 DEFAULT_DB_NAME = "storyboard"
 DEFAULT_MEDIA_MAX_BYTES = 100 * 1024 * 1024
+DEFAULT_RATE_LIMIT_PER_MINUTE = 600
+MAX_RATE_LIMIT_PER_MINUTE = 1_000_000
 DEFAULT_FACEFUSION_TIMEOUT_S = 600.0
 _DB_NAME_FORBIDDEN = set('/\\. "$*<>:|?')
 
@@ -55,6 +57,9 @@ class Settings:
     civitai_base_url: str = "https://civitai.com/api/v1"
     """CivitAI's REST API; the only address the CivitAI tools call."""
     civitai_api_key: str | None = field(default=None, repr=False)
+    rate_limit_per_minute: int = DEFAULT_RATE_LIMIT_PER_MINUTE
+    """Tool calls a minute one API token may make over HTTP (kept in the database, so every process counts
+    together); 0 turns the limit off."""
     """Sent as a Bearer token when set (never shown: repr=False keeps it out of every printed form)."""
 
     def __repr__(self) -> str:
@@ -93,7 +98,7 @@ class Settings:
         """Read ``MONGODB_URI`` (or ``MONGO_URL``), ``DB_NAME``, ``STORYBOARD_DRIVER``, ``STORYBOARD_DATA_DIR``
         ``STORYBOARD_MEDIA_MAX_BYTES``, ``STORYBOARD_MEDIA_ALLOW_PRIVATE``, ``STORYBOARD_DYNAMIC_TOOLSETS`` and the
         ``FACEFUSION_*`` variables (``FACEFUSION_PATH``, ``FACEFUSION_PYTHON``, ``FACEFUSION_TIMEOUT_S``,
-        ``FACEFUSION_EXECUTION_PROVIDERS``), ``CIVITAI_BASE_URL`` and ``CIVITAI_API_KEY``; keyword overrides (from CLI flags) win when not None.
+        ``FACEFUSION_EXECUTION_PROVIDERS``), ``CIVITAI_BASE_URL``, ``CIVITAI_API_KEY`` and ``STORYBOARD_RATE_LIMIT``; keyword overrides (from CLI flags) win when not None.
 
         Raises:
             ConfigError: a value is invalid; the message names the variable and the fix.
@@ -122,6 +127,12 @@ class Settings:
             values["civitai_base_url"] = env["CIVITAI_BASE_URL"].strip()
         if env.get("CIVITAI_API_KEY", "").strip():
             values["civitai_api_key"] = env["CIVITAI_API_KEY"].strip()
+        if env.get("STORYBOARD_RATE_LIMIT", "").strip():
+            raw = env["STORYBOARD_RATE_LIMIT"].strip()
+            if not raw.isdigit() or int(raw) > MAX_RATE_LIMIT_PER_MINUTE:
+                raise ConfigError(f"STORYBOARD_RATE_LIMIT '{raw}' is not a number of tool calls a minute",
+                                  hint=f"use 0 (no limit) to {MAX_RATE_LIMIT_PER_MINUTE}, e.g. 600")
+            values["rate_limit_per_minute"] = int(raw)
         values.update({k: v for k, v in overrides.items() if v is not None})
         if isinstance(values.get("data_dir"), str):
             values["data_dir"] = Path(str(values["data_dir"])).expanduser()

@@ -43,6 +43,7 @@ ErrorCode = Literal[
     "integration",
     "read-only",
     "forbidden",
+    "rate-limited",
 ]
 
 
@@ -169,6 +170,12 @@ class ForbiddenError(StoryboardError):
     """The authenticated caller lacks the right (``[forbidden]``); over stdio the local user has every right."""
 
     code: ErrorCode = "forbidden"
+
+
+class RateLimitedError(StoryboardError):
+    """The caller made more tool calls this minute than its limit allows."""
+
+    code: ErrorCode = "rate-limited"
 
 
 class IntegrationError(StoryboardError):

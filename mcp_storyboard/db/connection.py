@@ -57,6 +57,14 @@ class Database:
     _closers: list[Any] = field(default_factory=list)
     read_only: bool = False
     """Writes are refused (``db/read_only.py``: ``read_only_view``)."""
+    unrestricted: Database | None = None
+    """For a read-only view, the database it views."""
+
+    @property
+    def bookkeeping(self) -> Database:
+        """Where the server's own bookkeeping is written even when it serves read-only: API tokens' last use and
+        the rate limits' call counts (no user data)."""
+        return self.unrestricted or self
 
     def collection(self, name: str) -> Any:
         return self.db[name]

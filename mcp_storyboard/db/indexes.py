@@ -129,6 +129,9 @@ EXTRA_INDEXES: tuple[IndexSpec, ...] = (
         why="a bearer token is found by its prefix on every authenticated request; no two tokens share one"),
     _ix("api_tokens", ("user_id", 1), ("created_at", -1), ("id", 1),
         why="tokens list one owner's tokens newest first (or everyone's by owner), id breaking ties"),
+    _ix("rate_limits", ("id", 1), unique=True,
+        why="the rate_limits collection (an addition): one call counter per API token, found on every HTTP tool call; "
+        "unique so two processes counting a token's first call share one document"),
     _ix("database_models", ("keywords", 1),
         why="search_models on MongoDB and the embedded server (no text indexes): a multikey index over each model's "
         "normalised words, matched by anchored prefix; migration 0005 backfills keywords of older models"),
@@ -162,7 +165,7 @@ EXTRA_INDEXES = EXTRA_INDEXES + LIST_INDEXES
 
 ALL_INDEXES: tuple[IndexSpec, ...] = SCHEMA_INDEXES + EXTRA_INDEXES
 COLLECTIONS: tuple[str, ...] = tuple(dict.fromkeys(spec.collection for spec in ALL_INDEXES))
-"""Every collection with an index: the schema's 13, then the additions (``api_tokens``)."""
+"""Every collection with an index: the schema's 13, then the additions (``api_tokens``, ``rate_limits``)."""
 
 
 async def missing_indexes(database: Database) -> list[IndexSpec]:

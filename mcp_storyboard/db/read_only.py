@@ -1,7 +1,8 @@
 """Read-only mode below the tools: a view of a :class:`Database` whose collections and media store refuse writes.
 
 ``serve --read-only`` hides the write tools, and its services run over this view, so a write that reaches the
-services anyway (a tool that forgot its operation, a resource, a future code path) is refused too. The collection
+services anyway (a tool that forgot its operation, a resource, a future code path) is refused too. The server's own
+bookkeeping (API tokens' last use, rate-limit counts) goes to ``Database.bookkeeping``, the viewed database. The collection
 wrapper is an allowlist: only the read calls named here pass, so a driver method added later is refused until
 someone decides it reads (fail closed). ``aggregate`` passes unless its pipeline writes (``$out``, ``$merge``).
 """
@@ -96,4 +97,5 @@ def read_only_view(database: Database) -> Database:
     if database.read_only:
         return database
     media: Any = ReadOnlyMediaStore(database.media)
-    return dataclasses.replace(database, db=ReadOnlyDb(database.db), media=media, read_only=True, _closers=[])
+    return dataclasses.replace(database, db=ReadOnlyDb(database.db), media=media, read_only=True, _closers=[],
+                               unrestricted=database)

@@ -202,7 +202,8 @@ def serve(
         allowed_hosts = tuple(allowed_hosts)
         security = transport_security(host, allowed_hosts)
         if not no_auth:
-            auth = HttpAuth(public_url or public_url_of(host, port, allowed_hosts))
+            auth = HttpAuth(public_url or public_url_of(host, port, allowed_hosts),
+                            calls_per_minute=settings.rate_limit_per_minute)
     server = create_server(
         settings, toolsets=toolsets, read_only=read_only, transport=transport, services_factory=services_factory,
         auth=auth,

@@ -32,9 +32,10 @@ from mcp.server.context import (
 )
 from pydantic import AnyHttpUrl
 
-from mcp_storyboard.errors import ForbiddenError
+from mcp_storyboard.config import DEFAULT_RATE_LIMIT_PER_MINUTE
+from mcp_storyboard.errors import ForbiddenError, RateLimitedError
 from mcp_storyboard.server.errors import error_result, format_domain_error
-from mcp_storyboard.server.scope import OpeningServices
+from mcp_storyboard.server.scope import OpeningServices, current_services
 from mcp_storyboard.services.users import ApiTokenService
 
 SCOPE_USER = "storyboard"
@@ -178,6 +179,8 @@ class HttpAuth:
     without ``/mcp``) names the protected resource in the metadata and in each token's ``resource``."""
 
     public_url: str
+    calls_per_minute: int = DEFAULT_RATE_LIMIT_PER_MINUTE
+    """Each API token's tool calls a minute (``STORYBOARD_RATE_LIMIT``); 0: no limit."""
 
     @property
     def resource(self) -> str:
@@ -193,3 +196,20 @@ class HttpAuth:
         return StoredTokenVerifier(gate.tokens, resource=self.resource)
 
 
+
+
+def rate_guard(per_minute: int) -> ServerMiddleware[Any]:
+    """Middleware: count each ``tools/call`` of an authenticated caller against its API token's limit a minute
+    (in the database, so every process counts together); over it, ``[rate-limited] ...`` and nothing runs."""
+
+    async def guard_rate(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        access = get_access_token() if ctx.method == "tools/call" else None
+        if access is not None:
+            key = str((access.claims or {}).get("token_id") or access.client_id)
+            try:
+                await current_services().users.rate_limits.check(key, per_minute)
+            except RateLimitedError as exc:
+                return error_result(format_domain_error(exc)).model_dump(mode="json", by_alias=True, exclude_none=True)
+        return await call_next(ctx)
+
+    return guard_rate

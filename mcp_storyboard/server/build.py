@@ -21,7 +21,7 @@ from mcp.server.mcpserver.tools import Tool
 from mcp.server.subscriptions import InMemorySubscriptionBus
 from mcp_types.methods import CacheableMethod
 
-from mcp_storyboard.server.auth import HttpAuth, ServicesGate, admin_guard
+from mcp_storyboard.server.auth import HttpAuth, ServicesGate, admin_guard, rate_guard
 from mcp_storyboard.server.completions import CompleterSpec, install_completions
 from mcp_storyboard.server.confirmation import gate
 from mcp_storyboard.server.dynamic_toolsets import DynamicToolsets, Scope, install_dynamic_toolsets, with_meta_tools
@@ -236,6 +236,8 @@ def build_server(
     if dynamic is not None:  # before the call guard: a hidden tool is refused as hidden, not validated
         install_dynamic_toolsets(server, DynamicToolsets(selected, scope=dynamic))
     server.middleware.append(admin_guard(selected))  # the one check of admin-only tools
+    if auth is not None and auth.calls_per_minute > 0:
+        server.middleware.append(rate_guard(auth.calls_per_minute))
     server.middleware.append(tool_call_guard({t.name: t for t in tools}))
     for install in installers:
         install(server)

@@ -44,6 +44,8 @@ def test_cli_flags_override_the_environment(tmp_path: Path) -> None:
         ({"STORYBOARD_DRIVER": "mongoose"}, "set it to one of: pymongo, motor"),
         ({"DB_NAME": "bad/name"}, "DB_NAME 'bad/name' is not a valid database name"),
         ({"STORYBOARD_MEDIA_MAX_BYTES": "lots"}, "STORYBOARD_MEDIA_MAX_BYTES 'lots'"),
+        ({"STORYBOARD_RATE_LIMIT": "-5"}, "STORYBOARD_RATE_LIMIT '-5' is not a number of tool calls a minute"),
+        ({"STORYBOARD_RATE_LIMIT": "fast"}, "STORYBOARD_RATE_LIMIT 'fast'"),
     ],
 )
 def test_bad_configuration_gives_a_one_line_error_naming_the_variable(env: dict[str, str], expected: str) -> None:
@@ -51,6 +53,12 @@ def test_bad_configuration_gives_a_one_line_error_naming_the_variable(env: dict[
         Settings.from_env(env)
     assert expected.lower() in str(caught.value).lower()
     assert "\n" not in str(caught.value)
+
+
+def test_the_rate_limit_comes_from_the_environment_and_defaults_to_600() -> None:
+    assert Settings.from_env({}).rate_limit_per_minute == 600
+    assert Settings.from_env({"STORYBOARD_RATE_LIMIT": " 0 "}).rate_limit_per_minute == 0
+    assert Settings.from_env({"STORYBOARD_RATE_LIMIT": "120"}).rate_limit_per_minute == 120
 
 
 def test_errors_never_echo_a_password() -> None:

@@ -68,7 +68,7 @@ def free_socket() -> socket.socket:
 
 
 @asynccontextmanager
-async def serving(services: Services, *, auth: bool = True) -> AsyncIterator[str]:
+async def serving(services: Services, *, auth: bool = True, calls_per_minute: int = 600) -> AsyncIterator[str]:
     """A server with every toolset over ``services`` on a free loopback port; yields its base URL."""
     sock = free_socket()
     base = f"http://127.0.0.1:{sock.getsockname()[1]}"
@@ -78,7 +78,8 @@ async def serving(services: Services, *, auth: bool = True) -> AsyncIterator[str
         yield services
 
     server = app.create_server(SETTINGS, toolsets=["storyboard", "users", "models", "generation"], services_factory=factory,
-                               transport="http", auth=HttpAuth(base) if auth else None)
+                               transport="http",
+                               auth=HttpAuth(base, calls_per_minute=calls_per_minute) if auth else None)
     http = app.http_server(server, "127.0.0.1", sock.getsockname()[1], authenticated=auth)
     with anyio.fail_after(60):
         async with anyio.create_task_group() as tg:
@@ -282,3 +283,19 @@ async def test_a_request_body_over_4_mib_is_refused_with_413_and_a_smaller_one_i
         served = await http.post(f"{base}/mcp", json=INIT)
     assert huge.status_code == 413
     assert served.status_code == 200
+
+
+async def test_a_token_over_its_calls_a_minute_is_refused_until_the_minute_ends(services: Services) -> None:
+    alice = await account(services, "alice")
+    token = (await services.users.tokens.create(alice.id, "laptop")).token
+    other = (await services.users.tokens.create(alice.id, "desktop")).token
+    async with serving(services, calls_per_minute=2) as base:
+        async with client(base, token) as first:
+            results = [await first.call_tool("list_projects", {}) for _ in range(3)]
+        async with client(base, other) as second:  # the limit is per token
+            fresh = await second.call_tool("list_projects", {})
+    assert [r.is_error for r in results] == [False, False, True]
+    refusal = results[2].content[0].text  # type: ignore[union-attr]
+    assert refusal.startswith("[rate-limited] this API token made 3 tool calls this minute; the limit is 2")
+    assert "STORYBOARD_RATE_LIMIT" in refusal
+    assert not fresh.is_error

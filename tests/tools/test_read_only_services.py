@@ -228,3 +228,16 @@ async def test_the_view_refuses_writes_at_the_collection_and_the_media_store(too
     assert await projects.count_documents({}) == len(before.get("projects", []))
     assert read_only_view(view) is view
     assert await tools.snapshot() == before
+
+
+async def test_a_read_only_server_still_keeps_its_bookkeeping(tools: ToolClient) -> None:
+    """Token use and call counts are the server's own records, not user data: a read-only server writes them."""
+    user = await tools.services.users.create("erin", "erin@example.com")
+    issued = await tools.services.users.tokens.create(user.id, "laptop")
+    view = Services.over(read_only_view(tools.services.database))
+    assert (await view.users.tokens.verify(issued.token)) is not None
+    await view.users.rate_limits.check(issued.record.id, 5)
+    counted = await tools.services.database.collection("rate_limits").find_one({"id": issued.record.id})
+    assert counted is not None and counted["count"] == 1
+    with pytest.raises(ReadOnlyError):
+        await view.users.create("fred", "fred@example.com")

@@ -25,6 +25,7 @@ from mcp_storyboard.models.users import Email, User, Username
 from mcp_storyboard.repositories.api_tokens import ApiTokenRepository
 from mcp_storyboard.repositories.users import UserRepository
 from mcp_storyboard.services.users.passwords import PasswordHasher
+from mcp_storyboard.services.users.rate_limits import RateLimiter
 from mcp_storyboard.services.users.tokens import ApiTokenService
 
 USERS_HINT = "list_users (or mcp-storyboard users list) shows the users"
@@ -61,7 +62,9 @@ class UserService:
     ) -> None:
         self.repo = UserRepository(database)
         self.hasher = hasher or PasswordHasher()
-        self.tokens = ApiTokenService(ApiTokenRepository(database), self.repo, clock=clock)
+        # Token use and call counts are bookkeeping, written even by a read-only server (``Database.bookkeeping``).
+        self.tokens = ApiTokenService(ApiTokenRepository(database.bookkeeping), self.repo, clock=clock)
+        self.rate_limits = RateLimiter(database.bookkeeping, clock=clock)
 
     async def create(self, username: str, email: str, password: str | None = None, *, is_admin: bool = False) -> User:
         """Create an enabled account.
