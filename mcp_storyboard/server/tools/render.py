@@ -7,9 +7,17 @@ from typing import Annotated
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from mcp_storyboard.models.common import Uuid
-from mcp_storyboard.models.render_jobs import HEIGHTS, WIDTHS, AnimaticOptions, RenderFrameRate, RenderJob, RenderStatus, VideoCodec
-from mcp_storyboard.models.values import Integer, PageSize, Real
+from mcp_storyboard.models.common import StoryboardModel, Uuid
+from mcp_storyboard.models.render_jobs import (
+    HEIGHTS,
+    WIDTHS,
+    AnimaticOptions,
+    RenderFrameRate,
+    RenderJob,
+    RenderStatus,
+    VideoCodec,
+)
+from mcp_storyboard.models.values import NOT_BOOL, PageSize, Real
 from mcp_storyboard.server.client_log import report_progress
 from mcp_storyboard.server.notify import notify_changed
 from mcp_storyboard.server.registry import ToolRegistry, get_services
@@ -23,18 +31,29 @@ tool = ToolRegistry(TOOLSET)
 RenderJobId = Annotated[Uuid, Field(description="A render job id.")]
 
 
+class QueuedRender(StoryboardModel):
+    """A render job just queued."""
+
+    id: str
+    uri: str
+    status: RenderStatus
+    position: int
+    """Queued jobs a worker takes before this one."""
+    settings: str
+
+
 @tool(title="Render an animatic", operation="create")
 async def render_animatic(
     project_id: ProjectId,
     ctx: Context,
     scene_id: Annotated[Id | None, Field(description="Only this scene and its sub-scenes.")] = None,
-    width: Annotated[Integer, Field(ge=WIDTHS[0], le=WIDTHS[1], multiple_of=2)] = 1280,
-    height: Annotated[Integer, Field(ge=HEIGHTS[0], le=HEIGHTS[1], multiple_of=2)] = 720,
+    width: Annotated[int, Field(ge=WIDTHS[0], le=WIDTHS[1], multiple_of=2), NOT_BOOL] = 1280,
+    height: Annotated[int, Field(ge=HEIGHTS[0], le=HEIGHTS[1], multiple_of=2), NOT_BOOL] = 720,
     frame_rate: RenderFrameRate = "24",
     burn_in: Annotated[bool, Field(strict=True, description="Clip name and timecode.")] = True,
     music: Annotated[bool, Field(strict=True, description="The project's music, trimmed.")] = True,
     codec: VideoCodec = "h264",
-) -> RenderJobView:
+) -> QueuedRender:
     """Queue an MP4 of the main clips' selected images, each held for its clip's length, black for gaps and
     clips without a stored image. A render worker runs it; follow with wait_for_render_job, whose result links
     the MP4."""
@@ -42,7 +61,7 @@ async def render_animatic(
                               codec=codec)
     job = await get_services(ctx).renders.queue_animatic(project_id, options, scene_id)
     await notify_changed(ctx, [job.uri])
-    return job
+    return QueuedRender(id=job.id, uri=job.uri, status=job.status, position=job.position or 0, settings=job.settings)
 
 
 @tool(title="Get a render job", operation="read")

@@ -13,6 +13,11 @@ def render_job_uri(job_id: str) -> str:
     return f"{RENDER_JOBS_URI}/{job_id}"
 
 
+def describe(options: AnimaticOptions) -> str:
+    extras = [name for name, on in (("burn-in", options.burn_in), ("music", options.music)) if on]
+    return f"{options.width}x{options.height} {options.frame_rate} fps {options.codec}" + "".join(f", {e}" for e in extras)
+
+
 class RenderJobView(StoryboardModel):
     """A render job: its status, progress and, once completed, the MP4's resource link."""
 
@@ -24,7 +29,8 @@ class RenderJobView(StoryboardModel):
     progress: float
     position: int | None = None
     """Queued jobs a worker takes before this one (queued jobs only)."""
-    options: AnimaticOptions
+    settings: str
+    """What it renders, e.g. "1280x720 24 fps h264, burn-in, music"."""
     result: RenderResult | None = None
     error_message: str | None = None
     attempts: int
@@ -35,7 +41,7 @@ class RenderJobView(StoryboardModel):
     def of(cls, job: RenderJob, position: int | None = None) -> RenderJobView:
         return cls(
             id=job.id, uri=render_job_uri(job.id), project_id=job.project_id, scene_id=job.scene_id,
-            status=job.status, progress=job.progress, position=position, options=job.options, result=job.result,
+            status=job.status, progress=job.progress, position=position, settings=describe(job.options), result=job.result,
             error_message=job.error_message, attempts=job.attempts, created_at=job.created_at,
             completed_at=job.completed_at,
         )  # fmt: skip
