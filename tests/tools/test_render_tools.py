@@ -5,6 +5,7 @@ arguments refused naming the field with nothing written; a queued job cancelled.
 from __future__ import annotations
 
 import base64
+import json
 
 import anyio
 import pytest
@@ -86,6 +87,9 @@ async def test_a_project_without_clips_is_refused_naming_it(tools: ToolClient) -
 async def test_a_queued_render_is_cancelled_and_cannot_be_cancelled_twice(tools: ToolClient) -> None:
     pid = await storyboard(tools)
     queued = await tools.call("render_animatic", project_id=pid, codec="vp9", burn_in=False, music=False)
+    read = await tools.client.read_resource(queued["uri"])
+    as_resource = json.loads(read.contents[0].text)  # type: ignore[union-attr]
+    assert (as_resource["id"], as_resource["status"], as_resource["position"]) == (queued["id"], "queued", 0)
     cancelled = await tools.call("cancel_render_job", job_id=queued["id"])
     assert (cancelled["status"], cancelled["result"]) == ("cancelled", None)
     waited = await tools.call("wait_for_render_job", job_id=queued["id"], timeout=0)
