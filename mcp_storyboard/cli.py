@@ -48,9 +48,9 @@ def _add_worker_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--concurrency", type=int, default=1, help="jobs (batches) run at once per queue (default 1)")
     parser.add_argument("--lease-seconds", type=float, default=300.0,
                         help="job lease, renewed by heartbeats; a dead worker's job is re-run after it (default 300)")
-    parser.add_argument("--queue", action="append", choices=("facefusion", "generation"), dest="queues",
-                        help="a queue to work on (repeatable; default: generation, and facefusion when "
-                        "FACEFUSION_PATH is set)")
+    parser.add_argument("--queue", action="append", choices=("facefusion", "generation", "render"), dest="queues",
+                        help="a queue to work on (repeatable; default: generation, facefusion when "
+                        "FACEFUSION_PATH is set, render when PyAV is installed)")
     parser.add_argument("--check-seconds", type=float, default=60.0,
                         help="how often the active ComfyUI servers are re-checked (default 60)")
 

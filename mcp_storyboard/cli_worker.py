@@ -5,9 +5,9 @@
 back to the queue, the attempt not counted. One worker process per GPU host against a shared MongoDB scales out.
 ``serve --worker`` runs them beside the server, in its process, for single-machine use.
 
-``--queue facefusion`` / ``--queue generation`` (repeatable) choose the queues; without it the worker runs
-generation, and FaceFusion too where it is configured (FACEFUSION_PATH; unconfigured, it says so in the log and
-runs generation only). Asked for explicitly, an unconfigured FaceFusion is an error naming FACEFUSION_PATH.
+``--queue facefusion`` / ``--queue generation`` / ``--queue render`` (repeatable) choose the queues; without it
+the worker runs generation, FaceFusion too where it is configured (FACEFUSION_PATH; unconfigured, it says so in the
+log), and animatic renders where PyAV is installed (the ``render`` extra). Asked for explicitly, an unconfigured FaceFusion is an error naming FACEFUSION_PATH.
 
 The runners are imported when a worker starts: ``integrations.facefusion.build.build_runner(settings, services)``
 and ``integrations.comfyui.runner.ComfyUIPromptRunner``.
@@ -38,13 +38,14 @@ if TYPE_CHECKING:
     from mcp_storyboard.services.generation.ports import PromptRunner
     from mcp_storyboard.services.generation.worker import GenerationWorker
     from mcp_storyboard.services.generation.worker import OnChange as OnBatchChange
+    from mcp_storyboard.services.render.worker import RenderWorker
 
-    AnyWorker = FaceFusionWorker | GenerationWorker
+    AnyWorker = FaceFusionWorker | GenerationWorker | RenderWorker
 
 logger = logging.getLogger("mcp_storyboard.worker")
 DEFAULT_LEASE_SECONDS = 300.0
 DEFAULT_CHECK_SECONDS = 60.0
-Queue = Literal["facefusion", "generation"]
+Queue = Literal["facefusion", "generation", "render"]
 QUEUES: tuple[Queue, ...] = get_args(Queue)
 RunnerFactory = Callable[[Settings, "Services"], Any]
 """``(settings, services) -> runner`` (or an awaitable of one); tests pass stubs."""
@@ -58,7 +59,7 @@ class WorkerOptions:
     lease_seconds: float = DEFAULT_LEASE_SECONDS
     name: str | None = None
     queues: tuple[Queue, ...] = ()
-    """The queues to work on; empty: generation, and FaceFusion too where it is configured."""
+    """The queues to work on; empty: generation, FaceFusion where it is configured, render where PyAV is installed."""
     check_seconds: float = DEFAULT_CHECK_SECONDS
     """How often the generation worker re-checks the active ComfyUI servers."""
 
@@ -160,7 +161,27 @@ async def build_workers(
     if "generation" in chosen:
         prompts = await _made(generation_runner_factory or build_generation_runner, settings, services)
         workers.append(new_generation_worker(services, prompts, options, on_batch_change))
+    if "render" in chosen:
+        render = new_render_worker(services, options)
+        if render is None and options.queues:
+            raise ConfigError("--queue render needs PyAV", hint="pip install 'mcp-storyboard[render]'")
+        if render is None:
+            logger.warning("render jobs are not run by this worker: PyAV is not installed (the [render] extra)")
+        else:
+            workers.append(render)
     return workers
+
+
+def new_render_worker(services: Services, options: WorkerOptions) -> RenderWorker | None:
+    """The animatic worker, or None when PyAV (the optional ``render`` extra) is not installed."""
+    try:
+        import av  # noqa: F401  # only to learn whether the extra is installed
+    except ImportError:
+        return None
+    from mcp_storyboard.services.render.worker import RenderWorker
+
+    return RenderWorker(services.repositories, concurrency=options.concurrency, lease_seconds=options.lease_seconds,
+                        worker_name=options.worker_name)
 
 
 async def run_until_signalled(workers: list[AnyWorker], database: Database) -> None:

@@ -163,7 +163,7 @@ def test_without_facefusion_the_worker_runs_generation_only_and_sigterm_hands_th
             return code
 
     assert anyio.run(scenario) == 0
-    assert seen["workers"] == ["GenerationWorker"]
+    assert seen["workers"] == ["GenerationWorker", "RenderWorker"]  # PyAV (the render extra) is installed for tests
     assert "FaceFusion jobs are not run by this worker: FACEFUSION_PATH is not set" in caplog.text
     after: GenerationBatch = seen["after"]
     assert (after.status, after.attempts, after.lease_owner, after.running) == ("queued", 0, None, [])

@@ -135,6 +135,11 @@ EXTRA_INDEXES: tuple[IndexSpec, ...] = (
     _ix("database_models", ("keywords", 1),
         why="search_models on MongoDB and the embedded server (no text indexes): a multikey index over each model's "
         "normalised words, matched by anchored prefix; migration 0005 backfills keywords of older models"),
+    _ix("render_jobs", ("id", 1), unique=True, why="the render_jobs collection (an addition): fetch a job by its id"),
+    _ix("render_jobs", ("status", 1), ("created_at", 1), ("id", 1),
+        why="the render queue claims the oldest queued job; a job's queue position counts the ones before it"),
+    _ix("render_jobs", ("project_id", 1), ("created_at", -1), ("id", 1),
+        why="list_render_jobs pages a project's jobs newest first, id breaking ties"),
 )  # fmt: skip
 
 _TIES = "id breaking ties: the index holds the list's filter and its whole sort, so a page reads its items in index order"

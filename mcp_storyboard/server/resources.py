@@ -39,6 +39,7 @@ from mcp_storyboard.services.facefusion.views import (
 )
 from mcp_storyboard.services.generation.views import batch_uri
 from mcp_storyboard.services.models.views import model_uri
+from mcp_storyboard.services.render.views import render_job_uri
 from mcp_storyboard.services.sheets import SheetOptions, contact_sheet_uri
 
 JSON = "application/json"
@@ -208,6 +209,12 @@ def register_resources(server: MCPServer[Any]) -> None:
         """A FaceFusion job as JSON: status, progress, queue position, and per-operation results."""
         with _resource_errors():
             return _dump(await current_services().facefusion.get_job(_checked("facefusion job", job_id)))
+
+    @server.resource(render_job_uri("{job_id}"), name="render_job", title="Render job", mime_type=JSON)
+    async def render_job(job_id: str) -> str:
+        """An animatic render job as JSON: status, progress, queue position and, once completed, the MP4's link."""
+        with _resource_errors():
+            return _dump(await current_services().renders.get_job(_checked("render job", job_id)))
 
     @server.resource(
         character_facefusion_uri("{character_id}"), name="character_facefusion", title="Character FaceFusion",

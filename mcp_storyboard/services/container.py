@@ -29,6 +29,7 @@ from mcp_storyboard.services.generation import GenerationService
 from mcp_storyboard.services.media import MediaService
 from mcp_storyboard.services.models import ModelService
 from mcp_storyboard.services.projects import ProjectService
+from mcp_storyboard.services.render import RenderService
 from mcp_storyboard.services.scenes import SceneService
 from mcp_storyboard.services.sheets import ContactSheetService
 from mcp_storyboard.services.styles import StyleTemplateService
@@ -57,6 +58,7 @@ class Services:
     users: UserService
     timelines: TimelineService
     sheets: ContactSheetService
+    renders: RenderService
 
     @property
     def database(self) -> Database:
@@ -86,6 +88,7 @@ class Services:
             users=UserService(database),
             timelines=TimelineService(repos),
             sheets=ContactSheetService(repos),
+            renders=RenderService(repos),
         )
 
 

@@ -52,6 +52,7 @@ PAGINATED: dict[str, tuple[Args, Args]] = {
     "search_models": (lambda w: {"text": "model"}, lambda w: {"type": "lora"}),
     "list_users": (lambda w: {}, lambda w: {"active": True}),
     "list_generation_batches": (lambda w: {"project_id": w["A"]}, lambda w: {"project_id": w["B"]}),
+    "list_render_jobs": (lambda w: {"project_id": w["A"]}, lambda w: {"project_id": w["B"]}),
 }
 
 
@@ -88,6 +89,7 @@ async def world(tools: ToolClient) -> dict[str, str]:
                              type="lora")
             clip = await seed_clip(services, project_id, f"Generated {i}")
             await tools.call("generate_clip_media", clip_id=clip.id, prompt="a shot", checkpoint="a.safetensors")
+            await tools.call("render_animatic", project_id=project_id, width=160, height=90)
     for i in range(3):
         await tools.call("register_comfyui_server", name=f"Server {i}", url=f"http://127.0.0.1:{9000 + i}")
     for i in range(3):

@@ -20,6 +20,7 @@ from mcp import Client
 
 from mcp_storyboard.db.read_only import read_only_view
 from mcp_storyboard.errors import ReadOnlyError
+from mcp_storyboard.models.render_jobs import RenderJob
 from mcp_storyboard.server.build import build_server
 from mcp_storyboard.server.registry import discover
 from mcp_storyboard.server.taxonomy import TOOLSETS
@@ -58,6 +59,7 @@ class World:
     timeline: str
     queued_batch: str
     failed_batch: str
+    render_job: str
 
 
 async def build_world(tools: ToolClient) -> World:
@@ -84,8 +86,10 @@ async def build_world(tools: ToolClient) -> World:
     batches = tools.services.generation.batches
     queued_batch = await batches.insert(new_batch(pid, [item(clip)]))
     failed_batch = await batches.insert(new_batch(pid, [item(second)], status="failed", failed_jobs=1))
+    render_job = await tools.services.renders.jobs.insert(RenderJob(project_id=pid))
     return World(pid, scene, other, alternate, clip, second, entry, ana.character_id, ana.image, media_id, template,
-                 model, server, preset, queued.id, failed.id, user, timeline, queued_batch.id, failed_batch.id)
+                 model, server, preset, queued.id, failed.id, user, timeline, queued_batch.id, failed_batch.id,
+                 render_job.id)
 
 
 PNG = base64.b64encode(png(3)).decode()
@@ -118,6 +122,8 @@ CALLS: dict[str, Callable[[World], dict[str, Any]]] = {
     "export_timeline": lambda w: {"project_id": w.project, "format": "edl"},
     "import_timeline": lambda w: {"media_id": w.timeline, "name": "Imported"},
     "render_contact_sheet": lambda w: {"project_id": w.project},
+    "render_animatic": lambda w: {"project_id": w.project},
+    "cancel_render_job": lambda w: {"job_id": w.render_job},
     # characters and styles
     "create_character": lambda w: {"project_id": w.project, "name": "Bo"},
     "update_character": lambda w: {"character_id": w.character, "patch": {"description": "tall"}},

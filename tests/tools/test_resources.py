@@ -38,6 +38,7 @@ TEMPLATES = {
     "storyboard://projects/{project_id}/timeline.otio",
     "storyboard://projects/{project_id}/contact-sheet.png",
     "storyboard://generation-batches/{batch_id}",
+    "storyboard://render-jobs/{job_id}",
 }
 
 
