@@ -116,3 +116,21 @@ def test_update_is_requested_only_by_the_environment_variable(monkeypatch: pytes
     assert not update_requested()
     monkeypatch.setenv("UPDATE_TOOL_CATALOG", "1")
     assert update_requested()
+
+
+def test_every_bound_in_the_catalog_is_a_json_schema_keyword() -> None:
+    """Pydantic writes ``ge``/``le`` (which clients ignore) instead of ``minimum``/``maximum`` when a bound sits in a
+    ``Field`` nested inside another ``Annotated`` alias; the wait tools' timeouts and the contact sheet's numbers
+    once did."""
+    found = []
+    for path in sorted(Path(CATALOG_DIR).glob("*.json")):
+        def walk(node: object, where: str) -> None:
+            if isinstance(node, dict):
+                found.extend(f"{path.stem}{where}.{k}" for k in ("ge", "le", "gt", "lt") if k in node)
+                for key, value in node.items():
+                    walk(value, f"{where}.{key}")
+            elif isinstance(node, list):
+                for index, value in enumerate(node):
+                    walk(value, f"{where}[{index}]")
+        walk(json.loads(path.read_text()), "")
+    assert found == []

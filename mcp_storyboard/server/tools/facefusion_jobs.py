@@ -9,10 +9,11 @@ from pydantic import Field
 
 from mcp_storyboard.models.common import Uuid
 from mcp_storyboard.models.facefusion import FaceFusionJob, JobStatus
-from mcp_storyboard.models.values import PageSize, Real
+from mcp_storyboard.models.values import PageSize
 from mcp_storyboard.server.client_log import report_progress
 from mcp_storyboard.server.notify import notify_changed
 from mcp_storyboard.server.registry import ToolRegistry, get_services
+from mcp_storyboard.server.tools._args import WaitTimeout
 from mcp_storyboard.server.taxonomy import Toolset
 from mcp_storyboard.server.tools._facefusion_args import Cursor, JobId
 from mcp_storyboard.services.facefusion.views import (
@@ -67,7 +68,7 @@ async def retry_facefusion_job(job_id: JobId, ctx: Context) -> FaceFusionJobView
 async def wait_for_facefusion_job(
     job_id: JobId,
     ctx: Context,
-    timeout: Annotated[Real, Field(ge=0, le=300, description="Seconds to wait at most.")] = 60,
+    timeout: WaitTimeout = 60,
 ) -> WaitResult:
     """Wait until a job finishes or the timeout passes, reporting progress; returns the job and whether it
     finished."""

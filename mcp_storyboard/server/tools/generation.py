@@ -18,11 +18,12 @@ from mcp_storyboard.models.generation import (
     LoraSpec,
     WorkflowInput,
 )
-from mcp_storyboard.models.values import JsonObject, ModelId, PageSize, Prompt, Real
+from mcp_storyboard.models.values import JsonObject, ModelId, PageSize, Prompt
 from mcp_storyboard.server.client_log import report_progress
 from mcp_storyboard.server.completions import MAX_COMPLETIONS, CompletionRegistry
 from mcp_storyboard.server.notify import notify_changed
 from mcp_storyboard.server.registry import ToolRegistry, get_services
+from mcp_storyboard.server.tools._args import WaitTimeout
 from mcp_storyboard.server.taxonomy import Toolset
 from mcp_storyboard.services.generation.requests import (
     MAX_BATCH_CLIPS,
@@ -158,7 +159,7 @@ async def retry_generation_batch(batch_id: BatchId, ctx: Context) -> QueuedBatch
 async def wait_for_generation_batch(
     batch_id: BatchId,
     ctx: Context,
-    timeout: Annotated[Real, Field(ge=0, le=300, description="Seconds to wait at most.")] = 60,
+    timeout: WaitTimeout = 60,
 ) -> WaitResult:
     """Wait until a batch finishes or the timeout passes, reporting progress; returns the batch and whether it
     finished."""

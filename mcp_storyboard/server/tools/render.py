@@ -17,12 +17,12 @@ from mcp_storyboard.models.render_jobs import (
     RenderStatus,
     VideoCodec,
 )
-from mcp_storyboard.models.values import NOT_BOOL, PageSize, Real
+from mcp_storyboard.models.values import NOT_BOOL, PageSize
 from mcp_storyboard.server.client_log import report_progress
 from mcp_storyboard.server.notify import notify_changed
 from mcp_storyboard.server.registry import ToolRegistry, get_services
 from mcp_storyboard.server.taxonomy import Toolset
-from mcp_storyboard.server.tools._args import Id, ProjectId
+from mcp_storyboard.server.tools._args import Id, ProjectId, WaitTimeout
 from mcp_storyboard.server.tools._facefusion_args import Cursor
 from mcp_storyboard.services.render.views import RenderJobPage, RenderJobView, RenderWaitResult
 
@@ -94,7 +94,7 @@ async def cancel_render_job(job_id: RenderJobId, ctx: Context) -> RenderJobView:
 async def wait_for_render_job(
     job_id: RenderJobId,
     ctx: Context,
-    timeout: Annotated[Real, Field(ge=0, le=300, description="Seconds to wait at most.")] = 60,
+    timeout: WaitTimeout = 60,
 ) -> RenderWaitResult:
     """Wait until a render job finishes or the timeout passes, reporting progress."""
 

@@ -10,7 +10,7 @@ from mcp.types import ImageContent
 from pydantic import Field, PrivateAttr
 
 from mcp_storyboard.models.common import StoryboardModel
-from mcp_storyboard.models.values import Integer
+from mcp_storyboard.models.values import NOT_BOOL
 from mcp_storyboard.server.registry import ToolRegistry, get_services
 from mcp_storyboard.server.taxonomy import Toolset
 from mcp_storyboard.server.tools._args import Id, ProjectId
@@ -63,13 +63,13 @@ async def render_contact_sheet(
     project_id: ProjectId,
     ctx: Context,
     scene_id: Annotated[Id | None, Field(description="Only this scene and its sub-scenes.")] = None,
-    columns: Annotated[Integer, Field(ge=COLUMNS[0], le=COLUMNS[1])] = 4,
+    columns: Annotated[int, Field(ge=COLUMNS[0], le=COLUMNS[1]), NOT_BOOL] = 4,
     thumbnail_width: Annotated[
-        Integer, Field(ge=THUMBNAIL_WIDTHS[0], le=THUMBNAIL_WIDTHS[1],
-                   description=f"Pixels; columns × width at most {MAX_SHEET_WIDTH}.")
+        int, Field(ge=THUMBNAIL_WIDTHS[0], le=THUMBNAIL_WIDTHS[1],
+                   description=f"Pixels; columns × width at most {MAX_SHEET_WIDTH}."), NOT_BOOL
     ] = 320,
     captions: Annotated[bool, Field(strict=True, description="Name, timecode, length, character.")] = True,
-    page: Annotated[Integer, Field(ge=1, le=10_000)] = 1,
+    page: Annotated[int, Field(ge=1, le=10_000), NOT_BOOL] = 1,
 ) -> ContactSheet:
     """A PNG page of the main clips' selected images (a card with the prompt where there is none; external URLs
     are not fetched) under scene headings, 6 rows a page, stored in the media store. Returns its
