@@ -8,6 +8,7 @@ from typing import Any
 from mcp_storyboard.errors import ValidationError
 from mcp_storyboard.models.common import Page, utc_now
 from mcp_storyboard.models.render_jobs import RenderJob, RenderResult, RenderStatus
+from mcp_storyboard.repositories.base import Session
 from mcp_storyboard.repositories.queue import NEWEST_FIRST, RELEASED, LeasedQueueRepository
 
 CLAIM_ORDER = (("created_at", 1),)
@@ -73,3 +74,6 @@ class RenderJobRepository(LeasedQueueRepository[RenderJob]):
         """How many queued jobs a worker takes before ``job``."""
         ahead = [{"created_at": {"$lt": job.created_at}}, {"created_at": job.created_at, "id": {"$lt": job.id}}]
         return await self.count({"status": "queued", "$or": ahead})
+
+    async def delete_for_project(self, project_id: str, *, session: Session = None) -> int:
+        return await self._delete_where({"project_id": project_id}, session=session)

@@ -21,6 +21,7 @@ from mcp_storyboard.models import (
     Scene,
     StyleTemplate,
 )
+from mcp_storyboard.models.render_jobs import RenderJob
 from mcp_storyboard.services.common.alternates import counter_key
 from mcp_storyboard.services.container import Services
 from mcp_storyboard.services.projects.tree import TreeOptions
@@ -96,6 +97,7 @@ async def seed(services: Services, name: str = "Song") -> Seeded:
     media = await services.database.media.put(b"RIFFdata", content_type="audio/wav", project_id=pid)
     await services.projects.facefusion_jobs.insert(FaceFusionJob(project_id=pid, job_type="enhance"))
     await services.projects.generation_batches.insert(GenerationBatch(project_id=pid))
+    await services.projects.render_jobs.insert(RenderJob(project_id=pid))
     clips = {c.name: c for c in (c1, c2, c2_alt, c3, c4, c5)}
     return Seeded(project, intro, verse, verse_sub, verse_alt, clips, character, template, media.id)
 
@@ -211,7 +213,8 @@ async def test_delete_removes_everything_of_the_project_and_nothing_else(service
         deleted.media,
         deleted.facefusion_jobs,
         deleted.generation_batches,
-    ) == (4, 6, 1, 1, 1, 1, 1)
+        deleted.render_jobs,
+    ) == (4, 6, 1, 1, 1, 1, 1, 1)
     doomed_ids = {
         doomed.project.id,
         doomed.intro.id,

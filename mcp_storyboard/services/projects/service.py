@@ -9,6 +9,7 @@ from mcp_storyboard.models.common import Page, StoryboardModel
 from mcp_storyboard.models.projects import Project, ProjectPatch
 from mcp_storyboard.repositories.facefusion_jobs import FaceFusionJobRepository
 from mcp_storyboard.repositories.generation_batches import GenerationBatchRepository
+from mcp_storyboard.repositories.render_jobs import RenderJobRepository
 from mcp_storyboard.services.common.alternates import counter_key
 from mcp_storyboard.services.projects.storyboard_markdown import render_storyboard
 from mcp_storyboard.services.projects.tree import ProjectTree, TreeOptions, build_tree, tree_size
@@ -40,6 +41,8 @@ class ProjectContents(StoryboardModel):
     """FaceFusion jobs of the project."""
     generation_batches: int = 0
     """Generation batches of the project."""
+    render_jobs: int = 0
+    """Animatic render jobs of the project."""
 
     def plus(self, other: ProjectContents) -> ProjectContents:
         """Both counts added, field by field."""
@@ -75,6 +78,7 @@ class ProjectService:
         # The job repositories are not in the shared container (yet); they are cheap to build over its database.
         self.facefusion_jobs = FaceFusionJobRepository(repos.database)
         self.generation_batches = GenerationBatchRepository(repos.database)
+        self.render_jobs = RenderJobRepository(repos.database)
 
     # -- reads -------------------------------------------------------------------------------------------------
     async def get(self, project_id: str) -> Project:
@@ -280,6 +284,7 @@ class ProjectService:
             style_templates=await repos.style_templates.delete_for_project(project_id, session=session),
             facefusion_jobs=await self.facefusion_jobs.delete_for_project(project_id, session=session),
             generation_batches=await self.generation_batches.delete_for_project(project_id, session=session),
+            render_jobs=await self.render_jobs.delete_for_project(project_id, session=session),
         )
 
     # -- helpers -----------------------------------------------------------------------------------------------
