@@ -154,6 +154,19 @@ class LeasedQueueRepository(Repository[D]):
             fields[self.finished_field] = {"$cond": [retry, f"${self.finished_field}", now]}
         return await self._owned(key, worker_id, [{"$set": fields}], "fail", session=session)
 
+    async def update_progress(self, key: str, worker_id: str, progress: float) -> D:
+        """Record the progress (0–100 %) of a document this worker holds, where it has a ``progress`` field.
+
+        Raises:
+            ValidationError: progress outside 0–100.
+            NotFoundError: no such document.
+            QueueError: the worker no longer holds it.
+        """
+        if not 0.0 <= progress <= 100.0:
+            raise ValidationError("progress", f"must be between 0.0 and 100.0, not {progress}")
+        update = {"$set": {"progress": float(progress), "updated_at": utc_now()}}
+        return await self._owned(key, worker_id, update, "report progress on")
+
     async def release(self, key: str, worker_id: str) -> D:
         """Hand a document this worker holds back to the queue without counting the attempt (a graceful stop).
 

@@ -43,19 +43,6 @@ class RenderJobRepository(LeasedQueueRepository[RenderJob]):
         """
         return await self._claim(worker_id, lease_seconds, {}, {})
 
-    async def update_progress(self, job_id: str, worker_id: str, progress: float) -> RenderJob:
-        """Record progress (0–100 %) of a job this worker holds.
-
-        Raises:
-            ValidationError: progress outside 0–100.
-            NotFoundError: no such job.
-            QueueError: the worker no longer holds the job.
-        """
-        if not 0.0 <= progress <= 100.0:
-            raise ValidationError("progress", f"must be between 0.0 and 100.0, not {progress}")
-        update = {"$set": {"progress": float(progress), "updated_at": utc_now()}}
-        return await self._owned(job_id, worker_id, update, "report progress on")
-
     async def complete(self, job_id: str, worker_id: str, result: RenderResult) -> RenderJob:
         """Finish a job this worker holds with its MP4.
 
