@@ -9,7 +9,9 @@ against one embedded SecantusDB holding the same seeded data. Prints figures and
   a tree this size cannot meet: the refusal.
 - Lists: a page deep into ``list_projects`` and ``list_clips``, and the plan the server picks for each list's query.
 
-    .venv/bin/python tests/benchmarks/bench_speed.py [--base e904024] [--rounds 200] [--clips 10000]
+    .venv/bin/python tests/benchmarks/bench_speed.py [--base e904024] [--rounds 200] [--clips 10000] [--calls-only]
+
+``--calls-only``: the tool call overhead alone (no trees, no lists), over a small seeded project; quicker.
 """
 
 from __future__ import annotations
@@ -130,7 +132,7 @@ async def own_work(services: Any, clip_id: str) -> Callable[[], Awaitable[object
     return lambda: middleware(ctx, call_next)  # type: ignore[arg-type]
 
 
-async def measure(uri: str, ids: dict[str, Any], rounds: int) -> dict[str, Any]:
+async def measure(uri: str, ids: dict[str, Any], rounds: int, calls_only: bool = False) -> dict[str, Any]:
     from contextlib import asynccontextmanager
 
     from mcp import Client
@@ -194,6 +196,9 @@ async def measure(uri: str, ids: dict[str, Any], rounds: int) -> dict[str, Any]:
                 t / d for t, d in zip(samples[name], samples["get_clip direct"], strict=True)
             )
     out["get_clip server's own work"] = await median_ms(await own_work(services, clip_id), rounds * 5)
+    if calls_only:
+        await database.close()
+        return out
 
     tree_rounds = max(3, rounds // 40)
 
@@ -268,9 +273,9 @@ async def seed(uri: str, clips: int, projects: int) -> dict[str, Any]:
     return {"project_id": project.id, "scene_id": scenes[0].id, "clip_id": first["id"]}
 
 
-def run_child(code_dir: Path, uri: str, ids: dict[str, Any], rounds: int) -> dict[str, Any]:
+def run_child(code_dir: Path, uri: str, ids: dict[str, Any], rounds: int, calls_only: bool) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": str(code_dir)}
-    args = [sys.executable, __file__, "--child", uri, json.dumps(ids), str(rounds)]
+    args = [sys.executable, __file__, "--child", uri, json.dumps(ids), str(rounds), "calls" if calls_only else "all"]
     done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
     if done.returncode:
         raise SystemExit(f"the measurement over {code_dir} failed:\n{done.stderr[-3000:]}")
@@ -293,6 +298,8 @@ def report(before: dict[str, Any], after: dict[str, Any], base: str, clips: int)
     for label, data in (("before", before), ("after", after)):
         print(f"  {label:6} get_clip MCP/direct (median of paired rounds): mcp.Client "
               f"{data['get_clip mcp.Client / direct']:5.2f}, raw JSON-RPC {data['get_clip raw JSON-RPC / direct']:5.2f}")
+    if "tree full (no limit)" not in before:
+        return
     full = before["tree full (no limit)"]
     print(f"  at {clips} clips, against the full tree before ({full:.0f} ms): "
           f"include_clips=false {after['tree include_clips=false'] / full:.3f}x (goal <= 0.3), "
@@ -309,7 +316,7 @@ def best(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return {key: min(r[key] for r in runs) if isinstance(runs[0][key], float) else runs[0][key] for key in runs[0]}
 
 
-async def main(base: str, rounds: int, clips: int, projects: int, repeat: int) -> None:
+async def main(base: str, rounds: int, clips: int, projects: int, repeat: int, calls_only: bool) -> None:
     from mcp_storyboard.db.embedded import EmbeddedServer
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -325,8 +332,8 @@ async def main(base: str, rounds: int, clips: int, projects: int, repeat: int) -
             # Alternated, each figure the best of its runs: the machine's load then weighs on both sides alike.
             runs: dict[str, list[dict[str, Any]]] = {"before": [], "after": []}
             for _ in range(repeat):
-                runs["before"].append(await anyio.to_thread.run_sync(run_child, before_dir, uri, ids, rounds))
-                runs["after"].append(await anyio.to_thread.run_sync(run_child, ROOT, uri, ids, rounds))
+                runs["before"].append(await anyio.to_thread.run_sync(run_child, before_dir, uri, ids, rounds, calls_only))
+                runs["after"].append(await anyio.to_thread.run_sync(run_child, ROOT, uri, ids, rounds, calls_only))
             before, after = (best(runs[side]) for side in ("before", "after"))
         finally:
             await anyio.to_thread.run_sync(server.stop)
@@ -335,7 +342,7 @@ async def main(base: str, rounds: int, clips: int, projects: int, repeat: int) -
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        figures = anyio.run(measure, sys.argv[2], json.loads(sys.argv[3]), int(sys.argv[4]))
+        figures = anyio.run(measure, sys.argv[2], json.loads(sys.argv[3]), int(sys.argv[4]), sys.argv[5] == "calls")
         print(json.dumps(figures))
         raise SystemExit(0)
     parser = argparse.ArgumentParser()
@@ -344,5 +351,8 @@ if __name__ == "__main__":
     parser.add_argument("--clips", type=int, default=10_000)
     parser.add_argument("--projects", type=int, default=2_000)
     parser.add_argument("--repeat", type=int, default=2, help="runs of each side, alternated; the best counts")
+    parser.add_argument("--calls-only", action="store_true", help="only the tool call overhead (a small project)")
     args = parser.parse_args()
-    anyio.run(main, args.base, args.rounds, args.clips, args.projects, args.repeat)
+    if args.calls_only:
+        args.clips, args.projects = min(args.clips, 1000), min(args.projects, 50)
+    anyio.run(main, args.base, args.rounds, args.clips, args.projects, args.repeat, args.calls_only)
