@@ -132,6 +132,24 @@ async def own_work(services: Any, clip_id: str) -> Callable[[], Awaitable[object
     return lambda: middleware(ctx, call_next)  # type: ignore[arg-type]
 
 
+def bare_sdk_server(services: Any) -> Any:
+    """The SDK's floor for the same call: a plain ``MCPServer`` whose one tool returns ``services.clips.get`` (no
+    middleware, guard, catalog or result handling of ours; the SDK validates the arguments and serialises the
+    model)."""
+    from mcp.server.mcpserver import Context, MCPServer
+
+    from mcp_storyboard.models.clips import Clip
+
+    bare: MCPServer[Any] = MCPServer("bare")
+
+    async def get_clip(clip_id: str, ctx: Context) -> Clip:  # type: ignore[type-arg]
+        return await services.clips.get(clip_id)  # type: ignore[no-any-return]
+
+    get_clip.__annotations__ = {"clip_id": str, "ctx": Context, "return": Clip}  # objects: they are local imports
+    bare.add_tool(get_clip, structured_output=True)
+    return bare
+
+
 async def measure(uri: str, ids: dict[str, Any], rounds: int, calls_only: bool = False) -> dict[str, Any]:
     from contextlib import asynccontextmanager
 
@@ -173,14 +191,17 @@ async def measure(uri: str, ids: dict[str, Any], rounds: int, calls_only: bool =
 
     server = build_server(factory, toolsets=TOOLSETS)  # type: ignore[arg-type]
     clip_id, project_id = ids["clip_id"], ids["project_id"]
-    # Paired: each round times the three ways one after the other, so the machine's load weighs on them alike.
-    async with Client(server) as client, InMemoryTransport(server) as (read, write):
-        raw = RawClient(read, write)
+    # Paired: each round times the ways one after the other, so the machine's load weighs on them alike.
+    async with Client(server) as client, InMemoryTransport(server) as (read, write), \
+            InMemoryTransport(bare_sdk_server(services)) as (bare_read, bare_write):
+        raw, bare = RawClient(read, write), RawClient(bare_read, bare_write)
         assert "structuredContent" in (await raw.call_tool("get_clip", {"clip_id": clip_id}))["result"]
+        assert "structuredContent" in (await bare.call_tool("get_clip", {"clip_id": clip_id}))["result"]
         ways: dict[str, Callable[[], Awaitable[object]]] = {
             "get_clip direct": lambda: services.clips.get(clip_id),
             "get_clip mcp.Client": lambda: client.call_tool("get_clip", {"clip_id": clip_id}),
             "get_clip raw JSON-RPC": lambda: raw.call_tool("get_clip", {"clip_id": clip_id}),
+            "get_clip raw, bare SDK server": lambda: bare.call_tool("get_clip", {"clip_id": clip_id}),
         }
         samples: dict[str, list[float]] = {name: [] for name in ways}
         for round_ in range(rounds + 10):
@@ -191,7 +212,7 @@ async def measure(uri: str, ids: dict[str, Any], rounds: int, calls_only: bool =
                     samples[name].append(time.perf_counter() - start)
         for name, taken in samples.items():
             out[name] = statistics.median(taken) * 1000
-        for name in ("get_clip mcp.Client", "get_clip raw JSON-RPC"):
+        for name in ("get_clip mcp.Client", "get_clip raw JSON-RPC", "get_clip raw, bare SDK server"):
             out[name + " / direct"] = statistics.median(
                 t / d for t, d in zip(samples[name], samples["get_clip direct"], strict=True)
             )
@@ -286,18 +307,19 @@ def run_child(code_dir: Path, uri: str, ids: dict[str, Any], rounds: int, calls_
 def report(before: dict[str, Any], after: dict[str, Any], base: str, clips: int) -> None:
     print(f"Before = {base}, after = this checkout; embedded SecantusDB + PyMongo async; medians in ms "
           "(the best of alternated runs)")
-    print(f"{'':34}{'before':>10}{'after':>10}{'after/before':>14}")
+    print(f"{'':40}{'before':>10}{'after':>10}{'after/before':>14}")
     for key in before:
         if key.endswith("plan"):
             continue
         b, a = before[key], after.get(key)
         ratio = f"{a / b:14.2f}" if isinstance(a, (int, float)) and b else ""
         fmt = "{:10.0f}" if key.endswith("queries") else "{:10.2f}"
-        print(f"  {key:32}{fmt.format(b)}{fmt.format(a) if a is not None else '':>10}{ratio}")
+        print(f"  {key:38}{fmt.format(b)}{fmt.format(a) if a is not None else '':>10}{ratio}")
     print("Ratios the issue asks for")
     for label, data in (("before", before), ("after", after)):
         print(f"  {label:6} get_clip MCP/direct (median of paired rounds): mcp.Client "
-              f"{data['get_clip mcp.Client / direct']:5.2f}, raw JSON-RPC {data['get_clip raw JSON-RPC / direct']:5.2f}")
+              f"{data['get_clip mcp.Client / direct']:5.2f}, raw JSON-RPC {data['get_clip raw JSON-RPC / direct']:5.2f}"
+              f" (a bare SDK server, raw: {data['get_clip raw, bare SDK server / direct']:5.2f})")
     if "tree full (no limit)" not in before:
         return
     full = before["tree full (no limit)"]
