@@ -8,6 +8,8 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from mcp_storyboard.models.docstrings import attribute_docstrings
+
 
 def utc_now() -> datetime:
     """Now in UTC, truncated to milliseconds, the precision BSON keeps (so a round trip compares equal)."""
@@ -37,9 +39,22 @@ Uuid = Annotated[str, Field(pattern=ID_PATTERN)]
 
 
 class StoryboardModel(BaseModel):
-    """Base for every model: field docstrings become JSON-schema descriptions, unknown keys are ignored."""
+    """Base for every model: field docstrings become JSON-schema descriptions, unknown keys are ignored.
 
-    model_config = ConfigDict(use_attribute_docstrings=True, extra="ignore", populate_by_name=True)
+    Models are built on first use (``defer_build``), not at import: start-up imports far more models than a session
+    uses. The docstrings come from ``models/docstrings.py`` (pydantic's ``use_attribute_docstrings`` does the same,
+    more slowly), applied before anything builds the model.
+    """
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, defer_build=True)
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        for name, doc in attribute_docstrings(cls).items():
+            field = cls.__pydantic_fields__.get(name)
+            if field is not None and field.description is None:
+                field.description = doc
 
 
 class Document(StoryboardModel):
@@ -56,7 +71,7 @@ class Document(StoryboardModel):
 class Patch(StoryboardModel):
     """A partial update: only the fields the caller set are written; an explicit ``None`` clears a field."""
 
-    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
+    model_config = ConfigDict(extra="forbid")
 
     def changes(self) -> dict[str, Any]:
         """The fields the caller set, as a ``$set`` payload."""

@@ -18,7 +18,7 @@ import functools
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
 import pydantic
 import pydantic_core
@@ -88,6 +88,13 @@ class ShowsImages(Protocol):
     def image_blocks(self) -> list[ImageContent]:
         """The images, base64 with their MIME types."""
         ...
+
+
+@functools.cache
+def _has_method(result_type: type, name: str) -> bool:
+    """Whether results of ``result_type`` have method ``name``: what ``isinstance`` against :class:`ShowsImages` or
+    :class:`LinksResources` answers, once per result type (a runtime protocol check costs ~20 us on every call)."""
+    return callable(getattr(result_type, name, None))
 
 
 def finished_result(
@@ -169,12 +176,12 @@ def guard(spec: ToolSpec) -> Callable[..., Awaitable[Any]]:
             return result
         content = structured(result)
         text = pydantic_core.to_json(content)  # from plain JSON values: far cheaper than dumping the model again
-        images = result.image_blocks() if isinstance(result, ShowsImages) else []
+        images = cast(ShowsImages, result).image_blocks() if _has_method(type(result), "image_blocks") else []
         size = len(text) + sum(len(image.data) for image in images)
         if size > RESULT_LIMIT_BYTES:
             logger.info("tool %s result refused: %d bytes", spec.name, size)
             return error_result(too_large(spec.name, size, narrowing(spec)))
-        links = result.resource_links() if isinstance(result, LinksResources) else ()
+        links = cast(LinksResources, result).resource_links() if _has_method(type(result), "resource_links") else ()
         return finished_result(content, text, links, images)
 
     return guarded

@@ -59,6 +59,13 @@ class OpeningServices:
     def close(self) -> None:
         self._closing.set()
 
+    def open_now(self) -> Any | None:
+        """The open services if they are open already (None while opening or after a failure to open): what
+        :meth:`ready` returns, without its checkpoint, a pass through the event loop on every request."""
+        if self._opened.is_set() and self._error is None:
+            return self._services
+        return None
+
     async def ready(self) -> Any:
         """The open services, once they are.
 
@@ -78,7 +85,8 @@ async def bind_services(ctx: ServerRequestContext[Any, Any], call_next: CallNext
     if isinstance(state, OpeningServices):
         if ctx.method in NEEDS_NO_SERVICES or ctx.method.startswith("notifications/"):
             return await call_next(ctx)
-        ctx = replace(ctx, lifespan_context=await state.ready())
+        services = state.open_now()
+        ctx = replace(ctx, lifespan_context=await state.ready() if services is None else services)
     token = _lifespan_state.set(ctx.lifespan_context)
     try:
         return await call_next(ctx)

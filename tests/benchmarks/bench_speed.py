@@ -9,7 +9,9 @@ against one embedded SecantusDB holding the same seeded data. Prints figures and
   a tree this size cannot meet: the refusal.
 - Lists: a page deep into ``list_projects`` and ``list_clips``, and the plan the server picks for each list's query.
 
-    .venv/bin/python tests/benchmarks/bench_speed.py [--base e904024] [--rounds 200] [--clips 10000]
+    .venv/bin/python tests/benchmarks/bench_speed.py [--base e904024] [--rounds 200] [--clips 10000] [--calls-only]
+
+``--calls-only``: the tool call overhead alone (no trees, no lists), over a small seeded project; quicker.
 """
 
 from __future__ import annotations
@@ -130,7 +132,25 @@ async def own_work(services: Any, clip_id: str) -> Callable[[], Awaitable[object
     return lambda: middleware(ctx, call_next)  # type: ignore[arg-type]
 
 
-async def measure(uri: str, ids: dict[str, Any], rounds: int) -> dict[str, Any]:
+def bare_sdk_server(services: Any) -> Any:
+    """The SDK's floor for the same call: a plain ``MCPServer`` whose one tool returns ``services.clips.get`` (no
+    middleware, guard, catalog or result handling of ours; the SDK validates the arguments and serialises the
+    model)."""
+    from mcp.server.mcpserver import Context, MCPServer
+
+    from mcp_storyboard.models.clips import Clip
+
+    bare: MCPServer[Any] = MCPServer("bare")
+
+    async def get_clip(clip_id: str, ctx: Context) -> Clip:  # type: ignore[type-arg]
+        return await services.clips.get(clip_id)  # type: ignore[no-any-return]
+
+    get_clip.__annotations__ = {"clip_id": str, "ctx": Context, "return": Clip}  # objects: they are local imports
+    bare.add_tool(get_clip, structured_output=True)
+    return bare
+
+
+async def measure(uri: str, ids: dict[str, Any], rounds: int, calls_only: bool = False) -> dict[str, Any]:
     from contextlib import asynccontextmanager
 
     from mcp import Client
@@ -171,14 +191,17 @@ async def measure(uri: str, ids: dict[str, Any], rounds: int) -> dict[str, Any]:
 
     server = build_server(factory, toolsets=TOOLSETS)  # type: ignore[arg-type]
     clip_id, project_id = ids["clip_id"], ids["project_id"]
-    # Paired: each round times the three ways one after the other, so the machine's load weighs on them alike.
-    async with Client(server) as client, InMemoryTransport(server) as (read, write):
-        raw = RawClient(read, write)
+    # Paired: each round times the ways one after the other, so the machine's load weighs on them alike.
+    async with Client(server) as client, InMemoryTransport(server) as (read, write), \
+            InMemoryTransport(bare_sdk_server(services)) as (bare_read, bare_write):
+        raw, bare = RawClient(read, write), RawClient(bare_read, bare_write)
         assert "structuredContent" in (await raw.call_tool("get_clip", {"clip_id": clip_id}))["result"]
+        assert "structuredContent" in (await bare.call_tool("get_clip", {"clip_id": clip_id}))["result"]
         ways: dict[str, Callable[[], Awaitable[object]]] = {
             "get_clip direct": lambda: services.clips.get(clip_id),
             "get_clip mcp.Client": lambda: client.call_tool("get_clip", {"clip_id": clip_id}),
             "get_clip raw JSON-RPC": lambda: raw.call_tool("get_clip", {"clip_id": clip_id}),
+            "get_clip raw, bare SDK server": lambda: bare.call_tool("get_clip", {"clip_id": clip_id}),
         }
         samples: dict[str, list[float]] = {name: [] for name in ways}
         for round_ in range(rounds + 10):
@@ -189,11 +212,14 @@ async def measure(uri: str, ids: dict[str, Any], rounds: int) -> dict[str, Any]:
                     samples[name].append(time.perf_counter() - start)
         for name, taken in samples.items():
             out[name] = statistics.median(taken) * 1000
-        for name in ("get_clip mcp.Client", "get_clip raw JSON-RPC"):
+        for name in ("get_clip mcp.Client", "get_clip raw JSON-RPC", "get_clip raw, bare SDK server"):
             out[name + " / direct"] = statistics.median(
                 t / d for t, d in zip(samples[name], samples["get_clip direct"], strict=True)
             )
     out["get_clip server's own work"] = await median_ms(await own_work(services, clip_id), rounds * 5)
+    if calls_only:
+        await database.close()
+        return out
 
     tree_rounds = max(3, rounds // 40)
 
@@ -268,9 +294,9 @@ async def seed(uri: str, clips: int, projects: int) -> dict[str, Any]:
     return {"project_id": project.id, "scene_id": scenes[0].id, "clip_id": first["id"]}
 
 
-def run_child(code_dir: Path, uri: str, ids: dict[str, Any], rounds: int) -> dict[str, Any]:
+def run_child(code_dir: Path, uri: str, ids: dict[str, Any], rounds: int, calls_only: bool) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": str(code_dir)}
-    args = [sys.executable, __file__, "--child", uri, json.dumps(ids), str(rounds)]
+    args = [sys.executable, __file__, "--child", uri, json.dumps(ids), str(rounds), "calls" if calls_only else "all"]
     done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
     if done.returncode:
         raise SystemExit(f"the measurement over {code_dir} failed:\n{done.stderr[-3000:]}")
@@ -281,18 +307,21 @@ def run_child(code_dir: Path, uri: str, ids: dict[str, Any], rounds: int) -> dic
 def report(before: dict[str, Any], after: dict[str, Any], base: str, clips: int) -> None:
     print(f"Before = {base}, after = this checkout; embedded SecantusDB + PyMongo async; medians in ms "
           "(the best of alternated runs)")
-    print(f"{'':34}{'before':>10}{'after':>10}{'after/before':>14}")
+    print(f"{'':40}{'before':>10}{'after':>10}{'after/before':>14}")
     for key in before:
         if key.endswith("plan"):
             continue
         b, a = before[key], after.get(key)
         ratio = f"{a / b:14.2f}" if isinstance(a, (int, float)) and b else ""
         fmt = "{:10.0f}" if key.endswith("queries") else "{:10.2f}"
-        print(f"  {key:32}{fmt.format(b)}{fmt.format(a) if a is not None else '':>10}{ratio}")
+        print(f"  {key:38}{fmt.format(b)}{fmt.format(a) if a is not None else '':>10}{ratio}")
     print("Ratios the issue asks for")
     for label, data in (("before", before), ("after", after)):
         print(f"  {label:6} get_clip MCP/direct (median of paired rounds): mcp.Client "
-              f"{data['get_clip mcp.Client / direct']:5.2f}, raw JSON-RPC {data['get_clip raw JSON-RPC / direct']:5.2f}")
+              f"{data['get_clip mcp.Client / direct']:5.2f}, raw JSON-RPC {data['get_clip raw JSON-RPC / direct']:5.2f}"
+              f" (a bare SDK server, raw: {data['get_clip raw, bare SDK server / direct']:5.2f})")
+    if "tree full (no limit)" not in before:
+        return
     full = before["tree full (no limit)"]
     print(f"  at {clips} clips, against the full tree before ({full:.0f} ms): "
           f"include_clips=false {after['tree include_clips=false'] / full:.3f}x (goal <= 0.3), "
@@ -309,7 +338,7 @@ def best(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return {key: min(r[key] for r in runs) if isinstance(runs[0][key], float) else runs[0][key] for key in runs[0]}
 
 
-async def main(base: str, rounds: int, clips: int, projects: int, repeat: int) -> None:
+async def main(base: str, rounds: int, clips: int, projects: int, repeat: int, calls_only: bool) -> None:
     from mcp_storyboard.db.embedded import EmbeddedServer
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -325,8 +354,8 @@ async def main(base: str, rounds: int, clips: int, projects: int, repeat: int) -
             # Alternated, each figure the best of its runs: the machine's load then weighs on both sides alike.
             runs: dict[str, list[dict[str, Any]]] = {"before": [], "after": []}
             for _ in range(repeat):
-                runs["before"].append(await anyio.to_thread.run_sync(run_child, before_dir, uri, ids, rounds))
-                runs["after"].append(await anyio.to_thread.run_sync(run_child, ROOT, uri, ids, rounds))
+                runs["before"].append(await anyio.to_thread.run_sync(run_child, before_dir, uri, ids, rounds, calls_only))
+                runs["after"].append(await anyio.to_thread.run_sync(run_child, ROOT, uri, ids, rounds, calls_only))
             before, after = (best(runs[side]) for side in ("before", "after"))
         finally:
             await anyio.to_thread.run_sync(server.stop)
@@ -335,7 +364,7 @@ async def main(base: str, rounds: int, clips: int, projects: int, repeat: int) -
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        figures = anyio.run(measure, sys.argv[2], json.loads(sys.argv[3]), int(sys.argv[4]))
+        figures = anyio.run(measure, sys.argv[2], json.loads(sys.argv[3]), int(sys.argv[4]), sys.argv[5] == "calls")
         print(json.dumps(figures))
         raise SystemExit(0)
     parser = argparse.ArgumentParser()
@@ -344,5 +373,8 @@ if __name__ == "__main__":
     parser.add_argument("--clips", type=int, default=10_000)
     parser.add_argument("--projects", type=int, default=2_000)
     parser.add_argument("--repeat", type=int, default=2, help="runs of each side, alternated; the best counts")
+    parser.add_argument("--calls-only", action="store_true", help="only the tool call overhead (a small project)")
     args = parser.parse_args()
-    anyio.run(main, args.base, args.rounds, args.clips, args.projects, args.repeat)
+    if args.calls_only:
+        args.clips, args.projects = min(args.clips, 1000), min(args.projects, 50)
+    anyio.run(main, args.base, args.rounds, args.clips, args.projects, args.repeat, args.calls_only)

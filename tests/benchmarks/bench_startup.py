@@ -9,6 +9,11 @@ printed. Prints medians; asserts nothing.
 
 Embedded runs wait until the previous run's server has exited before spawning (a clean start), except the
 "restart" figure, which spawns right after the previous process exited, while its server may still be stopping.
+
+Bytecode: an installed package has its ``.pyc`` files (pip compiles them), so by default the servers run with a
+bytecode cache in this script's temporary directory (``PYTHONPYCACHEPREFIX``, filled by the warm-up run; nothing is
+written into the checkouts) even where the environment sets ``PYTHONDONTWRITEBYTECODE``. ``--no-bytecode-cache``
+keeps the environment as it is (then every start compiles the project's modules from source).
 """
 
 from __future__ import annotations
@@ -134,9 +139,15 @@ def wait_for_no_server(storage: Path, timeout: float = 30.0) -> float:
     raise TimeoutError(f"a server on {storage} still runs after {timeout:g} s")
 
 
-def base_env(checkout: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("MONGODB_URI", "MONGO_URL", "STORYBOARD_DATA_DIR")}
+def base_env(checkout: Path, pycache: Path | None) -> dict[str, str]:
+    """The environment of a server run from ``checkout``; with ``pycache``, bytecode is cached there."""
+    dropped = ("MONGODB_URI", "MONGO_URL", "STORYBOARD_DATA_DIR")
+    if pycache is not None:
+        dropped += ("PYTHONDONTWRITEBYTECODE",)
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     env["PYTHONPATH"] = str(checkout)
+    if pycache is not None:
+        env["PYTHONPYCACHEPREFIX"] = str(pycache)
     return env
 
 
@@ -144,6 +155,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--before", type=Path, help="a copy of the older checkout to compare against")
+    parser.add_argument("--no-bytecode-cache", action="store_true",
+                        help="run the servers with the environment's bytecode setting (default: a cache, as installed)")
     args = parser.parse_args()
 
     checkouts = {"after": ROOT}
@@ -152,13 +165,14 @@ def main() -> None:
     results: dict[tuple[str, str], list[Timing]] = defaultdict(list)
     daemon_exit: dict[str, list[float]] = defaultdict(list)
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
+        pycache = None if args.no_bytecode_cache else Path(tmp) / "pycache"
         shared = EmbeddedServer(Path(tmp) / "shared-mongodb")
         uri = shared.start()
         try:
             envs: dict[tuple[str, str], dict[str, str]] = {}
             for label, checkout in checkouts.items():
-                embedded = base_env(checkout) | {"STORYBOARD_DATA_DIR": str(Path(tmp) / f"data-{label}")}
-                mongodb = base_env(checkout) | {"MONGODB_URI": uri, "DB_NAME": f"bench_{label}"}
+                embedded = base_env(checkout, pycache) | {"STORYBOARD_DATA_DIR": str(Path(tmp) / f"data-{label}")}
+                mongodb = base_env(checkout, pycache) | {"MONGODB_URI": uri, "DB_NAME": f"bench_{label}"}
                 envs[(label, "embedded")] = embedded
                 envs[(label, "embedded restart")] = embedded  # right after "embedded", whose server may still stop
                 envs[(label, "MONGODB_URI")] = mongodb
@@ -178,6 +192,7 @@ def main() -> None:
         finally:
             shared.stop()
 
+    print("bytecode: " + ("as the environment says" if args.no_bytecode_cache else "cached (as an installed package)"))
     print(f"median of {args.runs} runs (seconds); tools listed: "
           + ", ".join(f"{label} {results[(label, 'embedded')][0].tools}" for label in checkouts))
     print(f"{'':<28}{'spawn -> tools/list':>22}{'stdin close -> exit':>22}{'server CPU to list':>20}")

@@ -12,16 +12,21 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-
-import opentimelineio as otio  # type: ignore[import-untyped]  # ships no type information
+from typing import TYPE_CHECKING
 
 from mcp_storyboard.db.media import MEDIA_URI_PREFIX
+from mcp_storyboard.lazy_import import lazy_module
 from mcp_storyboard.models.clips import Clip, GeneratedMedia
 from mcp_storyboard.models.projects import Project
 from mcp_storyboard.models.scenes import Scene
 from mcp_storyboard.services.common.timeline import SceneNode, timeline_sequence
 from mcp_storyboard.services.export.timing import FrameRate
 from mcp_storyboard.services.projects.tree import scene_length
+
+if TYPE_CHECKING:
+    import opentimelineio as otio  # type: ignore[import-untyped]  # ships no type information
+else:
+    otio = lazy_module("opentimelineio")  # imported on first use: not needed to start the server
 
 PATH_SEPARATOR = " / "
 METADATA_KEY = "storyboard"

@@ -11,13 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
-import opentimelineio as otio  # type: ignore[import-untyped]  # ships no type information
+from typing import TYPE_CHECKING, Any
 
 from mcp_storyboard.errors import ValidationError
+from mcp_storyboard.lazy_import import lazy_module
 from mcp_storyboard.services.export.build import METADATA_KEY, PATH_SEPARATOR
 from mcp_storyboard.services.export.timing import FrameRate
+
+if TYPE_CHECKING:
+    import opentimelineio as otio  # type: ignore[import-untyped]  # ships no type information
+else:
+    otio = lazy_module("opentimelineio")  # imported on first use: not needed to start the server
 
 MAX_DEPTH = 5
 _KEPT_SCHEMES = ("storyboard://", "http://", "https://")

@@ -10,11 +10,11 @@ from __future__ import annotations
 import posixpath
 from typing import TYPE_CHECKING
 
-import opentimelineio as otio  # type: ignore[import-untyped]  # ships no type information
 from pydantic import Field
 
 from mcp_storyboard.db.media import media_uri
 from mcp_storyboard.errors import InvalidStateError, NotFoundError, ValidationError
+from mcp_storyboard.lazy_import import lazy_module
 from mcp_storyboard.models.common import StoryboardModel
 from mcp_storyboard.models.values import Integer
 from mcp_storyboard.services.export.build import TimelineInput, build_timeline
@@ -25,7 +25,11 @@ from mcp_storyboard.services.export.timing import FRAME_RATES, FrameRate
 from mcp_storyboard.services.media.service import decode_base64
 
 if TYPE_CHECKING:
+    import opentimelineio as otio  # type: ignore[import-untyped]  # ships no type information
+
     from mcp_storyboard.repositories.bundle import Repositories
+else:
+    otio = lazy_module("opentimelineio")  # imported on first use: not needed to start the server
 
 INLINE_TEXT_BYTES = 4000
 """An EDL up to this size comes back in the result as text too."""

@@ -10,9 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Literal, get_args
+from typing import TYPE_CHECKING, Literal, get_args
 
-import opentimelineio as otio  # type: ignore[import-untyped]  # ships no type information
+from mcp_storyboard.lazy_import import lazy_module
+
+if TYPE_CHECKING:
+    import opentimelineio as otio  # type: ignore[import-untyped]  # ships no type information
+else:
+    otio = lazy_module("opentimelineio")  # imported on first use: not needed to start the server
 
 FrameRateName = Literal["23.976", "24", "25", "29.97", "30", "50", "59.94", "60"]
 FRAME_RATES: dict[str, Fraction] = {

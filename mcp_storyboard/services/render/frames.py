@@ -6,10 +6,17 @@ from __future__ import annotations
 
 import io
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
-from PIL import Image, ImageDraw, ImageOps
-
+from mcp_storyboard.lazy_import import lazy_module
 from mcp_storyboard.services.sheets.draw import MAX_PIXELS, fitted, font, plain
+
+if TYPE_CHECKING:
+    from PIL import Image, ImageDraw, ImageOps
+else:  # imported on first use: not needed to start the server
+    Image = lazy_module("PIL.Image")
+    ImageDraw = lazy_module("PIL.ImageDraw")
+    ImageOps = lazy_module("PIL.ImageOps")
 
 BLACK = (0, 0, 0)
 BAND = (0, 0, 0, 160)

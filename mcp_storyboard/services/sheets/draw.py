@@ -13,12 +13,22 @@ import io
 import re
 import threading
 from importlib import resources
+from typing import TYPE_CHECKING
 
-from PIL import Image, ImageDraw, ImageFont, ImageOps
-
+from mcp_storyboard.lazy_import import lazy_module
 from mcp_storyboard.services.projects.storyboard_markdown import timecode
 from mcp_storyboard.services.sheets.entries import ClipEntry
 from mcp_storyboard.services.sheets.layout import Box, PageLayout, line_height
+
+if TYPE_CHECKING:
+    from PIL import Image, ImageDraw, ImageFont, ImageOps
+
+    Font = ImageFont.FreeTypeFont
+else:  # imported on first use: not needed to start the server
+    Image = lazy_module("PIL.Image")
+    ImageDraw = lazy_module("PIL.ImageDraw")
+    ImageFont = lazy_module("PIL.ImageFont")
+    ImageOps = lazy_module("PIL.ImageOps")
 
 PAPER = (255, 255, 255)
 FRAME = (24, 24, 24)
@@ -31,7 +41,6 @@ MAX_PIXELS = 50_000_000
 """Larger images (past 8K, 33 Mpx) are not decoded, so a decompression bomb costs nothing; a card says the image
 cannot be read. Pillow's own guard only warns below 179 Mpx."""
 
-Font = ImageFont.FreeTypeFont
 
 
 _per_thread = threading.local()

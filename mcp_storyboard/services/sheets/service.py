@@ -15,16 +15,20 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import anyio.to_thread
-from PIL import Image
 
 from mcp_storyboard.db.media import MediaInfo, MediaStore
 from mcp_storyboard.errors import NotFoundError, ValidationError
+from mcp_storyboard.lazy_import import lazy_module
 from mcp_storyboard.services.sheets import draw
 from mcp_storyboard.services.sheets.entries import SheetContents, sheet_contents
 from mcp_storyboard.services.sheets.layout import PageLayout, PlacedCell, SheetOptions, paginate, place
 
 if TYPE_CHECKING:
+    from PIL import Image
+
     from mcp_storyboard.repositories.bundle import Repositories
+else:
+    Image = lazy_module("PIL.Image")  # imported on first use: not needed to start the server
 
 PREVIEW_MAX_BASE64 = 150_000
 """Largest preview carried in a tool result, as base64 (a result is capped at 256 KB)."""

@@ -19,11 +19,17 @@ from __future__ import annotations
 import hmac
 import secrets
 import unicodedata
+from typing import TYPE_CHECKING
 
 import anyio
-import bcrypt
 
 from mcp_storyboard.errors import ValidationError
+from mcp_storyboard.lazy_import import lazy_module
+
+if TYPE_CHECKING:
+    import bcrypt
+else:
+    bcrypt = lazy_module("bcrypt")  # imported on first use: not needed to start the server
 
 MIN_ROUNDS = 12
 """bcrypt's work factor (log2 of its iterations): 12 takes about a quarter of a second per hash on a server core."""
