@@ -33,6 +33,11 @@ class ProjectRepository(Repository[Project]):
             query["owner_id"] = owner_id
         return await self._page(query, NEWEST_FIRST, limit=limit, cursor=cursor, session=session)
 
+    async def ids_owned_by(self, owner_id: str) -> list[str]:
+        """The ids of every project ``owner_id`` owns (served by the ``owner_id`` index)."""
+        cursor = self.collection.find({"owner_id": owner_id}, {"_id": 0, "id": 1})
+        return [raw["id"] for raw in await cursor.to_list(None)]
+
     async def ids_starting_with(self, prefix: str, *, limit: int, session: Session = None) -> list[str]:
         """Ids that start with ``prefix`` (plain text, never a regex), in id order; for completion."""
         query: dict[str, Any] = {"id": {"$regex": "^" + re.escape(prefix)}} if prefix else {}

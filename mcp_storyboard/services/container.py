@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from mcp_storyboard.config import Settings
 from mcp_storyboard.db.connection import Database, connect
+from mcp_storyboard.db.owner_scope import owner_scoped_view
 from mcp_storyboard.db.read_only import read_only_view
 from mcp_storyboard.db.setup import prepare_database
 from mcp_storyboard.integrations.civitai import CivitAIClient
@@ -90,6 +91,13 @@ class Services:
             sheets=ContactSheetService(repos),
             renders=RenderService(repos),
         )
+
+    def owner_scoped(self) -> Services:
+        """These services over :func:`owner_scoped_view`: each request bound to an ``OwnerScope`` sees only what its
+        caller owns (HTTP with authentication); the same connection, media fetcher and CivitAI client."""
+        if self.database.owner_scoped:
+            return self
+        return Services.over(owner_scoped_view(self.database), fetcher=self.media.fetcher, civitai=self.civitai.client)
 
 
 @asynccontextmanager
