@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from mcp_storyboard.config import Settings
@@ -94,10 +94,13 @@ class Services:
 
     def owner_scoped(self) -> Services:
         """These services over :func:`owner_scoped_view`: each request bound to an ``OwnerScope`` sees only what its
-        caller owns (HTTP with authentication); the same connection, media fetcher and CivitAI client."""
+        caller owns (HTTP with authentication); the same connection and media fetcher. The services of shared data
+        (accounts and tokens, the model catalog, CivitAI, ComfyUI servers) are these very ones: nothing of theirs
+        is scoped, and their state (a token clock, a client) stays one."""
         if self.database.owner_scoped:
             return self
-        return Services.over(owner_scoped_view(self.database), fetcher=self.media.fetcher, civitai=self.civitai.client)
+        scoped = Services.over(owner_scoped_view(self.database), fetcher=self.media.fetcher)
+        return replace(scoped, users=self.users, models=self.models, civitai=self.civitai, comfyui=self.comfyui)
 
 
 @asynccontextmanager
