@@ -24,7 +24,6 @@ from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.shared.exceptions import MCPError
 from mcp.types import INVALID_PARAMS
 
-from mcp_storyboard.db.owner_scope import OwnerScope, scoped_to
 from mcp_storyboard.errors import NotFoundError
 from mcp_storyboard.server.auth import current_caller
 from mcp_storyboard.server.errors import error_result, format_domain_error
@@ -131,8 +130,7 @@ async def scope_to_owner(ctx: ServerRequestContext[Any, Any], call_next: CallNex
     if caller is None or caller.is_admin or ctx.method in NEEDS_NO_SERVICES or ctx.method.startswith("notifications/"):
         return await call_next(ctx)
     services = current_services()
-    owned = await services.repositories.projects.ids_owned_by(caller.user_id)
-    with scoped_to(OwnerScope(caller.user_id, set(owned))):
+    async with services.acting_for(caller.user_id):
         params = ctx.params if isinstance(ctx.params, Mapping) else {}
         try:
             if ctx.method == "tools/call":
