@@ -21,6 +21,7 @@ from mcp_storyboard.errors import ValidationError
 
 if TYPE_CHECKING:
     from mcp_storyboard.config import Settings
+    from mcp_storyboard.services.projects import ProjectService
     from mcp_storyboard.services.users import UserService, UserView
 
 Ask = Callable[[str], str]
@@ -45,6 +46,13 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser],
         action.add_argument("username")
         if name == "make-admin":
             action.add_argument("--revoke", action="store_true", help="revoke admin rights instead")
+    give = actions.add_parser("give-projects", allow_abbrev=False,
+                              help="make a user the owner of projects (over HTTP a user reaches only its own)")
+    give.add_argument("username")
+    chosen = give.add_mutually_exclusive_group(required=True)
+    chosen.add_argument("project_ids", nargs="*", default=[], metavar="PROJECT_ID")
+    chosen.add_argument("--unowned", action="store_true",
+                        help="every project without an owner (made over stdio or before users existed)")
     for action in actions.choices.values():
         add_db_flags(action)
         if action.prog.split()[-1] in ("create", "set-password"):
@@ -73,12 +81,14 @@ async def run_command(args: argparse.Namespace, settings: Settings) -> int:
     from mcp_storyboard.services.container import open_services
 
     async with open_services(settings) as services:
-        return await run(args, services.users, stdin=sys.stdin, stdout=sys.stdout, stderr=sys.stderr)
+        return await run(args, services.users, stdin=sys.stdin, stdout=sys.stdout, stderr=sys.stderr,
+                         projects=services.projects)
 
 
 async def run(args: argparse.Namespace, users: UserService, *, stdin: TextIO, stdout: TextIO, stderr: TextIO,
-              ask: Ask = getpass.getpass) -> int:
-    """One ``users``/``tokens`` action over ``users``; what the command prints goes to ``stdout``/``stderr``.
+              ask: Ask = getpass.getpass, projects: ProjectService | None = None) -> int:
+    """One ``users``/``tokens`` action over ``users`` (and ``projects`` for ``give-projects``); what the command
+    prints goes to ``stdout``/``stderr``.
 
     Raises:
         StoryboardError: the action is refused (the CLI prints it on one line and exits 2).
@@ -87,6 +97,9 @@ async def run(args: argparse.Namespace, users: UserService, *, stdin: TextIO, st
 
     try:
         if args.command == "users":
+            if args.action == "give-projects":
+                assert projects is not None, "give-projects needs the project service"
+                return await _give_projects(args, users, projects, stdout)
             return await _users(args, users, stdin, stdout, ask)
         return await _tokens(args, users, stdout, stderr)
     except pydantic.ValidationError as exc:  # a bad username or e-mail address, named
@@ -119,6 +132,13 @@ async def _users(args: argparse.Namespace, users: UserService, stdin: TextIO, ou
     _, changed = await users.set_admin(user.id, grant)
     verb = "is now an admin" if grant else "is no longer an admin"
     out.write(f"{user.username} {verb}\n" if changed else f"{user.username} already {verb.replace('is now', 'is')}\n")
+    return 0
+
+
+async def _give_projects(args: argparse.Namespace, users: UserService, projects: ProjectService, out: TextIO) -> int:
+    user = await users.by_username(args.username)
+    changed = await projects.give_to(user.id, None if args.unowned else args.project_ids)
+    out.write(f"{user.username} now owns {changed} more project(s)\n")
     return 0
 
 

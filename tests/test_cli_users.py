@@ -40,7 +40,7 @@ async def cli(services: Services, *argv: str, stdin: io.StringIO | None = None,
     out, err = io.StringIO(), io.StringIO()
     pending = list(answers or [])
     code = await cli_users.run(build_parser().parse_args(list(argv)), services.users, stdin=stdin or io.StringIO(),
-                               stdout=out, stderr=err, ask=lambda prompt: pending.pop(0))
+                               stdout=out, stderr=err, ask=lambda prompt: pending.pop(0), projects=services.projects)
     return code, out.getvalue(), err.getvalue()
 
 
@@ -162,3 +162,18 @@ def test_the_commands_run_as_a_program_on_the_embedded_database(tmp_path: Path) 
     missing = run_cli("tokens", "revoke", "000000000000", data_dir=tmp_path)
     assert missing.returncode == 2 and "API token '000000000000' does not exist" in missing.stderr
     assert "Traceback" not in again.stderr + missing.stderr
+
+
+async def test_give_projects_hands_named_or_unowned_projects_to_a_user(services: Services) -> None:
+    await cli(services, "users", "create", "ana", "--email", "ana@example.com", "--no-password")
+    first, second = (await services.projects.create("One")), (await services.projects.create("Two"))
+    owned = await services.projects.create("Bob's", owner_id="someone-else")
+    assert (await cli(services, "users", "give-projects", "ana", first.id))[1] == "ana now owns 1 more project(s)\n"
+    assert (await cli(services, "users", "give-projects", "ana", "--unowned"))[1] == "ana now owns 1 more project(s)\n"
+    ana = await services.users.by_username("ana")
+    assert {(await services.projects.get(p.id)).owner_id for p in (first, second)} == {ana.id}
+    assert (await services.projects.get(owned.id)).owner_id == "someone-else"
+    with pytest.raises(NotFoundError, match="project 'nope'"):
+        await cli(services, "users", "give-projects", "ana", first.id, "nope")
+    with pytest.raises(SystemExit):  # argparse: "one of the arguments PROJECT_ID --unowned is required"
+        build_parser().parse_args(["users", "give-projects", "ana"])

@@ -57,8 +57,10 @@ class Database:
     _closers: list[Any] = field(default_factory=list)
     read_only: bool = False
     """Writes are refused (``db/read_only.py``: ``read_only_view``)."""
+    owner_scoped: bool = False
+    """Each request sees only what its caller owns (``db/owner_scope.py``: ``owner_scoped_view``)."""
     unrestricted: Database | None = None
-    """For a read-only view, the database it views."""
+    """For a read-only or owner-scoped view, the database it views."""
 
     @property
     def bookkeeping(self) -> Database:

@@ -8,7 +8,7 @@ dict-backed twin for ``memory://`` (mongomock has no GridFS).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -85,8 +85,11 @@ class MediaStore(Protocol):
     async def get(self, media_id: str) -> tuple[MediaInfo, bytes]: ...
     async def info(self, media_id: str) -> MediaInfo: ...
     async def list(
-        self, *, project_id: str | None = None, limit: int | None = None, cursor: str | None = None
-    ) -> Page[MediaInfo]: ...
+        self, *, project_id: str | None = None, project_ids: Sequence[str] | None = None, limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Page[MediaInfo]:
+        """Newest first; ``project_id``: one project's files; ``project_ids``: only files of these projects."""
+        ...
     async def count(self, *, project_id: str) -> int: ...
     async def delete(self, media_id: str) -> bool: ...
     async def delete_project(self, project_id: str) -> int: ...
@@ -140,8 +143,11 @@ class GridFSMediaStore:
         stream = await self._bucket.open_download_stream(info.id)
         return info, await stream.read()
 
-    async def list(self, *, project_id=None, limit=None, cursor=None) -> Page[MediaInfo]:  # type: ignore[no-untyped-def]
-        query = {"metadata.project_id": project_id} if project_id is not None else {}
+    async def list(self, *, project_id=None, project_ids=None, limit=None, cursor=None) -> Page[MediaInfo]:  # type: ignore[no-untyped-def]
+        query: dict[str, Any] = {"metadata.project_id": project_id} if project_id is not None else {}
+        if project_ids is not None:
+            query = {"$and": [query, {"metadata.project_id": {"$in": list(project_ids)}}]} if query else {
+                "metadata.project_id": {"$in": list(project_ids)}}
         docs, next_cursor = await fetch_page(self._files, query, _LIST_SORT, limit=limit, cursor=cursor, projection={})
         return Page[MediaInfo](items=[_info_from_file(d) for d in docs], next_cursor=next_cursor)
 
@@ -203,7 +209,7 @@ class MemoryMediaStore:
         info = await self.info(media_id)
         return info, self._files[media_id].data
 
-    async def list(self, *, project_id=None, limit=None, cursor=None) -> Page[MediaInfo]:  # type: ignore[no-untyped-def]
+    async def list(self, *, project_id=None, project_ids=None, limit=None, cursor=None) -> Page[MediaInfo]:  # type: ignore[no-untyped-def]
         from mcp_storyboard.db.pagination import (
             clamp_limit,
             cursor_key,
@@ -211,9 +217,11 @@ class MemoryMediaStore:
             encode_cursor,
         )
 
-        infos = [f.info for f in self._files.values() if project_id is None or f.info.project_id == project_id]
+        allowed = None if project_ids is None else set(project_ids)
+        infos = [f.info for f in self._files.values() if (project_id is None or f.info.project_id == project_id)
+                 and (allowed is None or f.info.project_id in allowed)]
         infos.sort(key=lambda i: (-_ts(i.created_at), i.id))
-        key = cursor_key("media", {"project_id": project_id}, _LIST_SORT)
+        key = cursor_key("media", {"project_id": project_id, "project_ids": sorted(allowed or ())}, _LIST_SORT)
         if cursor:
             after_ts, after_id = decode_cursor(cursor, key=key, value_types=((int, float), (str,)))
             infos = [i for i in infos if (-_ts(i.created_at), i.id) > (-float(after_ts), after_id)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from mcp_storyboard.models.common import Page
+from mcp_storyboard.models.common import Page, utc_now
 from mcp_storyboard.models.projects import Project
 from mcp_storyboard.repositories.base import Repository, Session, _s
 
@@ -32,6 +32,21 @@ class ProjectRepository(Repository[Project]):
         if owner_id is not None:
             query["owner_id"] = owner_id
         return await self._page(query, NEWEST_FIRST, limit=limit, cursor=cursor, session=session)
+
+    async def ids_owned_by(self, owner_id: str) -> list[str]:
+        """The ids of every project ``owner_id`` owns (served by the ``owner_id`` index)."""
+        cursor = self.collection.find({"owner_id": owner_id}, {"_id": 0, "id": 1})
+        return [raw["id"] for raw in await cursor.to_list(None)]
+
+    async def set_owner(self, owner_id: str, project_ids: list[str] | None) -> int:
+        """Make ``owner_id`` the owner of ``project_ids`` (None: of every project without an owner); how many
+        changed."""
+        query: dict[str, Any] = {"owner_id": None} if project_ids is None else {"id": {"$in": project_ids}}
+        result = await self.collection.update_many(
+            {**query, "owner_id": {"$ne": owner_id}} if project_ids is not None else query,
+            {"$set": {"owner_id": owner_id, "updated_at": utc_now()}},
+        )  # fmt: skip
+        return int(result.modified_count)
 
     async def ids_starting_with(self, prefix: str, *, limit: int, session: Session = None) -> list[str]:
         """Ids that start with ``prefix`` (plain text, never a regex), in id order; for completion."""

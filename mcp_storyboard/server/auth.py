@@ -104,6 +104,12 @@ def current_caller() -> Caller | None:
     return None if access is None else caller_of(access)
 
 
+def caller_id() -> str | None:
+    """The authenticated caller's user id (the owner of what it creates); None over stdio and with ``--no-auth``."""
+    caller = current_caller()
+    return None if caller is None else caller.user_id
+
+
 ADMIN_TOOLSETS = frozenset({"users"})
 """Toolsets whose every tool is for admins only over HTTP (their tools can read or change any account)."""
 SHARED_WRITES = frozenset({"models"})

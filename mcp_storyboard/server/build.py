@@ -29,6 +29,7 @@ from mcp_storyboard.server.errors import guard, results_finished_by_guard
 from mcp_storyboard.server.job_events import attach_events
 from mcp_storyboard.server.legacy_methods import install_legacy
 from mcp_storyboard.server.middleware import prompt_guard, tool_call_guard
+from mcp_storyboard.server.ownership import scope_to_owner
 from mcp_storyboard.server.prompts import PromptSpec, load_prompts, to_mcp_prompt
 from mcp_storyboard.server.registry import ToolSpec, discover, select_specs
 from mcp_storyboard.server.resources import register_resources
@@ -201,8 +202,11 @@ def build_server(
     @asynccontextmanager
     async def open_and_follow() -> AsyncIterator[S]:
         # Job changes made by other processes are followed for as long as the services are open (job_events).
-        async with services_factory() as services, events.following_database(services):
-            yield services
+        async with services_factory() as opened:
+            # With authentication, each non-admin request sees only its caller's projects (server/ownership.py).
+            services = cast(S, cast(Any, opened).owner_scoped()) if auth is not None else opened
+            async with events.following_database(services):
+                yield services
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[S]) -> AsyncIterator[S]:
@@ -236,6 +240,8 @@ def build_server(
     if dynamic is not None:  # before the call guard: a hidden tool is refused as hidden, not validated
         install_dynamic_toolsets(server, DynamicToolsets(selected, scope=dynamic))
     server.middleware.append(admin_guard(selected))  # the one check of admin-only tools
+    if auth is not None:
+        server.middleware.append(scope_to_owner)  # and the one of who owns what
     if auth is not None and auth.calls_per_minute > 0:
         server.middleware.append(rate_guard(auth.calls_per_minute))
     server.middleware.append(tool_call_guard({t.name: t for t in tools}))

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from mcp_storyboard.config import Settings
 from mcp_storyboard.db.connection import Database, connect
+from mcp_storyboard.db.owner_scope import OwnerScope, owner_scoped_view, scoped_to
 from mcp_storyboard.db.read_only import read_only_view
 from mcp_storyboard.db.setup import prepare_database
 from mcp_storyboard.integrations.civitai import CivitAIClient
@@ -90,6 +91,24 @@ class Services:
             sheets=ContactSheetService(repos),
             renders=RenderService(repos),
         )
+
+    def owner_scoped(self) -> Services:
+        """These services over :func:`owner_scoped_view`: each request bound to an ``OwnerScope`` sees only what its
+        caller owns (HTTP with authentication); the same connection and media fetcher. The services of shared data
+        (accounts and tokens, the model catalog, CivitAI, ComfyUI servers) are these very ones: nothing of theirs
+        is scoped, and their state (a token clock, a client) stays one."""
+        if self.database.owner_scoped:
+            return self
+        scoped = Services.over(owner_scoped_view(self.database), fetcher=self.media.fetcher)
+        return replace(scoped, users=self.users, models=self.models, civitai=self.civitai, comfyui=self.comfyui)
+
+    @asynccontextmanager
+    async def acting_for(self, user_id: str) -> AsyncIterator[OwnerScope]:
+        """Bind ``user_id``'s :class:`OwnerScope` (the ids of the projects it owns, read once) for the block: over
+        :meth:`owner_scoped` services, it then sees and changes only what it owns."""
+        owned = await self.repositories.projects.ids_owned_by(user_id)
+        with scoped_to(OwnerScope(user_id, set(owned))) as scope:
+            yield scope
 
 
 @asynccontextmanager

@@ -1,7 +1,8 @@
 """What bearer-token authentication costs over Streamable HTTP on the embedded backend, in one run: the median
 latency of one ``list_projects`` call through the MCP client against a server with auth and one with ``--no-auth``
-(both on 127.0.0.1, same services), then calls per second with 8 concurrent authenticated clients. Prints medians,
-the ratio and the throughput; asserts nothing.
+(both on 127.0.0.1, same services), then calls per second with 8 concurrent authenticated clients, then what
+per-project authorization costs: ``get_clip`` and ``list_projects`` by a user who owns 50 projects (scoped to
+them) against an admin (unscoped), same server. Prints medians, the ratios and the throughput; asserts nothing.
 
     .venv/bin/python -m tests.benchmarks.bench_http_auth [--rounds 200] [--clients 8] [--calls 50]
 """
@@ -16,6 +17,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import anyio
 import httpx2
@@ -26,6 +28,7 @@ from mcp_storyboard.config import Settings
 from mcp_storyboard.db.connection import open_database
 from mcp_storyboard.db.embedded import EmbeddedServer
 from mcp_storyboard.db.indexes import ensure_indexes
+from mcp_storyboard.services.clips.results import NewClip
 from mcp_storyboard.models.users import User
 from mcp_storyboard.server import app
 from mcp_storyboard.server.auth import HttpAuth
@@ -43,7 +46,7 @@ async def serving(services: Services, *, auth: bool) -> AsyncIterator[str]:
         yield services
 
     server = app.create_server(Settings(mongodb_uri="memory://"), services_factory=factory, transport="http",
-                               auth=HttpAuth(base) if auth else None)
+                               auth=HttpAuth(base, calls_per_minute=0) if auth else None)  # no rate limit here
     http = app.http_server(server, "127.0.0.1", sock.getsockname()[1], authenticated=auth)
     async with anyio.create_task_group() as tg:
         tg.start_soon(http.serve, [sock])
@@ -61,13 +64,15 @@ def client(base: str, token: str | None) -> Client:
                   cache=None)
 
 
-async def median_ms(base: str, token: str | None, rounds: int) -> float:
+async def median_ms(base: str, token: str | None, rounds: int, tool: str = "list_projects",
+                    arguments: dict[str, Any] | None = None) -> float:
     times = []
     async with client(base, token) as mcp:
         for _ in range(rounds):
             start = time.perf_counter()
-            await mcp.call_tool("list_projects", {})
+            result = await mcp.call_tool(tool, arguments or {})
             times.append((time.perf_counter() - start) * 1000)
+            assert not result.is_error, result.content
     return statistics.median(times)
 
 
@@ -96,18 +101,32 @@ async def main(rounds: int, clients: int, calls: int) -> None:
             user = await services.users.repo.insert(User(username="bench", email="bench@example.com",
                                                          hashed_password="x"))
             token = (await services.users.tokens.create(user.id, "bench")).token
+            root = await services.users.repo.insert(User(username="root", email="root@example.com",
+                                                         hashed_password="x", is_admin=True))
+            admin_token = (await services.users.tokens.create(root.id, "bench")).token
+            for n in range(50):
+                project = await services.projects.create(f"Project {n}", owner_id=user.id)
+            scene = await services.scenes.create(project.id, name="Scene")
+            clip = (await services.clips.create(scene.id, NewClip(name="Shot", duration=2))).id
             async with serving(services, auth=True) as with_auth, serving(services, auth=False) as without:
                 await median_ms(with_auth, token, 5)  # warm both paths
                 await median_ms(without, None, 5)
                 authed = await median_ms(with_auth, token, rounds)
                 open_ = await median_ms(without, None, rounds)
                 per_second = await throughput(with_auth, token, clients, calls)
+                scoped = {tool: await median_ms(with_auth, token, rounds, tool, arguments)
+                          for tool, arguments in (("get_clip", {"clip_id": clip}), ("list_projects", {}))}
+                unscoped = {tool: await median_ms(with_auth, admin_token, rounds, tool, arguments)
+                            for tool, arguments in (("get_clip", {"clip_id": clip}), ("list_projects", {}))}
             await database.close()
         finally:
             embedded.stop()
     print(f"list_projects over HTTP, median of {rounds}: with auth {authed:.2f} ms, --no-auth {open_:.2f} ms, "
           f"ratio {authed / open_:.2f}")
     print(f"{clients} concurrent authenticated clients x {calls} calls: {per_second:.0f} calls/s")
+    for tool in scoped:
+        print(f"{tool}, median of {rounds}: owner-scoped user {scoped[tool]:.2f} ms, admin {unscoped[tool]:.2f} ms, "
+              f"ratio {scoped[tool] / unscoped[tool]:.2f}")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -68,8 +68,9 @@ def free_socket() -> socket.socket:
 
 
 @asynccontextmanager
-async def serving(services: Services, *, auth: bool = True, calls_per_minute: int = 600) -> AsyncIterator[str]:
-    """A server with every toolset over ``services`` on a free loopback port; yields its base URL."""
+async def serving(services: Services, *, auth: bool = True, calls_per_minute: int = 600,
+                  toolsets: Sequence[str] = ("storyboard", "users", "models", "generation")) -> AsyncIterator[str]:
+    """A server with ``toolsets`` over ``services`` on a free loopback port; yields its base URL."""
     sock = free_socket()
     base = f"http://127.0.0.1:{sock.getsockname()[1]}"
 
@@ -77,7 +78,7 @@ async def serving(services: Services, *, auth: bool = True, calls_per_minute: in
     async def factory() -> AsyncIterator[Services]:
         yield services
 
-    server = app.create_server(SETTINGS, toolsets=["storyboard", "users", "models", "generation"], services_factory=factory,
+    server = app.create_server(SETTINGS, toolsets=list(toolsets), services_factory=factory,  # type: ignore[arg-type]
                                transport="http",
                                auth=HttpAuth(base, calls_per_minute=calls_per_minute) if auth else None)
     http = app.http_server(server, "127.0.0.1", sock.getsockname()[1], authenticated=auth)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
+from mcp_storyboard.server.auth import caller_id
 from mcp_storyboard.server.completions import CompletionRegistry
 from mcp_storyboard.server.notify import notify_changed
 from mcp_storyboard.server.registry import ToolRegistry, get_services
@@ -64,7 +65,8 @@ async def import_timeline(
     """Create a new project from a timeline file: scenes from markers, clips with names and timing, media references as
     gallery entries. All or nothing."""
     imported = await get_services(ctx).timelines.import_file(
-        media_id=media_id, filename=filename, content_base64=content_base64, name=name, rate_name=frame_rate
+        media_id=media_id, filename=filename, content_base64=content_base64, name=name, rate_name=frame_rate,
+        owner_id=caller_id(),
     )
     await notify_changed(ctx, [PROJECTS_URI, *project_uris(imported.id)[:1]])
     return imported

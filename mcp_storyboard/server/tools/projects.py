@@ -11,6 +11,7 @@ from pydantic import Field
 from mcp_storyboard.models.common import Page
 from mcp_storyboard.models.projects import MusicDuration, Project, ProjectPatch
 from mcp_storyboard.models.values import NOT_BOOL, Description, MediaUrl, Name, PageSize
+from mcp_storyboard.server.auth import caller_id
 from mcp_storyboard.server.confirmation import ConfirmArg
 from mcp_storyboard.server.completions import MAX_COMPLETIONS, CompletionRegistry
 from mcp_storyboard.server.errors import RESULT_LIMIT_BYTES
@@ -57,7 +58,7 @@ async def create_project(
     """
     project = await get_services(ctx).projects.create(
         name, description=description, thumbnail_url=thumbnail_url, music_media_id=music_media_id,
-        music_duration=music_duration,
+        music_duration=music_duration, owner_id=caller_id(),
     )  # fmt: skip
     await notify_changed(ctx, project_uris(project.id))
     return project_written(project, created_fields(project))

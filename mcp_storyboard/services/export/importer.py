@@ -161,8 +161,10 @@ async def _stored_media(repos: Repositories, plan: ImportPlan) -> set[str]:
     return found
 
 
-async def write_plan(repos: Repositories, plan: ImportPlan, fmt: TimelineFormat) -> ImportedProject:
-    """Create the project of ``plan`` (see the module docstring for atomicity).
+async def write_plan(
+    repos: Repositories, plan: ImportPlan, fmt: TimelineFormat, *, owner_id: str | None = None
+) -> ImportedProject:
+    """Create the project of ``plan``, owned by ``owner_id`` (see the module docstring for atomicity).
 
     Raises:
         ValidationError: (field ``file``) a time or text the documents cannot hold; nothing is written.
@@ -174,7 +176,7 @@ async def write_plan(repos: Repositories, plan: ImportPlan, fmt: TimelineFormat)
         first = exc.errors()[0]
         raise ValidationError("file", f"holds a value a storyboard cannot: {first['msg']} "
                               f"({'.'.join(str(p) for p in first['loc'])})") from None
-    project = documents.project
+    project = documents.project.model_copy(update={"owner_id": owner_id})
 
     async def work(session: Any) -> None:
         await repos.projects.insert(project, session=session)

@@ -148,9 +148,9 @@ class TimelineService:
 
     async def import_file(
         self, *, media_id: str | None = None, filename: str | None = None, content_base64: str | None = None,
-        name: str | None = None, rate_name: str | None = None,
+        name: str | None = None, rate_name: str | None = None, owner_id: str | None = None,
     ) -> ImportedProject:
-        """A new project from a timeline file (a stored file, or an upload with its file name).
+        """A new project, owned by ``owner_id``, from a timeline file (a stored file, or an upload with its name).
 
         Raises:
             ValidationError: neither or both sources given; an unknown extension; a file the adapter cannot read
@@ -187,7 +187,7 @@ class TimelineService:
         title = next(c.strip() for c in candidates if c and c.strip())
         plan = read_timeline(timeline, rate=rate if fmt == "edl" else None, name=title[:200],
                              keeps_alternates=capabilities.keeps_alternates)
-        return await write_plan(self.repos, plan, fmt)
+        return await write_plan(self.repos, plan, fmt, owner_id=owner_id)
 
 
 def _format_of(filename: str, field: str) -> TimelineFormat:

@@ -1,6 +1,8 @@
 """FaceFusion presets: saved parameters of one operation type, private to their user or public.
 
-This server has one local user (``user_id`` None); it sees public presets and its own, and changes only its own.
+The acting user sees public presets and its own, and changes only its own: over stdio (and for admins over HTTP)
+the local user (``user_id`` None), over HTTP an owner-scoped caller (``db/owner_scope.py``), whose presets carry its
+user id; the scoped view applies the same rule to every query.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from typing import Any
 from pydantic import JsonValue
 from pydantic import ValidationError as PydanticValidationError
 
+from mcp_storyboard.db.owner_scope import current_scope
 from mcp_storyboard.errors import InvalidStateError, NotFoundError, ValidationError
 from mcp_storyboard.models.common import Page
 from mcp_storyboard.models.facefusion import (
@@ -23,7 +26,13 @@ from mcp_storyboard.models.facefusion import (
 from mcp_storyboard.repositories.facefusion_presets import FaceFusionPresetRepository
 
 LOCAL_USER: str | None = None
-"""The user of this server: presets it creates are stored with user_id null."""
+"""The local user (stdio, admins over HTTP): presets it creates are stored with user_id null."""
+
+
+def acting_user() -> str | None:
+    """Whose presets the current request works with."""
+    scope = current_scope()
+    return LOCAL_USER if scope is None else scope.user_id
 PRESET_HINT = "list_facefusion_presets shows the presets you can use"
 
 
@@ -43,7 +52,7 @@ class PresetService:
             pydantic.ValidationError: a field or parameter outside what it allows (named).
         """
         preset = FaceFusionPreset(name=name, operation_type=operation_type, parameters=parameters,
-                                  description=description, is_public=is_public, user_id=LOCAL_USER)
+                                  description=description, is_public=is_public, user_id=acting_user())
         return await self.repo.insert(preset)
 
     async def get(self, preset_id: str) -> FaceFusionPreset:
@@ -56,7 +65,7 @@ class PresetService:
 
     async def usable(self, preset_id: str) -> FaceFusionPreset:
         preset = await self.repo.find(preset_id)
-        if preset is None or (preset.user_id != LOCAL_USER and not preset.is_public):
+        if preset is None or (preset.user_id != acting_user() and not preset.is_public):
             raise NotFoundError("facefusion preset", preset_id, hint=PRESET_HINT)
         return preset
 
@@ -65,7 +74,7 @@ class PresetService:
         limit: int | None = None, cursor: str | None = None,
     ) -> Page[FaceFusionPreset]:
         """Presets by name: public, the local user's private ones, or all it may see."""
-        return await self.repo.page_by_visibility(LOCAL_USER, visibility, operation_type=operation_type,
+        return await self.repo.page_by_visibility(acting_user(), visibility, operation_type=operation_type,
                                                   limit=limit, cursor=cursor)
 
     async def update(self, preset_id: str, patch: FaceFusionPresetPatch) -> tuple[FaceFusionPreset, list[str]]:
@@ -107,7 +116,7 @@ class PresetService:
 
     async def _own(self, preset_id: str) -> FaceFusionPreset:
         preset = await self.usable(preset_id)
-        if preset.user_id != LOCAL_USER:
+        if preset.user_id != acting_user():
             raise InvalidStateError(f"facefusion preset '{preset_id}' belongs to another user",
                                     hint="create your own preset from its parameters")
         return preset

@@ -102,6 +102,20 @@ class ProjectService:
         """
         return await self.repos.projects.list_page(name_contains=name_contains or None, limit=limit, cursor=cursor)
 
+    async def give_to(self, owner_id: str, project_ids: list[str] | None) -> int:
+        """Make ``owner_id`` the owner of ``project_ids`` (None: of every project without an owner), for
+        ``mcp-storyboard users give-projects``; how many changed.
+
+        Raises:
+            NotFoundError: one of ``project_ids`` does not exist (nothing changed).
+        """
+        if project_ids is not None:
+            found = {p.id for p in await self.repos.projects.get_many(project_ids)}
+            missing = [p for p in project_ids if p not in found]
+            if missing:
+                raise NotFoundError("project", missing[0], hint="list_projects shows the projects")
+        return await self.repos.projects.set_owner(owner_id, project_ids)
+
     async def complete_ids(self, value: str, *, limit: int) -> list[str]:
         """Project ids for argument completion: ids starting with ``value``, then ids of projects whose name
         contains it (so typing part of a name finds the project's id); the most recent when ``value`` is empty."""

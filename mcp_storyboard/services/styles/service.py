@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
-from mcp_storyboard.errors import NotFoundError, ValidationError
+from mcp_storyboard.db.owner_scope import current_scope
+from mcp_storyboard.errors import ForbiddenError, NotFoundError, ValidationError
 from mcp_storyboard.models.common import Page, StoryboardModel
 from mcp_storyboard.models.style_templates import StyleTemplate, StyleTemplatePatch
 from mcp_storyboard.services.styles.prompt_composer import ComposedClipPrompt, compose_clip
@@ -136,6 +137,7 @@ class StyleTemplateService:
         """
         template = StyleTemplate(project_id=project_id, name=name, **fields)
         if project_id is None:  # a library template has no parent
+            _library_is_for_admins("add")
             return await self.repos.style_templates.insert(template)
         # Under the project: the insert conflicts with the project's delete (services/common/parents.py).
         return await create_under(
@@ -155,6 +157,8 @@ class StyleTemplateService:
         changes = patch.changes()
         if not changes:
             raise ValidationError("patch", "sets no field", allowed=list(StyleTemplatePatch.model_fields))
+        if current_scope() is not None and (await self.repos.style_templates.get(template_id)).project_id is None:
+            _library_is_for_admins("change")
         return await self.repos.style_templates.update_fields(template_id, changes)
 
     async def delete(self, template_id: str, *, confirm: bool) -> StyleTemplateDeletion:
@@ -167,6 +171,8 @@ class StyleTemplateService:
             ConflictError: concurrent changes kept aborting the transaction (retry).
         """
         template = await self.repos.style_templates.get(template_id)
+        if template.project_id is None:
+            _library_is_for_admins("delete")
         cleared, ids = await delete_referenced(
             self.repos, self.repos.style_templates, template, "style_template_id", confirm=confirm,
             used_as="applied to", tool="delete_style_template",
@@ -233,3 +239,13 @@ class StyleTemplateService:
         more = ", ..." if len(pairs) > HINT_NAMES else ""
         return f"templates available to project {project_id}: {listed}{more}"
 
+
+def _library_is_for_admins(action: str) -> None:
+    """Library templates are every user's: over HTTP only admins (who have no owner scope) may ``action`` them.
+
+    Raises:
+        ForbiddenError: the request is scoped to one user's projects (``db/owner_scope.py``).
+    """
+    if current_scope() is not None:
+        raise ForbiddenError(f"library templates (no project_id) are shared by every user: only an admin may {action} "
+                             "one", hint="give project_id to keep a template in your own project")
