@@ -15,7 +15,8 @@ notifications: the in-process worker's hook :meth:`ResourceEvents.on_change` doe
 ``notify_changed`` leaves job URIs to it. Elsewhere (memory://) the worker runs in this process and its hook
 publishes. ``generation_batches`` is followed the same way: each change publishes
 ``storyboard://generation-batches/{id}`` (the worker's in-process hook is :meth:`ResourceEvents.on_batch_change`,
-or :func:`announce_batch_in_process`). Other collections are not followed yet: their tools already notify in-process (see ``notify``), and
+or :func:`announce_batch_in_process`), and ``render_jobs`` too: each change publishes ``storyboard://render-jobs/{id}``
+(hooks :meth:`ResourceEvents.on_render_change`, :func:`announce_render_in_process`). Other collections are not followed yet: their tools already notify in-process (see ``notify``), and
 following them too would announce every local write twice.
 """
 
@@ -34,6 +35,7 @@ from mcp.server.subscriptions import ResourceUpdated, SubscriptionBus
 
 from mcp_storyboard.models.facefusion import FaceFusionJob
 from mcp_storyboard.models.generation import GenerationBatch
+from mcp_storyboard.models.render_jobs import RenderJob
 from mcp_storyboard.repositories.job_changes import JobChange, JobChangeFeed
 from mcp_storyboard.server.resources import character_uri
 from mcp_storyboard.server.subscriptions import subscriptions_of
@@ -43,6 +45,7 @@ from mcp_storyboard.services.facefusion.views import (
 )
 from mcp_storyboard.services.facefusion.views import job_uri as facefusion_job_uri
 from mcp_storyboard.services.generation.views import GENERATION_BATCHES_URI, batch_uri
+from mcp_storyboard.services.render.views import RENDER_JOBS_URI, render_job_uri
 
 logger = logging.getLogger("mcp_storyboard.server")
 
@@ -70,6 +73,10 @@ def _batch_change_uris(change: JobChange) -> list[str]:
     return [batch_uri(change.job_id)]
 
 
+def _render_change_uris(change: JobChange) -> list[str]:
+    return [render_job_uri(change.job_id)]
+
+
 def _job_change_uris(change: JobChange) -> list[str]:
     return job_change_uris(change.job_id, change.character_id, change.status, status_changed=change.status_changed)
 
@@ -78,6 +85,7 @@ ChangeUris = Callable[[JobChange], list[str]]
 FOLLOWED: tuple[tuple[str, ChangeUris], ...] = (
     (FaceFusionJob.collection, _job_change_uris),
     (GenerationBatch.collection, _batch_change_uris),
+    (RenderJob.collection, _render_change_uris),
 )
 """The collections followed, and the resources a change to one of their documents touches."""
 
@@ -99,7 +107,8 @@ class ResourceEvents:
 
     def covers(self, uri: str) -> bool:
         """``uri`` is announced by the change stream, so a tool's own notification of it would be a second one."""
-        return self.streaming and uri.startswith((FACEFUSION_JOBS_URI + "/", GENERATION_BATCHES_URI + "/"))
+        return self.streaming and uri.startswith(
+            (FACEFUSION_JOBS_URI + "/", GENERATION_BATCHES_URI + "/", RENDER_JOBS_URI + "/"))
 
     async def publish(self, uris: Iterable[str]) -> None:
         """Send ``resources/updated`` for each distinct URI to both eras' subscribers. Never raises."""
@@ -127,6 +136,11 @@ class ResourceEvents:
         """The in-process generation worker's hook after each write of ``batch`` (as :meth:`on_change`)."""
         if not self.streaming:
             await self.publish([batch_uri(batch.id)])
+
+    async def on_render_change(self, job: RenderJob) -> None:
+        """The in-process render worker's hook after each status or progress write of ``job`` (as :meth:`on_change`)."""
+        if not self.streaming:
+            await self.publish([render_job_uri(job.id)])
 
     @asynccontextmanager
     async def following_database(self, services: Any) -> AsyncIterator[None]:
@@ -200,3 +214,9 @@ async def announce_batch_in_process(batch: GenerationBatch) -> None:
     """The generation worker's ``on_change`` hook beside this process's servers (as :func:`announce_in_process`)."""
     for events in list(_EVENTS.values()):
         await events.on_batch_change(batch)
+
+
+async def announce_render_in_process(job: RenderJob) -> None:
+    """The render worker's ``on_change`` hook beside this process's servers (as :func:`announce_in_process`)."""
+    for events in list(_EVENTS.values()):
+        await events.on_render_change(job)
