@@ -6,6 +6,7 @@ those clips; a cancel stops a render between a video's frames."""
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Iterator
 from fractions import Fraction
@@ -13,6 +14,7 @@ from fractions import Fraction
 import anyio
 import av
 import pytest
+from PIL import ImageStat
 
 from mcp_storyboard.models.render_jobs import AnimaticOptions
 from mcp_storyboard.services.container import Services
@@ -69,10 +71,35 @@ async def test_a_video_of_another_shape_is_letterboxed_without_burn_in(services:
     options = AnimaticOptions(width=160, height=90, frame_rate="24", burn_in=False)
     job = await rendered(services, await services.renders.queue_animatic(pid, options))
     assert job.result is not None and job.result.fallbacks == []
-    with av.open(__import__("io").BytesIO((await services.database.media.get(job.result.media_id))[1])) as movie:
+    with av.open(io.BytesIO((await services.database.media.get(job.result.media_id))[1])) as movie:
         picture = next(movie.decode(video=0)).to_image()
     assert picture.size == (160, 90)
     assert near(picture.getpixel((80, 45)), BLUE) and near(picture.getpixel((5, 45)), BLACK)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("burn_in", [True, False])
+async def test_a_video_of_the_animatics_shape_plays_frame_by_frame_with_or_without_burn_in(
+    services: Services, burn_in: bool
+) -> None:
+    """A video of the animatic's own size and format comes out of the scaler unchanged (the decoder's own frame,
+    in its stream's time base): each frame lands on its own animatic frame, and the band is blended into it once,
+    as dark on the last frame as on the first."""
+    pid = await seed_project(services)
+    scene = await seed_scene(services, pid, "One")
+    await add_video_clip(services, pid, scene.id, "Same size", 0.0, 2.0, solid_video([RED], 2.0, size=(160, 90)))
+    options = AnimaticOptions(width=160, height=90, frame_rate="24", burn_in=burn_in)
+    job = await rendered(services, await services.renders.queue_animatic(pid, options))
+    assert job.result is not None
+    with av.open(io.BytesIO((await services.database.media.get(job.result.media_id))[1])) as movie:
+        decoded = [(float(frame.time or 0), frame.to_image()) for frame in movie.decode(video=0)]
+    assert [round(time * 24, 3) for time, _ in decoded] == list(range(48))
+    bands = [ImageStat.Stat(p.crop((0, 80, 160, 90))).mean for _, p in decoded]
+    assert all(near(ImageStat.Stat(p.crop((0, 0, 160, 60))).mean, RED) for _, p in decoded)
+    if burn_in:
+        assert all(band[0] < RED[0] * 0.6 for band in bands)  # the dark band, on every frame
+        assert all(near(band, bands[0], 3.0) for band in bands)  # and no darker on the last
+    else:
+        assert all(near(band, RED) for band in bands)
 
 
 async def test_a_cancel_stops_the_render_between_a_videos_frames(services: Services,

@@ -165,7 +165,8 @@ class _Writer:
 
     def play(self, frame: av.VideoFrame, start: int, length: int) -> None:
         """Encode ``frame`` at ``start``, lasting ``length`` frames; check for cancellation after it."""
-        frame.pts = start
+        # In frames of the animatic: a decoded video's frame still carries its own stream's time base.
+        frame.pts, frame.time_base = start, 1 / self.rate
         self.lengths[start] = length
         _mux_video(self.output, self.video.encode(frame), self.lengths)
         self.encoded += 1

@@ -48,22 +48,25 @@ def picture(image: Image.Image | None, size: tuple[int, int], band: Band | None)
 
 def video_picture(source: av.VideoFrame, size: tuple[int, int], band: Band | None) -> av.VideoFrame:
     """A decoded video frame as an animatic frame in YUV 4:2:0: scaled by FFmpeg (``reformat``) to fit ``size``,
-    letterboxed on black when its shape differs, under the burn-in ``band``. A frame of the animatic's own shape
-    and no burn-in is scaled straight into the encoder's format, without a round trip through Pillow."""
+    letterboxed on black when its shape differs, under the burn-in ``band``. A frame of the animatic's shape stays
+    in YUV (the band is blended into its planes); only a letterboxed one goes through Pillow."""
     width, height = size
     scale = min(width / source.width, height / source.height)
     inner = (min(width, max(2, round(source.width * scale))), min(height, max(2, round(source.height * scale))))
-    if band is None and inner == size:
-        return source.reformat(width=width, height=height, format="yuv420p")
-    scaled = source.reformat(width=inner[0], height=inner[1], format="rgb24").to_image()
     if inner == size:
-        frame = scaled  # the animatic's own shape: nothing to letterbox
-    else:
-        frame = Image.new("RGB", size, BLACK)
-        frame.paste(scaled, ((width - inner[0]) // 2, (height - inner[1]) // 2))
+        frame = source.reformat(width=width, height=height, format="yuv420p")
+        if band is not None:
+            # reformat hands back the decoder's own frame when nothing changes; one whose buffer is shared (the
+            # decoder may predict later frames from it) is copied before the band is drawn on it.
+            frame.make_writable()
+            band.draw_on_yuv(frame)
+        return frame
+    scaled = source.reformat(width=inner[0], height=inner[1], format="rgb24").to_image()
+    picture = Image.new("RGB", size, BLACK)
+    picture.paste(scaled, ((width - inner[0]) // 2, (height - inner[1]) // 2))
     if band is not None:
-        band.draw_on(frame)
-    return av.VideoFrame.from_image(frame).reformat(format="yuv420p")
+        band.draw_on(picture)
+    return av.VideoFrame.from_image(picture).reformat(format="yuv420p")
 
 
 class Band:
@@ -74,7 +77,7 @@ class Band:
         width, height = size
         text_size = max(12, height // 24)
         pad = text_size // 2
-        self.top = max(0, height - text_size - 2 * pad)
+        self.top = max(0, height - text_size - 2 * pad) // 2 * 2  # even: YUV 4:2:0 keeps colour per 2 rows
         self.image = Image.new("RGBA", (width, height - self.top), BAND)
         pen = ImageDraw.Draw(self.image)
         face = font(text_size)
@@ -84,5 +87,29 @@ class Band:
         if room > text_size:
             pen.text((pad, pad), fitted(plain(name), face, room), font=face, fill=TEXT)
 
+        self._planes: list[tuple[Image.Image, Image.Image, int]] | None = None
+
     def draw_on(self, frame: Image.Image) -> None:
         frame.paste(self.image, (0, self.top), self.image)
+
+    def draw_on_yuv(self, frame: av.VideoFrame) -> None:
+        """Blend the band into a YUV 4:2:0 frame of the band's width, plane by plane, in its rows only."""
+        for (values, alpha, top), plane in zip(self._yuv_planes(), frame.planes, strict=True):
+            start, end = top * plane.line_size, (top + values.height) * plane.line_size
+            rows = memoryview(plane)[start:end]
+            region = Image.frombytes("L", (plane.line_size, values.height), bytes(rows))
+            region.paste(values, (0, 0), alpha)
+            rows[:] = region.tobytes()
+
+    def _yuv_planes(self) -> list[tuple[Image.Image, Image.Image, int]]:
+        """(values, opacity, first row) of the band in each plane, converted once by FFmpeg like the frames."""
+        if self._planes is None:
+            yuv = av.VideoFrame.from_image(self.image.convert("RGB")).reformat(format="yuv420p")
+            opacity = self.image.getchannel("A")
+            self._planes = []
+            for index, plane in enumerate(yuv.planes):
+                values = Image.frombytes("L", (plane.line_size, plane.height), bytes(plane))
+                values = values.crop((0, 0, plane.width, plane.height))
+                scaled = opacity if index == 0 else opacity.resize(values.size, Image.Resampling.BILINEAR)
+                self._planes.append((values, scaled, self.top if index == 0 else self.top // 2))
+        return self._planes
