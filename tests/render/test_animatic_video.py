@@ -16,6 +16,7 @@ import av
 import pytest
 from PIL import ImageStat
 
+from mcp_storyboard.models.clips import GeneratedMedia
 from mcp_storyboard.models.render_jobs import AnimaticOptions
 from mcp_storyboard.services.container import Services
 from mcp_storyboard.services.render import motion
@@ -62,6 +63,20 @@ async def test_videos_play_trimmed_to_their_clips_and_unreadable_ones_fall_back(
     assert all(abs(b - a - 1 / RATE) < 1e-6 for a, b in zip(halves, halves[1:], strict=False))
     # Short: its 25 frames, then the last one held as one frame to the clip's end.
     assert len([t for t, _ in movie.frames if 2.0 <= t < 5.0]) == RATE + 1
+
+
+async def test_a_video_selected_as_an_image_plays_by_its_content_type(services: Services) -> None:
+    pid = await seed_project(services)
+    scene = await seed_scene(services, pid, "One")
+    info = await services.database.media.put(solid_video([RED, BLUE], 1.0), content_type="video/mp4", project_id=pid)
+    entry = GeneratedMedia(url=info.uri, media_id=info.id)  # an image clip whose selected "image" is a video file
+    await add_clip(services, pid, scene.id, "Image gallery", 0.0, 2.0, generated_images=[entry],
+                   selected_image_id=entry.id)
+    options = AnimaticOptions(width=160, height=120, frame_rate="24")
+    job = await rendered(services, await services.renders.queue_animatic(pid, options))
+    assert job.result is not None and job.result.fallbacks == []
+    movie = decode((await services.database.media.get(job.result.media_id))[1])
+    assert near(movie.colour_at(0.5), RED) and near(movie.colour_at(1.5), BLUE)
 
 
 async def test_a_video_of_another_shape_is_letterboxed_without_burn_in(services: Services) -> None:
