@@ -86,7 +86,6 @@ class Band:
         room = width - 3 * pad - code_width
         if room > text_size:
             pen.text((pad, pad), fitted(plain(name), face, room), font=face, fill=TEXT)
-
         self._planes: list[tuple[Image.Image, Image.Image, int]] | None = None
 
     def draw_on(self, frame: Image.Image) -> None:
