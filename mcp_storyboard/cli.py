@@ -301,10 +301,14 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         if args.worker:
             from mcp_storyboard.cli_worker import with_worker
 
-            from mcp_storyboard.server.job_events import announce_batch_in_process, announce_in_process
+            from mcp_storyboard.server.job_events import (
+                announce_batch_in_process,
+                announce_in_process,
+                announce_render_in_process,
+            )
 
             factory = with_worker(factory, settings, _worker_options(args), on_change=announce_in_process,
-                                  on_batch_change=announce_batch_in_process)
+                                  on_batch_change=announce_batch_in_process, on_render_change=announce_render_in_process)
         app.serve(settings, transport=args.transport, host=args.host, port=args.port, toolsets=toolsets,
                   read_only=args.read_only, services_factory=factory, no_auth=args.no_auth,
                   allowed_hosts=args.allowed_host, public_url=args.public_url)

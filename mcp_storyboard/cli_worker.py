@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from mcp_storyboard.services.generation.ports import PromptRunner
     from mcp_storyboard.services.generation.worker import GenerationWorker
     from mcp_storyboard.services.generation.worker import OnChange as OnBatchChange
+    from mcp_storyboard.services.render.worker import OnChange as OnRenderChange
     from mcp_storyboard.services.render.worker import RenderWorker
 
     AnyWorker = FaceFusionWorker | GenerationWorker | RenderWorker
@@ -140,6 +141,7 @@ async def build_workers(
     generation_runner_factory: RunnerFactory | None = None,
     on_change: OnChange | None = None,
     on_batch_change: OnBatchChange | None = None,
+    on_render_change: OnRenderChange | None = None,
 ) -> list[AnyWorker]:
     """The workers ``options`` ask for (see the module notes); ``runner_factory`` builds the FaceFusion runner,
     ``generation_runner_factory`` the ComfyUI one (defaults: :func:`build_runner`, :func:`build_generation_runner`).
@@ -162,7 +164,7 @@ async def build_workers(
         prompts = await _made(generation_runner_factory or build_generation_runner, settings, services)
         workers.append(new_generation_worker(services, prompts, options, on_batch_change))
     if "render" in chosen:
-        render = new_render_worker(services, options)
+        render = new_render_worker(services, options, on_render_change)
         if render is None and options.queues:
             raise ConfigError("--queue render needs PyAV", hint="pip install 'mcp-storyboard[render]'")
         if render is None:
@@ -172,7 +174,8 @@ async def build_workers(
     return workers
 
 
-def new_render_worker(services: Services, options: WorkerOptions) -> RenderWorker | None:
+def new_render_worker(services: Services, options: WorkerOptions,
+                      on_change: OnRenderChange | None = None) -> RenderWorker | None:
     """The animatic worker, or None when PyAV (the optional ``render`` extra) is not installed."""
     try:
         import av  # noqa: F401  # only to learn whether the extra is installed
@@ -181,7 +184,7 @@ def new_render_worker(services: Services, options: WorkerOptions) -> RenderWorke
     from mcp_storyboard.services.render.worker import RenderWorker
 
     return RenderWorker(services.repositories, concurrency=options.concurrency, lease_seconds=options.lease_seconds,
-                        worker_name=options.worker_name)
+                        worker_name=options.worker_name, on_change=on_change)
 
 
 async def run_until_signalled(workers: list[AnyWorker], database: Database) -> None:
@@ -265,6 +268,7 @@ def with_worker(
     *,
     on_change: OnChange | None = None,
     on_batch_change: OnBatchChange | None = None,
+    on_render_change: OnRenderChange | None = None,
     generation_runner_factory: RunnerFactory | None = None,
 ) -> Callable[[], AbstractAsyncContextManager[Services]]:
     """``serve --worker``: the server's services factory, with the workers running while the services are open."""
@@ -274,7 +278,7 @@ def with_worker(
     async def open_with_worker() -> AsyncIterator[Services]:
         async with factory() as services:
             workers = await build_workers(settings, services, options, on_change=on_change,
-                                          on_batch_change=on_batch_change,
+                                          on_batch_change=on_batch_change, on_render_change=on_render_change,
                                           generation_runner_factory=generation_runner_factory)
             async with anyio.create_task_group() as tg:
                 tg.start_soon(run_all, workers, services.database)

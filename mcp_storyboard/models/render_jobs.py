@@ -47,6 +47,9 @@ class RenderResult(StoryboardModel):
     """Main clips shown."""
     music: bool
     """Whether music was laid under it."""
+    fallbacks: list[str] = Field(default_factory=list)
+    """Clips whose selected video or image could not be read (missing or undecodable): shown with their image
+    instead, or black."""
 
 
 class RenderJob(Document, Leased):

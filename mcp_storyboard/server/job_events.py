@@ -14,9 +14,12 @@ Where the database has change streams (the embedded server, MongoDB replica sets
 notifications: the in-process worker's hook :meth:`ResourceEvents.on_change` does nothing, and
 ``notify_changed`` leaves job URIs to it. Elsewhere (memory://) the worker runs in this process and its hook
 publishes. ``generation_batches`` is followed the same way: each change publishes
-``storyboard://generation-batches/{id}`` (the worker's in-process hook is :meth:`ResourceEvents.on_batch_change`,
-or :func:`announce_batch_in_process`). Other collections are not followed yet: their tools already notify in-process (see ``notify``), and
-following them too would announce every local write twice.
+``storyboard://generation-batches/{id}``, and a batch that finished with images also its project's views (the
+project, shot list, timeline and contact sheet: the images landed in its clips' galleries); the worker's in-process
+hook is :meth:`ResourceEvents.on_batch_change` (or :func:`announce_batch_in_process`). ``render_jobs`` too: each
+change publishes ``storyboard://render-jobs/{id}`` (hooks :meth:`ResourceEvents.on_render_change`,
+:func:`announce_render_in_process`). Other collections are not followed yet: their tools already notify
+in-process (see ``notify``), and following them too would announce every local write twice.
 """
 
 from __future__ import annotations
@@ -34,8 +37,9 @@ from mcp.server.subscriptions import ResourceUpdated, SubscriptionBus
 
 from mcp_storyboard.models.facefusion import FaceFusionJob
 from mcp_storyboard.models.generation import GenerationBatch
+from mcp_storyboard.models.render_jobs import RenderJob
 from mcp_storyboard.repositories.job_changes import JobChange, JobChangeFeed
-from mcp_storyboard.server.resources import character_uri
+from mcp_storyboard.server.resources import character_uri, project_view_uris
 from mcp_storyboard.server.subscriptions import subscriptions_of
 from mcp_storyboard.services.facefusion.views import (
     FACEFUSION_JOBS_URI,
@@ -43,11 +47,14 @@ from mcp_storyboard.services.facefusion.views import (
 )
 from mcp_storyboard.services.facefusion.views import job_uri as facefusion_job_uri
 from mcp_storyboard.services.generation.views import GENERATION_BATCHES_URI, batch_uri
+from mcp_storyboard.services.render.views import RENDER_JOBS_URI, render_job_uri
 
 logger = logging.getLogger("mcp_storyboard.server")
 
 OUTCOMES = frozenset({"completed", "failed"})
 """Final statuses that changed the character (history entries, gallery); a cancel leaves it as it was."""
+GALLERY_OUTCOMES = frozenset({"completed", "partial"})
+"""Final statuses of a generation batch whose images are in its clips' galleries."""
 SEEN_EVENTS = 1000
 """Change ids remembered to publish each change once when several streams of one server see it."""
 RESTART_PAUSE_S = 1.0
@@ -66,8 +73,21 @@ def job_change_uris(job_id: str, character_id: str | None, status: str | None, *
     return uris
 
 
+def batch_change_uris(batch_id: str, project_id: str | None, status: str | None, *, status_changed: bool) -> list[str]:
+    """The resources one batch change touches: the batch; the project's views too when the change finished it with
+    images, which landed in its clips' galleries (a clip's first image becomes its selected one)."""
+    uris = [batch_uri(batch_id)]
+    if project_id and status_changed and status in GALLERY_OUTCOMES:
+        uris += project_view_uris(project_id)
+    return uris
+
+
 def _batch_change_uris(change: JobChange) -> list[str]:
-    return [batch_uri(change.job_id)]
+    return batch_change_uris(change.job_id, change.project_id, change.status, status_changed=change.status_changed)
+
+
+def _render_change_uris(change: JobChange) -> list[str]:
+    return [render_job_uri(change.job_id)]
 
 
 def _job_change_uris(change: JobChange) -> list[str]:
@@ -78,6 +98,7 @@ ChangeUris = Callable[[JobChange], list[str]]
 FOLLOWED: tuple[tuple[str, ChangeUris], ...] = (
     (FaceFusionJob.collection, _job_change_uris),
     (GenerationBatch.collection, _batch_change_uris),
+    (RenderJob.collection, _render_change_uris),
 )
 """The collections followed, and the resources a change to one of their documents touches."""
 
@@ -99,7 +120,8 @@ class ResourceEvents:
 
     def covers(self, uri: str) -> bool:
         """``uri`` is announced by the change stream, so a tool's own notification of it would be a second one."""
-        return self.streaming and uri.startswith((FACEFUSION_JOBS_URI + "/", GENERATION_BATCHES_URI + "/"))
+        return self.streaming and uri.startswith(
+            (FACEFUSION_JOBS_URI + "/", GENERATION_BATCHES_URI + "/", RENDER_JOBS_URI + "/"))
 
     async def publish(self, uris: Iterable[str]) -> None:
         """Send ``resources/updated`` for each distinct URI to both eras' subscribers. Never raises."""
@@ -126,7 +148,12 @@ class ResourceEvents:
     async def on_batch_change(self, batch: GenerationBatch) -> None:
         """The in-process generation worker's hook after each write of ``batch`` (as :meth:`on_change`)."""
         if not self.streaming:
-            await self.publish([batch_uri(batch.id)])
+            await self.publish(batch_change_uris(batch.id, batch.project_id, batch.status, status_changed=True))
+
+    async def on_render_change(self, job: RenderJob) -> None:
+        """The in-process render worker's hook after each status or progress write of ``job`` (as :meth:`on_change`)."""
+        if not self.streaming:
+            await self.publish([render_job_uri(job.id)])
 
     @asynccontextmanager
     async def following_database(self, services: Any) -> AsyncIterator[None]:
@@ -200,3 +227,9 @@ async def announce_batch_in_process(batch: GenerationBatch) -> None:
     """The generation worker's ``on_change`` hook beside this process's servers (as :func:`announce_in_process`)."""
     for events in list(_EVENTS.values()):
         await events.on_batch_change(batch)
+
+
+async def announce_render_in_process(job: RenderJob) -> None:
+    """The render worker's ``on_change`` hook beside this process's servers (as :func:`announce_in_process`)."""
+    for events in list(_EVENTS.values()):
+        await events.on_render_change(job)

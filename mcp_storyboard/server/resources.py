@@ -87,9 +87,19 @@ def style_template_uri(template_id: str) -> str:
     return f"storyboard://style-templates/{template_id}"
 
 
+def timeline_uri(project_id: str) -> str:
+    return f"{PROJECTS_URI}/{project_id}/timeline.otio"
+
+
+def project_view_uris(project_id: str) -> list[str]:
+    """The resources that show what a project holds (its scenes, clips, selected media, characters, music): the
+    project, its shot list, its timeline and its contact sheet. A write inside a project notifies them all."""
+    return [project_uri(project_id), storyboard_uri(project_id), timeline_uri(project_id), contact_sheet_uri(project_id)]
+
+
 def project_uris(project_id: str) -> list[str]:
-    """What to notify when anything in a project changes: the project, its shot list, and the recent list."""
-    return [project_uri(project_id), storyboard_uri(project_id), PROJECTS_URI]
+    """What to notify when anything in a project changes: the resources that show it, and the recent list."""
+    return [*project_view_uris(project_id), PROJECTS_URI]
 
 
 class RecentProjects(StoryboardModel):
@@ -287,7 +297,7 @@ def register_resources(server: MCPServer[Any]) -> None:
             return _dump(await current_services().models.details(unquote(model_id)))
     # -- timeline export --------------------------------------------------------------------------------------
     @server.resource(
-        f"{PROJECTS_URI}/{{project_id}}/timeline.otio", name="timeline_otio", title="Timeline (OpenTimelineIO)",
+        timeline_uri("{project_id}"), name="timeline_otio", title="Timeline (OpenTimelineIO)",
         mime_type=JSON,
     )
     async def timeline_otio(project_id: str) -> str:

@@ -88,3 +88,33 @@ def decode(data: bytes) -> Decoded:
 
 def near(actual: tuple[float, ...], expected: tuple[int, ...], tolerance: float = 6.0) -> bool:
     return all(abs(a - e) <= tolerance for a, e in zip(actual, expected, strict=True))
+
+
+def solid_video(colours: list[tuple[int, int, int]], seconds_each: float, *, rate: int = 30,
+                size: tuple[int, int] = (64, 48)) -> bytes:
+    """An H.264 MP4 at ``rate`` fps showing each colour for ``seconds_each`` seconds in turn."""
+    out = io.BytesIO()
+    with av.open(out, mode="w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=rate)
+        stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"  # type: ignore[union-attr]
+        count = 0
+        for colour in colours:
+            picture = av.VideoFrame.from_image(Image.new("RGB", size, colour)).reformat(format="yuv420p")
+            for _ in range(round(seconds_each * rate)):
+                picture.pts = count
+                count += 1
+                for packet in stream.encode(picture):  # type: ignore[union-attr]
+                    container.mux(packet)
+        for packet in stream.encode(None):  # type: ignore[union-attr]
+            container.mux(packet)
+    return out.getvalue()
+
+
+async def add_video_clip(services: Services, project_id: str, scene_id: str, name: str, position: float,
+                         duration: float, video: bytes, *, content_type: str = "video/mp4",
+                         image: bytes | None = None) -> Clip:
+    """A video clip whose selected video is ``video`` in the media store (and, given, ``image`` its image)."""
+    info = await services.database.media.put(video, content_type=content_type, project_id=project_id)
+    entry = GeneratedMedia(url=info.uri, media_id=info.id)
+    return await add_clip(services, project_id, scene_id, name, position, duration, image, type="video",
+                          generated_videos=[entry], selected_video_id=entry.id)

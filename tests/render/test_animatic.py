@@ -121,13 +121,13 @@ async def test_a_timeline_without_clips_or_a_missing_scene_is_refused_and_nothin
     assert (await services.renders.list_jobs()).items == []
 
 
-async def blocked_after_first_image(worker: RenderWorker) -> tuple[anyio.Event, Callable[[str], Awaitable[bytes | None]]]:
+async def blocked_after_first_image(worker: RenderWorker) -> tuple[anyio.Event, Callable[[str], Awaitable[tuple[str, bytes] | None]]]:
     """Make the worker's second image read wait forever (the render is then mid-way); the event is set then."""
     reached = anyio.Event()
-    original = worker._image
+    original = worker._media
     reads = 0
 
-    async def image(media_id: str) -> bytes | None:
+    async def image(media_id: str) -> tuple[str, bytes] | None:
         nonlocal reads
         reads += 1
         if reads > 1:
@@ -144,7 +144,7 @@ async def test_cancelling_a_running_render_stops_it_and_stores_nothing(services:
     media_before = await services.database.media.count(project_id=pid)
     async with running_worker(services, lease_seconds=1.5) as worker:
         reached, image = await blocked_after_first_image(worker)
-        worker._image = image  # type: ignore[method-assign]
+        worker._media = image  # type: ignore[method-assign]
         with anyio.fail_after(60):
             await reached.wait()
             while (await services.renders.get_job(job.id)).progress == 0:  # progress is stored while it renders
@@ -165,7 +165,7 @@ async def test_a_stopping_worker_hands_the_render_back_to_the_queue(services: Se
     job = await services.renders.queue_animatic(pid, AnimaticOptions(width=160, height=90))
     async with running_worker(services) as worker:
         reached, image = await blocked_after_first_image(worker)
-        worker._image = image  # type: ignore[method-assign]
+        worker._media = image  # type: ignore[method-assign]
         with anyio.fail_after(60):
             await reached.wait()
     after = await services.renders.get_job(job.id)

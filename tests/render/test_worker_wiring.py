@@ -39,3 +39,12 @@ async def test_without_pyav_render_jobs_are_left_with_a_warning_and_asking_for_t
     with pytest.raises(ConfigError) as refused:
         await build_workers(settings, services, WorkerOptions(name="w", queues=("render",)))
     assert "render" in refused.value.message and "[render]" in (refused.value.hint or "")
+
+
+async def test_the_render_worker_takes_the_servers_notification_hook(services: Services) -> None:
+    async def hook(job: object) -> None: ...
+
+    settings = Settings(mongodb_uri="memory://")
+    workers = await build_workers(settings, services, WorkerOptions(name="w", queues=("render",)),
+                                  on_render_change=hook)  # type: ignore[arg-type]
+    assert workers[0].on_change is hook

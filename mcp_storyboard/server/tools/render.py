@@ -54,9 +54,9 @@ async def render_animatic(
     music: Annotated[bool, Field(strict=True, description="The project's music, trimmed.")] = True,
     codec: VideoCodec = "h264",
 ) -> QueuedRender:
-    """Queue an MP4 of the main clips' selected images, each held for its clip's length, black for gaps and
-    clips without a stored image. A render worker runs it; follow with wait_for_render_job, whose result links
-    the MP4."""
+    """Queue an MP4 of the main clips' selected images (held) or videos (trimmed) for each clip's length, black
+    for gaps and clips without stored media. A render worker runs it; follow with wait_for_render_job, whose
+    result links the MP4."""
     options = AnimaticOptions(width=width, height=height, frame_rate=frame_rate, burn_in=burn_in, music=music,
                               codec=codec)
     job = await get_services(ctx).renders.queue_animatic(project_id, options, scene_id)

@@ -33,6 +33,7 @@ from mcp_storyboard.services.scenes.views import (
     ScenePage,
     SiblingOrder,
 )
+from mcp_storyboard.server.resources import project_view_uris
 from mcp_storyboard.server.tools._args import Id, ProjectId, SceneId
 
 TOOLSET: Toolset = "storyboard"
@@ -54,8 +55,7 @@ SceneLyrics = Annotated[str, Field(max_length=5000, description="Lyrics sung ove
 
 
 def _uris(project_id: str, scene_ids: Iterable[str]) -> list[str]:
-    return [*(f"storyboard://scenes/{i}" for i in scene_ids), f"storyboard://projects/{project_id}",
-            f"storyboard://projects/{project_id}/storyboard.md"]
+    return [*(f"storyboard://scenes/{i}" for i in scene_ids), *project_view_uris(project_id)]
 
 
 @tool(title="Create a scene", operation="create")

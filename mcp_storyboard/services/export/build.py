@@ -196,7 +196,8 @@ class _Builder:
         track = otio.schema.Track(name=MUSIC_TRACK, kind=otio.schema.TrackKind.Audio)
         music = otio.schema.Clip(name=MUSIC_TRACK, source_range=available,
                                  media_reference=otio.schema.ExternalReference(target_url=url, available_range=available))
-        music.metadata[METADATA_KEY] = {"music_media_id": project.music_media_id}
+        music.metadata[METADATA_KEY] = {"music_media_id": project.music_media_id,
+                                        "music_duration": project.music_duration}
         music.metadata["cmx_3600"] = {"reel": reel_name(url)}
         track.append(music)
         self.result.timeline.tracks.append(track)

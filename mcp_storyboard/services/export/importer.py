@@ -58,7 +58,10 @@ class _Documents:
         self.plan = plan
         self.stored = stored
         music_id = _media_id(plan.music_url)
-        self.project = Project(name=plan.name, music_media_id=music_id if music_id in stored else None)
+        music_id = music_id if music_id in stored else None
+        # Set together: a length without the file it measures (music outside the media store) would mislead.
+        self.project = Project(name=plan.name, music_media_id=music_id,
+                               music_duration=plan.music_seconds if music_id else None)
         self.scenes: list[Scene] = []
         self.clips: list[Clip] = []
         self.ids: dict[int, str] = {}

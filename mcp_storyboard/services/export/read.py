@@ -24,6 +24,8 @@ else:
     otio = lazy_module("opentimelineio")  # imported on first use: not needed to start the server
 
 MAX_DEPTH = 5
+MUSIC_MAX_SECONDS = 100_000.0
+"""The longest soundtrack a project holds (``models.projects.MusicDuration``)."""
 _KEPT_SCHEMES = ("storyboard://", "http://", "https://")
 
 
@@ -59,6 +61,8 @@ class ImportPlan:
     rate: FrameRate
     scenes: list[PlannedScene]
     music_url: str | None = None
+    music_seconds: float | None = None
+    """The music's length: as the storyboard exported it (its metadata), else the audio clip's, frame-accurate."""
 
     @property
     def clips(self) -> list[PlannedClip]:
@@ -196,5 +200,16 @@ def read_timeline(timeline: otio.schema.Timeline, *, rate: FrameRate | None, nam
         music = next(iter(track.find_clips(shallow_search=True)), None)
         if music is not None and _url(music):
             reader.plan.music_url = _url(music)
+            reader.plan.music_seconds = _music_seconds(music, reader.plan.rate)
             break
     return reader.plan
+
+
+def _music_seconds(music: Any, rate: FrameRate) -> float | None:
+    """The soundtrack's length: the exported project's ``music_duration`` when the clip carries it (the file may
+    be longer than the timeline it was cut to), else the audio clip's length on the track."""
+    stored = _details(music).get("music_duration")
+    if isinstance(stored, int | float) and not isinstance(stored, bool) and 0 < stored <= MUSIC_MAX_SECONDS:
+        return round(float(stored), 2)
+    frames = rate.frames(music.duration())
+    return rate.seconds(frames) if frames > 0 else None

@@ -7,13 +7,17 @@ packet be given its still's duration as it leaves the encoder. Music is copied p
 AAC in an MP4/M4A/MOV file, otherwise decoded, resampled and encoded; either way it is cut where the picture ends
 and written as the picture advances, so memory stays flat in the animatic's length.
 
-Runs on a worker thread: ``fetch`` reads an image from the media store and ``check`` raises when the job was
-cancelled (both call back into the event loop); ``progress`` is read by the worker to report it.
+A clip's video is the exception: each of its frames is encoded (resampled to the animatic's rate, see
+``motion.py``), except that a last frame held to the clip's end is one packet again.
+
+Runs on a worker thread: ``fetch`` reads an image or video from the media store and ``check`` raises when the job
+was cancelled (both call back into the event loop); ``progress`` is read by the worker to report it.
 """
 
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -21,10 +25,13 @@ from typing import Any, cast
 
 import av
 from av.video.stream import VideoStream
+from PIL import Image
 
 from mcp_storyboard.models.render_jobs import AnimaticOptions
-from mcp_storyboard.services.render import frames
-from mcp_storyboard.services.render.plan import Picture
+from mcp_storyboard.services.render import frames, motion
+from mcp_storyboard.services.render.plan import Picture, Still
+
+log = logging.getLogger(__name__)
 
 AUDIO_RATE = 48_000
 _VIDEO_CODECS = {"h264": "libx264", "vp9": "libvpx-vp9"}
@@ -52,24 +59,42 @@ class Progress:
         return round(min(100.0, 100.0 * self.frames / max(self.total, 1)), 1)
 
 
+@dataclass
+class Rendered:
+    """What a render made."""
+
+    encoded: int
+    """Video frames encoded (a held picture is one)."""
+    fallbacks: list[str]
+    """Clips whose selected video or image could not be shown (missing or undecodable): each shows its image
+    instead of its video, or black."""
+
+
+Fetch = Callable[[str], "tuple[str, bytes] | None"]
+"""A media id's (content type, data), or None when it is not in the store or not an image or video."""
+
+
 def render_mp4(
     target: str,
     picture: Picture,
     options: AnimaticOptions,
     rate: Fraction,
     music: bytes | None,
-    fetch: Callable[[str], bytes | None],
+    fetch: Fetch,
     check: Callable[[], None],
     progress: Progress,
-) -> int:
-    """Write the animatic of ``picture`` to the file ``target``; how many video frames were encoded.
+) -> Rendered:
+    """Write the animatic of ``picture`` to the file ``target``.
+
+    Each stretch shows the first of its sources that can be read: the clip's video (played from its start,
+    resampled to ``rate``, cut at the clip's end, its last frame held when it is shorter; see ``motion.py``), then
+    its image (held); else black. ``check`` is called before each picture, so also between a video's frames.
 
     Raises:
         MusicError: ``music`` holds no readable audio.
         whatever ``check`` or ``fetch`` raise (the job's cancellation).
     """
     progress.total = picture.frames
-    size = (options.width, options.height)
     with av.open(target, mode="w", format="mp4") as output:
         video = cast(VideoStream, output.add_stream(_VIDEO_CODECS[options.codec], rate=rate,
                                                     options=_VIDEO_OPTIONS[options.codec]))
@@ -77,30 +102,81 @@ def render_mp4(
         video.codec_context.time_base = 1 / rate
         video.codec_context.max_b_frames = 0
         audio = _Music(output, music) if music is not None else None
-        lengths: dict[int, int] = {}
-        encoded = 0
+        writer = _Writer(output, video, audio, rate, check, progress)
+        fallbacks: list[str] = []
+        size = (options.width, options.height)
         try:
             for still in picture.stills:
                 check()
-                image = frames.decode(data) if still.media_id and (data := fetch(still.media_id)) else None
-                burn_in = (still.caption, frames.timecode(still.start, rate)) if options.burn_in and still.caption is not None else None
-                drawn = frames.picture(image, size, burn_in)
-                del image
-                frame = av.VideoFrame.from_image(drawn).reformat(format="yuv420p")
-                frame.pts = still.start
-                lengths[still.start] = still.frames
-                _mux_video(output, video.encode(frame), lengths)
-                encoded += 1
-                if audio is not None:
-                    audio.write_until(still.end / rate)
-                progress.frames = still.end
-            _mux_video(output, video.encode(None), lengths)
+                band = (frames.Band(size, still.caption, frames.timecode(still.start, rate))
+                        if options.burn_in and still.caption is not None else None)
+                shown = next((m for m in still.sources if _show(writer, still, m, size, band, fetch)), None)
+                if shown is None:
+                    writer.hold(frames.picture(None, size, band), still.start, still.frames)
+                if still.clip_id is not None and still.sources and shown != still.sources[0]:
+                    fallbacks.append(still.clip_id)
+            writer.flush()
             if audio is not None:
                 audio.finish(picture.frames / rate)
         finally:
             if audio is not None:
                 audio.close()
-    return encoded
+    return Rendered(writer.encoded, fallbacks)
+
+
+def _show(writer: _Writer, still: Still, media_id: str, size: tuple[int, int], band: frames.Band | None,
+          fetch: Fetch) -> bool:
+    """Show ``media_id`` over ``still``; False (nothing written) when it cannot be read."""
+    fetched = fetch(media_id)
+    if fetched is None:
+        return False
+    content_type, data = fetched
+    del fetched  # the encoded file goes as soon as it is decoded
+    if content_type.startswith("video/"):
+        try:
+            pictures = motion.video_frames(data, still.frames, writer.rate)
+            for source, at, length in pictures:
+                writer.play(frames.video_picture(source, size, band), still.start + at, length)
+        except motion.VideoUnreadable as exc:
+            log.info("clip %s: its video %s cannot be played (%s)", still.clip_id, media_id, exc)
+            return False
+    else:
+        image = frames.decode(data)
+        del data
+        if image is None:
+            log.info("clip %s: its image %s cannot be read", still.clip_id, media_id)
+            return False
+        writer.hold(frames.picture(image, size, band), still.start, still.frames)
+    return True
+
+
+class _Writer:
+    """Encodes pictures as they come, each packet lasting its picture's frames, with the music kept up."""
+
+    def __init__(self, output: Any, video: VideoStream, audio: _Music | None, rate: Fraction,
+                 check: Callable[[], None], progress: Progress) -> None:
+        self.output, self.video, self.audio, self.rate = output, video, audio, rate
+        self.check, self.progress = check, progress
+        self.lengths: dict[int, int] = {}
+        self.encoded = 0
+
+    def hold(self, image: Image.Image, start: int, length: int) -> None:
+        self.play(av.VideoFrame.from_image(image).reformat(format="yuv420p"), start, length)
+
+    def play(self, frame: av.VideoFrame, start: int, length: int) -> None:
+        """Encode ``frame`` at ``start``, lasting ``length`` frames; check for cancellation after it."""
+        # In frames of the animatic: a decoded video's frame still carries its own stream's time base.
+        frame.pts, frame.time_base = start, 1 / self.rate
+        self.lengths[start] = length
+        _mux_video(self.output, self.video.encode(frame), self.lengths)
+        self.encoded += 1
+        if self.audio is not None:
+            self.audio.write_until((start + length) / self.rate)
+        self.progress.frames = start + length
+        self.check()
+
+    def flush(self) -> None:
+        _mux_video(self.output, self.video.encode(None), self.lengths)
 
 
 def _mux_video(output: Any, packets: list[Any], lengths: dict[int, int]) -> None:

@@ -1,5 +1,5 @@
-"""An animatic's picture as a list of held stills, in frames: each main clip's selected image from its start to
-its end on the project timeline, black for the gaps. Times become frames only through ``FrameRate.frame_at`` (the
+"""An animatic's picture as a list of stretches, in frames: each main clip's selected image (or video) from its
+start to its end on the project timeline, black for the gaps. Times become frames only through ``FrameRate.frame_at`` (the
 timeline export's one rounding), so the animatic cuts exactly where the exported timeline does.
 """
 
@@ -13,14 +13,24 @@ from mcp_storyboard.services.sheets.entries import SheetContents
 
 @dataclass(frozen=True)
 class Still:
-    """One picture held from ``start`` for ``frames`` frames."""
+    """One stretch of the picture from ``start`` for ``frames`` frames: a clip's video played, or a picture held."""
 
     start: int
     frames: int
     media_id: str | None
-    """The stored image to show; None: black (a gap, or a clip without a stored image)."""
+    """The stored image to show (and the fallback of a video that cannot be played); None: black (a gap, or a
+    clip without a stored image)."""
     caption: str | None
     """The clip's name for the burn-in; None for a gap."""
+    video_id: str | None = None
+    """The stored video to play, trimmed to the clip, before ``media_id``."""
+    clip_id: str | None = None
+    """The clip shown; None for a gap."""
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """The stored files to try in turn: the video, then the image."""
+        return tuple(m for m in (self.video_id, self.media_id) if m is not None)
 
     @property
     def end(self) -> int:
@@ -53,6 +63,7 @@ def plan_picture(contents: SheetContents, rate: FrameRate, *, from_zero: bool = 
                 continue
             if start > cursor:
                 stills.append(Still(cursor, start - cursor, None, None))
-            stills.append(Still(start, end - start, clip.media_id if clip.image == "stored" else None, clip.name))
+            image = clip.media_id if clip.image == "stored" else None
+            stills.append(Still(start, end - start, image, clip.name, clip.video_id, clip.clip_id))
             cursor, clips = end, clips + 1
     return Picture(tuple(stills), cursor, clips)

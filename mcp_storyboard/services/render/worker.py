@@ -1,8 +1,8 @@
 """The render worker: claims queued animatic jobs and renders each to an MP4 in the media store.
 
 Claims, leases, heartbeats, sweeps and a graceful stop follow ``services/common/queue_worker.py``. The encoding
-runs on a worker thread (``encode.render_mp4``) that reads images from the media store one at a time and checks
-for cancellation before each picture: a cancelled job, or a lost lease, cancels the run's scope, and the thread
+runs on a worker thread (``encode.render_mp4``) that reads images and videos from the media store one at a time
+and checks for cancellation before each picture (a video's frames included): a cancelled job, or a lost lease, cancels the run's scope, and the thread
 stops at its next check; nothing more is written. Progress (frames written) is stored about once a second.
 Failures that a retry cannot mend (the project or scene deleted, unreadable music) fail the job for good; others
 use up an attempt.
@@ -145,18 +145,19 @@ class RenderWorker(QueueWorker[RenderJob]):
         if options.music and project is not None and project.music_media_id is not None:
             music = await self._read(project.music_media_id)
 
-        def fetch(media_id: str) -> bytes | None:
-            return anyio.from_thread.run(self._image, media_id)
+        def fetch(media_id: str) -> tuple[str, bytes] | None:
+            return anyio.from_thread.run(self._media, media_id)
 
         with tempfile.TemporaryDirectory(prefix="animatic-") as folder:
             path = os.path.join(folder, "animatic.mp4")
-            await anyio.to_thread.run_sync(render_mp4, path, picture, options, rate.value, music, fetch,
-                                           anyio.from_thread.check_cancelled, progress)
+            rendered = await anyio.to_thread.run_sync(render_mp4, path, picture, options, rate.value, music, fetch,
+                                                      anyio.from_thread.check_cancelled, progress)
             data = await anyio.to_thread.run_sync(_read_file, path)
         info = await store.put(data, content_type="video/mp4", filename="animatic.mp4", project_id=job.project_id,
                                metadata={"kind": "animatic", "render_job_id": job.id})
         return RenderResult(media_id=info.id, url=info.uri, duration=round(float(picture.frames / rate.value), 3),
-                            frames=picture.frames, clips=picture.clips, music=music is not None)
+                            frames=picture.frames, clips=picture.clips, music=music is not None,
+                            fallbacks=rendered.fallbacks)
 
     async def _read(self, media_id: str) -> bytes | None:
         try:
@@ -164,12 +165,13 @@ class RenderWorker(QueueWorker[RenderJob]):
         except NotFoundError:
             return None
 
-    async def _image(self, media_id: str) -> bytes | None:
+    async def _media(self, media_id: str) -> tuple[str, bytes] | None:
+        """A stored image's or video's (content type, data); None for anything else."""
         try:
             info, data = await self.repos.database.media.get(media_id)
         except NotFoundError:
             return None
-        return data if info.content_type.startswith("image/") else None
+        return (info.content_type, data) if info.content_type.startswith(("image/", "video/")) else None
 
 
 def _read_file(path: str) -> bytes:

@@ -44,6 +44,9 @@ class ClipEntry:
     """The selected image's URL (shown on an external-image card)."""
     prompt: str
     """The clip's image prompt (or video prompt, or text), shown on a card when there is no image."""
+    video_id: str | None = None
+    """The selected video's media-store id when the clip plays it (a video clip, or one without a selected
+    image; the timeline export's choice): an animatic shows it, a sheet draws the image."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,19 @@ def image_of(clip: Clip) -> tuple[ImageKind, str | None, str | None]:
     if entry.url.startswith(MEDIA_URI_PREFIX) and len(entry.url) > len(MEDIA_URI_PREFIX):
         return "stored", entry.url[len(MEDIA_URI_PREFIX):], entry.url
     return "external", None, entry.url
+
+
+def video_of(clip: Clip) -> str | None:
+    """The media-store id of the clip's selected video when the clip plays it rather than its image: a video
+    clip, or a clip without a selected image (the export's ``_selected`` makes the same choice)."""
+    entry = next((m for m in clip.generated_videos if m.id == clip.selected_video_id), None)
+    if entry is None or (clip.type != "video" and any(m.id == clip.selected_image_id for m in clip.generated_images)):
+        return None
+    if entry.media_id is not None:
+        return entry.media_id
+    if entry.url.startswith(MEDIA_URI_PREFIX) and len(entry.url) > len(MEDIA_URI_PREFIX):
+        return entry.url[len(MEDIA_URI_PREFIX):]
+    return None
 
 
 def _prompt(clip: Clip) -> str:
@@ -131,7 +147,7 @@ def sheet_contents(
             cells.append(ClipEntry(
                 clip_id=clip.id, name=clip.name, start=round(offset + clip.timeline_position, 2),
                 duration=clip.duration, character=character.name if character else "", image=kind,
-                media_id=media_id, url=url, prompt=_prompt(clip),
+                media_id=media_id, url=url, prompt=_prompt(clip), video_id=video_of(clip),
             ))  # fmt: skip
         entries.append(SceneEntry(sid, _path(sid, by_id), tuple(cells)))
     return SheetContents(project.id, project.name, tuple(entries))
