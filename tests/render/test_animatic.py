@@ -170,3 +170,24 @@ async def test_a_stopping_worker_hands_the_render_back_to_the_queue(services: Se
             await reached.wait()
     after = await services.renders.get_job(job.id)
     assert (after.status, after.attempts, after.result) == ("queued", 0, None)
+
+
+async def test_files_of_another_project_never_reach_the_animatic(services: Services) -> None:
+    """The worker acts for no user: a clip pointing at another project's file (or music from one) renders as
+    missing media, so one user's pictures cannot leak into another's animatic."""
+    pid, theirs = await seed_project(services, "Mine"), await seed_project(services, "Theirs")
+    scene = await seed_scene(services, pid, "Only", order=0)
+    clip = await add_clip(services, pid, scene.id, "Borrowed", 0.0, 2.0, solid(RED))
+    foreign = await services.database.media.put(solid(GREEN), content_type="image/png", project_id=theirs)
+    entry = clip.generated_images[0].model_copy(update={"url": foreign.uri, "media_id": foreign.id})
+    await services.repositories.clips.update_fields(clip.id, {"generated_images": [entry.model_dump()],
+                                                              "selected_image_id": entry.id})
+    music, mime = silence(5.0, fmt="m4a")
+    tune = await services.database.media.put(music, content_type=mime, project_id=theirs)
+    await services.repositories.projects.update_fields(pid, {"music_media_id": tune.id})
+
+    job = await rendered(services, await services.renders.queue_animatic(pid, AnimaticOptions(width=320, height=180)))
+
+    assert job.status == "completed" and job.result is not None and job.result.music is False
+    movie = decode((await services.database.media.get(job.result.media_id))[1])
+    assert near(movie.colour_at(1.0), BLACK), movie.colour_at(1.0)

@@ -143,10 +143,10 @@ class RenderWorker(QueueWorker[RenderJob]):
         project = await self.repos.projects.find(job.project_id)
         music = None
         if options.music and project is not None and project.music_media_id is not None:
-            music = await self._read(project.music_media_id)
+            music = await self._read(project.music_media_id, job.project_id)
 
         def fetch(media_id: str) -> tuple[str, bytes] | None:
-            return anyio.from_thread.run(self._media, media_id)
+            return anyio.from_thread.run(self._media, media_id, job.project_id)
 
         with tempfile.TemporaryDirectory(prefix="animatic-") as folder:
             path = os.path.join(folder, "animatic.mp4")
@@ -159,17 +159,25 @@ class RenderWorker(QueueWorker[RenderJob]):
                             frames=picture.frames, clips=picture.clips, music=music is not None,
                             fallbacks=rendered.fallbacks)
 
-    async def _read(self, media_id: str) -> bytes | None:
-        try:
-            return (await self.repos.database.media.get(media_id))[1]
-        except NotFoundError:
-            return None
-
-    async def _media(self, media_id: str) -> tuple[str, bytes] | None:
-        """A stored image's or video's (content type, data); None for anything else."""
+    async def _read(self, media_id: str, project_id: str) -> bytes | None:
+        """A file of the job's project; None when it is gone or belongs to another project."""
         try:
             info, data = await self.repos.database.media.get(media_id)
         except NotFoundError:
+            return None
+        return data if info.project_id == project_id else None
+
+    async def _media(self, media_id: str, project_id: str) -> tuple[str, bytes] | None:
+        """A stored image's or video's (content type, data) of the job's project; None for anything else.
+
+        The worker runs for no user, so it reads only the job's own project's files: a clip pointing at another
+        project's file (an imported timeline can name any ``storyboard://media/{id}``) renders as missing media,
+        and another user's picture never reaches this user's animatic."""
+        try:
+            info, data = await self.repos.database.media.get(media_id)
+        except NotFoundError:
+            return None
+        if info.project_id != project_id:
             return None
         return (info.content_type, data) if info.content_type.startswith(("image/", "video/")) else None
 
