@@ -121,19 +121,21 @@ async def test_a_timeline_without_clips_or_a_missing_scene_is_refused_and_nothin
     assert (await services.renders.list_jobs()).items == []
 
 
-async def blocked_after_first_image(worker: RenderWorker) -> tuple[anyio.Event, Callable[[str], Awaitable[tuple[str, bytes] | None]]]:
+async def blocked_after_first_image(
+    worker: RenderWorker,
+) -> tuple[anyio.Event, Callable[[str, str], Awaitable[tuple[str, bytes] | None]]]:
     """Make the worker's second image read wait forever (the render is then mid-way); the event is set then."""
     reached = anyio.Event()
     original = worker._media
     reads = 0
 
-    async def image(media_id: str) -> tuple[str, bytes] | None:
+    async def image(media_id: str, project_id: str) -> tuple[str, bytes] | None:
         nonlocal reads
         reads += 1
         if reads > 1:
             reached.set()
             await anyio.sleep_forever()
-        return await original(media_id)
+        return await original(media_id, project_id)
 
     return reached, image
 
