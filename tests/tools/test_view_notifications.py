@@ -1,5 +1,5 @@
 """Subscribers of a project's timeline (``timeline.otio``) and contact sheet (``contact-sheet.png``) hear when what
-they show changes (clip timing, media selection, music, scenes), and subscribers of another project hear nothing;
+they show changes (clip timing, media selection and deletion, music, scenes), and subscribers of another project hear nothing;
 a render job's subscribers hear each status and progress change, written by a worker in this process (the
 worker's hook, memory://) or in any process (the change stream, embedded); a generation batch that finishes with
 images (in its clips' galleries) notifies its project's views.
@@ -53,6 +53,7 @@ async def test_timeline_and_contact_sheet_subscribers_hear_their_projects_change
         ("add_clip_media", {"clip_id": clip["id"], "kind": "image", "media_id": image.id}),
         ("update_project", {"project_id": pid, "patch": {"music_media_id": song.id, "music_duration": 30.0}}),
         ("create_scene", {"project_id": pid, "name": "Outro"}),
+        ("delete_media", {"media_id": image.id, "confirm": True}),  # the clip loses its picture
         ("delete_clip", {"clip_id": clip["id"], "confirm": True}),
     ]
     async with tools.watch([*mine, *theirs, project_uri(marker)]) as next_update:

@@ -82,5 +82,7 @@ async def delete_media(
     uris = [f"storyboard://media/{deletion.id}"]
     for ref in deletion.references:
         uris += {"clip": [clip_uri(ref.id)], "character": [character_uri(ref.id)], "project": project_uris(ref.id)}[ref.kind]
-    await notify_changed(ctx, uris)
+    if deletion.project_id is not None and any(ref.kind == "clip" for ref in deletion.references):
+        uris += project_uris(deletion.project_id)  # its clips lost a picture: the timeline and contact sheet changed
+    await notify_changed(ctx, list(dict.fromkeys(uris)))
     return deletion

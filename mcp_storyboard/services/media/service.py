@@ -76,6 +76,12 @@ class MediaDeletion(StoryboardModel):
     """How many clips, characters and projects lost a reference to it."""
     _references: list[MediaReference] = PrivateAttr(default_factory=list)
     """The first references that were cleared (whose resources changed); not part of the tool result."""
+    _project_id: str | None = PrivateAttr(default=None)
+    """The project the file belonged to (whose views changed when its clips lost it); not part of the result."""
+
+    @property
+    def project_id(self) -> str | None:
+        return self._project_id
 
     @property
     def references(self) -> list[MediaReference]:
@@ -162,7 +168,7 @@ class MediaService:
                 nothing is changed and the message lists the references.
         """
         try:
-            await self._store.info(media_id)
+            info = await self._store.info(media_id)
         except NotFoundError:
             raise NotFoundError("media", media_id, hint="list_media shows a project's files") from None
         found = await self.references.find(media_id, limit=SHOWN_REFERENCES + 1)
@@ -183,6 +189,7 @@ class MediaService:
         total = ClearedReferences(**{k: v + getattr(late, k) for k, v in cleared.model_dump().items()})
         deletion = MediaDeletion(id=media_id, uri=media_uri(media_id), cleared=total)
         deletion._references = found
+        deletion._project_id = info.project_id
         return deletion
 
     # -- garbage -----------------------------------------------------------------------------------------------
