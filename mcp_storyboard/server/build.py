@@ -223,8 +223,9 @@ def build_server(
         dynamic: start with the storyboard toolset and let clients enable the others, per process (stdio) or per
             2025-era session (HTTP); see ``dynamic_toolsets``. None: every selected tool is listed.
         from_catalog: list the tools from the reviewed catalog and build each on its first call (``tool_snapshot``;
-            a faster start) instead of building them all now. Default: for the project's own tools (``specs``
-            None), not for ``specs`` given.
+            a faster start) instead of building them all now; for the project's own tools the tool modules are
+            then imported on the first call too (:func:`declared_tools`). Default: for the project's own tools
+            (``specs`` None), not for ``specs`` given.
         auth: require a bearer token on Streamable HTTP, checked against the stored API tokens (the services
             must then have ``users.tokens``). None: no authentication (stdio, or HTTP with ``--no-auth``).
     """
