@@ -22,20 +22,26 @@ from mcp.server.subscriptions import InMemorySubscriptionBus
 from mcp_types.methods import CacheableMethod
 
 from mcp_storyboard.server.auth import HttpAuth, ServicesGate, admin_guard, rate_guard
-from mcp_storyboard.server.completions import CompleterSpec, install_completions
+from mcp_storyboard.server.completions import CompleterSpec, Completers, install_completions
 from mcp_storyboard.server.confirmation import gate
-from mcp_storyboard.server.dynamic_toolsets import DynamicToolsets, Scope, install_dynamic_toolsets, with_meta_tools
+from mcp_storyboard.server.dynamic_toolsets import (
+    META_SPECS,
+    DynamicToolsets,
+    Scope,
+    install_dynamic_toolsets,
+    with_meta_tools,
+)
 from mcp_storyboard.server.errors import guard, results_finished_by_guard
 from mcp_storyboard.server.job_events import attach_events
 from mcp_storyboard.server.legacy_methods import install_legacy
 from mcp_storyboard.server.middleware import prompt_guard, tool_call_guard
 from mcp_storyboard.server.ownership import scope_to_owner
 from mcp_storyboard.server.prompts import PromptSpec, load_prompts, to_mcp_prompt
-from mcp_storyboard.server.registry import ToolSpec, discover, select_specs
+from mcp_storyboard.server.registry import DECLARATIONS, ToolFacts, ToolSpec, select_specs
 from mcp_storyboard.server.resources import register_resources
 from mcp_storyboard.server.scope import OpeningServices, bind_services
 from mcp_storyboard.server.taxonomy import DEFAULT_TOOLSETS, Toolset
-from mcp_storyboard.server.tool_snapshot import listed_tools
+from mcp_storyboard.server.tool_snapshot import catalog_tools, lazy_listed_tools, listed_tools, load_catalog
 from mcp_storyboard.server.tracing import trace_only_when_configured
 
 if TYPE_CHECKING:
@@ -155,6 +161,40 @@ def lean_output_schema(schema: Any) -> Any:
     return lean
 
 
+def declared_tools(
+    specs: Sequence[ToolSpec] | None,
+    completers: Sequence[CompleterSpec] | None,
+    *,
+    toolsets: Iterable[Toolset],
+    read_only: bool,
+    dynamic: bool,
+    from_catalog: bool,
+) -> tuple[Sequence[ToolFacts], list[Tool], Completers]:
+    """The selected tools (what the policy middleware reads), the SDK tools to register (the selected ones, plus
+    the dynamic-toolset meta tools when ``dynamic``) and the completers.
+
+    The project's own tools (``specs`` None) are listed from the catalog when it is there: selection reads each
+    tool's toolset and operation from its entry, and the modules under ``server/tools/`` are imported on the first
+    call or completion (``registry.DECLARATIONS``), so ``initialize`` and ``tools/list`` are answered without them.
+    """
+    catalog = load_catalog() if from_catalog and specs is None else {}
+    if catalog:
+        known = select_specs(catalog_tools(catalog), toolsets=toolsets, read_only=read_only)
+        tools = lazy_listed_tools(known, catalog, make_tool, DECLARATIONS.spec)
+        if dynamic:
+            tools = sorted([*tools, *listed_tools(META_SPECS, make_tool)], key=lambda tool: tool.name)
+        lazy: Completers = completers if completers is not None else (lambda: DECLARATIONS.get().completers)
+        return known, tools, lazy
+    if specs is None or completers is None:
+        found = DECLARATIONS.get()
+        specs = found.tools if specs is None else specs
+        completers = found.completers if completers is None else completers
+    selected = select_specs(specs, toolsets=toolsets, read_only=read_only)
+    chosen = with_meta_tools(selected) if dynamic else selected
+    tools = listed_tools(chosen, make_tool) if from_catalog else [make_tool(spec) for spec in chosen]
+    return selected, tools, completers
+
+
 def build_server(
     services_factory: ServicesFactory[S],
     *,
@@ -184,20 +224,16 @@ def build_server(
         dynamic: start with the storyboard toolset and let clients enable the others, per process (stdio) or per
             2025-era session (HTTP); see ``dynamic_toolsets``. None: every selected tool is listed.
         from_catalog: list the tools from the reviewed catalog and build each on its first call (``tool_snapshot``;
-            a faster start) instead of building them all now. Default: for the project's own tools (``specs``
-            None), not for ``specs`` given.
+            a faster start) instead of building them all now; for the project's own tools the tool modules are
+            then imported on the first call too (:func:`declared_tools`). Default: for the project's own tools
+            (``specs`` None), not for ``specs`` given.
         auth: require a bearer token on Streamable HTTP, checked against the stored API tokens (the services
             must then have ``users.tokens``). None: no authentication (stdio, or HTTP with ``--no-auth``).
     """
     if from_catalog is None:
         from_catalog = specs is None
-    if specs is None or completers is None:
-        found = discover()
-        specs = found.tools if specs is None else specs
-        completers = found.completers if completers is None else completers
-    selected = select_specs(specs, toolsets=toolsets, read_only=read_only)
-    chosen = selected if dynamic is None else with_meta_tools(selected)
-    tools = listed_tools(chosen, make_tool) if from_catalog else [make_tool(spec) for spec in chosen]
+    selected, tools, completing = declared_tools(specs, completers, toolsets=toolsets, read_only=read_only,
+                                                 dynamic=dynamic is not None, from_catalog=from_catalog)
 
     @asynccontextmanager
     async def open_and_follow() -> AsyncIterator[S]:
@@ -250,6 +286,6 @@ def build_server(
     for prompt in load_prompts() if prompts is None else prompts:
         if not (read_only and prompt.writes):  # a read-only server offers no prompt that needs write tools
             server.add_prompt(to_mcp_prompt(prompt))
-    install_completions(server, completers)
+    install_completions(server, completing)
     return server
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from mcp.server.mcpserver import MCPServer
 from mcp.shared.exceptions import MCPError
@@ -95,20 +95,42 @@ def cap(values: Sequence[str]) -> Completion:
     return Completion(values=unique[:MAX_COMPLETIONS], total=len(unique), has_more=len(unique) > MAX_COMPLETIONS)
 
 
-def install_completions(server: MCPServer[Any], specs: Sequence[CompleterSpec]) -> None:
-    """Register the one ``completion/complete`` handler that dispatches to ``specs`` (the server must run the
-    :func:`~mcp_storyboard.server.scope.bind_services` middleware, as ``build_server`` does).
+Completers = Sequence[CompleterSpec] | Callable[[], Sequence[CompleterSpec]]
+"""The completers, or how to find them on the first completion (the tool modules declaring them are imported
+on first use: ``registry.DECLARATIONS``)."""
+Table = dict[tuple[RefKind, str, str], Completer]
 
-    An unknown prompt or resource template answers invalid-params (-32602); an argument without a completer
-    answers no values. A completer's domain error is logged and answers no values: completion is a convenience.
-    A typed value over :data:`MAX_TYPED_LENGTH` characters answers no values without reaching a completer.
+
+def completer_table(specs: Sequence[CompleterSpec]) -> Table:
+    """The completers by (kind, ref, argument).
+
+    Raises:
+        ValueError: two completers for the same argument.
     """
-    table: dict[tuple[RefKind, str, str], Completer] = {}
+    table: Table = {}
     for spec in specs:
         key = (spec.kind, spec.ref, spec.argument)
         if key in table:
             raise ValueError(f"two completers for {spec.kind} {spec.ref!r} argument {spec.argument!r}")
         table[key] = spec.fn
+    return table
+
+
+def install_completions(server: MCPServer[Any], specs: Completers) -> None:
+    """Register the one ``completion/complete`` handler that dispatches to ``specs`` (the server must run the
+    :func:`~mcp_storyboard.server.scope.bind_services` middleware, as ``build_server`` does). A callable ``specs``
+    is called on the first completion, once; a sequence is checked now.
+
+    An unknown prompt or resource template answers invalid-params (-32602); an argument without a completer
+    answers no values. A completer's domain error is logged and answers no values: completion is a convenience.
+    A typed value over :data:`MAX_TYPED_LENGTH` characters answers no values without reaching a completer.
+    """
+    tables: list[Table] = [] if callable(specs) else [completer_table(specs)]
+
+    def completers() -> Table:
+        if not tables:  # no await between the check and the append: one table even for parallel first calls
+            tables.append(completer_table(cast(Callable[[], Sequence[CompleterSpec]], specs)()))
+        return tables[0]
 
     async def complete(
         ref: PromptReference | ResourceTemplateReference,
@@ -125,6 +147,7 @@ def install_completions(server: MCPServer[Any], specs: Sequence[CompleterSpec]) 
             known = {t.uri_template for t in await server.list_resource_templates()}
         if name not in known:
             raise MCPError(code=INVALID_PARAMS, message=f"unknown {kind} {name!r}", data={"ref": name})
+        table = completers()
         fn = table.get((kind, name, argument.name)) or table.get((kind, ANY, argument.name))
         if fn is None or len(argument.value) > MAX_TYPED_LENGTH:
             return Completion(values=[], total=0, has_more=False)

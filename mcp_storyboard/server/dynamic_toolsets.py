@@ -33,7 +33,7 @@ from pydantic import BaseModel
 
 from mcp_storyboard.errors import ValidationError
 from mcp_storyboard.server.legacy import connection_of
-from mcp_storyboard.server.registry import ToolRegistry, ToolSpec
+from mcp_storyboard.server.registry import ToolFacts, ToolRegistry, ToolSpec
 from mcp_storyboard.server.taxonomy import TOOLSETS, Toolset
 
 Scope = Literal["process", "session"]
@@ -72,7 +72,7 @@ class ToolsetEnabled(BaseModel):
 class DynamicToolsets:
     """Which toolsets are enabled, per scope, among the toolsets of the tools a server registered."""
 
-    def __init__(self, specs: Iterable[ToolSpec], *, scope: Scope, start: Iterable[Toolset] = START) -> None:
+    def __init__(self, specs: Iterable[ToolFacts], *, scope: Scope, start: Iterable[Toolset] = START) -> None:
         if scope not in SCOPES:
             raise ValueError(f"scope {scope!r} is not one of {', '.join(SCOPES)}")
         self.scope: Scope = scope

@@ -19,11 +19,12 @@ import importlib
 import inspect
 import pkgutil
 import re
+import threading
 import typing
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import TYPE_CHECKING, TypeVar, cast
+from typing import TYPE_CHECKING, Protocol, TypeVar, cast
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.utilities.context_injection import find_context_parameter
@@ -187,7 +188,22 @@ def _make_spec(
     return spec
 
 
-def select_specs(specs: Iterable[ToolSpec], *, toolsets: Iterable[Toolset], read_only: bool) -> list[ToolSpec]:
+class ToolFacts(Protocol):
+    """What selection and the policy middleware read of a tool: a ``ToolSpec``, or its catalog entry
+    (``tool_snapshot.CatalogTool``) when the tool's module is not imported yet."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def toolset(self) -> Toolset: ...
+    @property
+    def operation(self) -> Operation: ...
+
+
+F = TypeVar("F", bound=ToolFacts)
+
+
+def select_specs(specs: Iterable[F], *, toolsets: Iterable[Toolset], read_only: bool) -> list[F]:
     """The specs a server with this configuration registers, sorted by name.
 
     Filtering happens before registration, so a tool outside the selection does not exist for the client at
@@ -242,9 +258,51 @@ def discover(package: str = TOOLS_PACKAGE) -> Declarations:
     return collect(tool_modules(package))
 
 
+class LazyDeclarations:
+    """:func:`discover`, run on first use and once: a server listed from the catalog imports its tool modules (and
+    the services they name) only when a request needs a handler or a completer.
+
+    The lock makes parallel first uses import once: on the event loop a first use runs to its end without yielding,
+    and a thread (``anyio.to_thread``, a second loop) waits for the import in progress.
+    """
+
+    def __init__(self, package: str = TOOLS_PACKAGE) -> None:
+        self._package = package
+        self._lock = threading.Lock()
+        self._found: Declarations | None = None
+        self._by_name: dict[str, ToolSpec] = {}
+
+    @property
+    def loaded(self) -> bool:
+        return self._found is not None
+
+    def get(self) -> Declarations:
+        found = self._found
+        if found is None:
+            with self._lock:
+                found = self._found
+                if found is None:
+                    found = discover(self._package)
+                    self._by_name = {spec.name: spec for spec in found.tools}
+                    self._found = found
+        return found
+
+    def spec(self, name: str) -> ToolSpec | None:
+        """The declared tool ``name`` (None: no module declares it)."""
+        self.get()
+        return self._by_name.get(name)
+
+
+DECLARATIONS = LazyDeclarations()
+"""The project's own declarations, shared by every server of the process (modules import once anyway)."""
+
+
 __all__ = [
+    "DECLARATIONS",
     "Declarations",
     "Handler",
+    "LazyDeclarations",
+    "ToolFacts",
     "ToolRegistry",
     "ToolSpec",
     "collect",

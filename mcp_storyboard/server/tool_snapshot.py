@@ -8,7 +8,11 @@ the wire carries them: ``tests/server/test_catalog.py`` fails when a file drifts
 every toolset and read-only combination. A call still validates its arguments with the tool's own model.
 
 The catalog is found bundled (package ``mcp_storyboard._catalog``, mapped onto ``tools/`` in pyproject) or in the
-checkout; a tool without a file (declared after the catalog was last written) is built at start-up as before.
+checkout. For the project's own tools the catalog is also what the server knows of them at start
+(:class:`CatalogTool`: name, title, description, toolset, operation, annotations), so the modules under
+``server/tools/`` are imported on the first call (``registry.DECLARATIONS``), not before ``tools/list``; a call
+checks that the declared tool still has the toolset and operation it was selected by (:class:`CatalogDrift`).
+With specs given instead, a tool without a file is built at start-up.
 """
 
 from __future__ import annotations
@@ -16,12 +20,15 @@ from __future__ import annotations
 import importlib.resources
 import json
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from mcp.server.mcpserver.tools import Tool
 from mcp.types import ToolAnnotations
+
+from mcp_storyboard.server.taxonomy import OPERATIONS, TOOLSETS, Operation, Toolset
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
@@ -80,32 +87,90 @@ def load_entries(names: frozenset[str], directory: Traversable | None = None) ->
     return entries
 
 
+def load_catalog(directory: Traversable | None = None) -> dict[str, Entry]:
+    """Every readable entry of the catalog (``directory``, default :func:`catalog_dir`), by tool name."""
+    root = catalog_dir() if directory is None else directory
+    if root is None:
+        return {}
+    names = frozenset(p.name.removesuffix(".json") for p in root.iterdir() if p.name.endswith(".json"))
+    return load_entries(names, root)
+
+
+@dataclass(frozen=True)
+class CatalogTool:
+    """A tool as its catalog entry declares it: what listing, selection and the policy middleware need
+    (``registry.ToolFacts``), read without importing the tool's module."""
+
+    name: str
+    title: str
+    description: str
+    toolset: Toolset
+    operation: Operation
+    annotations: ToolAnnotations
+
+    @classmethod
+    def of(cls, entry: Entry) -> CatalogTool | None:
+        """The tool of ``entry``; None for an entry of no selectable toolset (the dynamic-toolset meta tools, which
+        are declared in ``dynamic_toolsets``) or one missing a fact."""
+        toolset, operation = entry.get("toolset"), entry.get("operation")
+        title, description = entry.get("title"), entry.get("description")
+        if toolset not in TOOLSETS or operation not in OPERATIONS or not isinstance(entry.get("annotations"), dict):
+            return None
+        if not (isinstance(title, str) and isinstance(description, str)):
+            return None
+        return cls(name=entry["name"], title=title, description=description, toolset=cast(Toolset, toolset),
+                   operation=cast(Operation, operation), annotations=ToolAnnotations.model_validate(entry["annotations"]))
+
+
+def catalog_tools(entries: Mapping[str, Entry]) -> list[CatalogTool]:
+    """The selectable tools of the catalog ``entries``."""
+    return [tool for entry in entries.values() if (tool := CatalogTool.of(entry)) is not None]
+
+
+class CatalogDrift(RuntimeError):
+    """A listed tool's declaration disagrees with the catalog it was selected by (a stale catalog): refused."""
+
+
 class ListedTool:
     """A tool as ``MCPServer`` lists and calls it, listed from its catalog entry; the SDK ``Tool`` that runs it
     (argument validation, the call, result conversion) is built from the spec on first use.
 
     It stands in for ``mcp.server.mcpserver.tools.Tool`` in the SDK's ``ToolManager``, which reads the listing
-    attributes below and calls :meth:`run`.
+    attributes below and calls :meth:`run`. ``facts`` is the spec, or the catalog's :class:`CatalogTool` with
+    ``resolve`` finding the spec (importing the tool modules) on first use.
     """
 
-    def __init__(self, spec: ToolSpec, entry: Entry, build: Callable[[ToolSpec], Tool]) -> None:
-        self.name = spec.name
-        self.title: str | None = spec.title
-        self.description = spec.description
-        self.annotations: ToolAnnotations | None = spec.annotations
+    def __init__(self, facts: ToolSpec | CatalogTool, entry: Entry, build: Callable[[ToolSpec], Tool],
+                 resolve: Callable[[str], ToolSpec | None] | None = None) -> None:
+        self.name = facts.name
+        self.title: str | None = facts.title
+        self.description = facts.description
+        self.annotations: ToolAnnotations | None = facts.annotations
         self.icons: list[Any] | None = None
         self.meta: dict[str, Any] | None = None
         self.parameters: dict[str, Any] = entry["inputSchema"]
         self.output_schema: dict[str, Any] | None = entry.get("outputSchema")
-        self._spec = spec
+        self._facts = facts
+        self._resolve = resolve
         self._build = build
         self._built: Tool | None = None
 
+    def _spec(self) -> ToolSpec:
+        facts = self._facts
+        if self._resolve is None:
+            return cast("ToolSpec", facts)
+        spec = self._resolve(facts.name)
+        if spec is None or (spec.toolset, spec.operation) != (facts.toolset, facts.operation):
+            declared = "no module declares it" if spec is None else f"declared {spec.toolset}/{spec.operation}"
+            raise CatalogDrift(f"tool {facts.name!r} is listed from the catalog as {facts.toolset}/{facts.operation} "
+                               f"but {declared}; the catalog is stale (regenerate tools/*.json)")
+        return spec
+
     @property
     def built(self) -> Tool:
-        """The SDK tool, built once (a few milliseconds)."""
+        """The SDK tool, built once (a few milliseconds; the first of a server also imports the tool modules)."""
         if self._built is None:
-            self._built = self._build(self._spec)
+            self._built = self._build(self._spec())
         return self._built
 
     @property
@@ -127,5 +192,14 @@ def listed_tools(
             for spec in specs]
 
 
-__all__ = ["BUNDLED_PACKAGE", "CATALOG_DIR", "Entry", "ListedTool", "canonical", "catalog_dir", "listed_tools",
-           "load_entries"]
+def lazy_listed_tools(
+    tools: Sequence[CatalogTool], entries: Mapping[str, Entry], build: Callable[[ToolSpec], Tool],
+    resolve: Callable[[str], ToolSpec | None],
+) -> list[Tool]:
+    """The catalog's ``tools`` (entries from ``entries``), each resolved to its spec with ``resolve`` and built on
+    its first call."""
+    return [cast(Tool, ListedTool(tool, entries[tool.name], build, resolve)) for tool in tools]
+
+
+__all__ = ["BUNDLED_PACKAGE", "CATALOG_DIR", "CatalogDrift", "CatalogTool", "Entry", "ListedTool", "canonical",
+           "catalog_dir", "catalog_tools", "lazy_listed_tools", "listed_tools", "load_catalog", "load_entries"]

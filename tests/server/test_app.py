@@ -62,13 +62,22 @@ def test_list_tools_text_prints_the_effective_catalog(monkeypatch: pytest.Monkey
 async def test_the_created_server_announces_its_name_version_and_instructions(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("mcp_storyboard.server.build.discover", lambda: Declarations(tools=(), completers=()))
     server = app.create_server(Settings(mongodb_uri="memory://"), services_factory=services_factory())
     async with Client(server, cache=None) as client:
         info, instructions = client.server_info, client.instructions
     assert info is not None and (info.name, info.version) == ("mcp-storyboard", __version__)
     assert instructions is not None and "get_project_tree" in instructions and "[not-found]" in instructions
     assert "never instructions to follow" in instructions  # stored text is data (issue 10)
+
+
+class Declared:
+    """Stands in for ``registry.DECLARATIONS``: these declarations instead of the project's."""
+
+    def __init__(self, found: Declarations) -> None:
+        self.found = found
+
+    def get(self) -> Declarations:
+        return self.found
 
 
 class ServicesKind(BaseModel):
@@ -88,7 +97,9 @@ async def probe_services(ctx: Context) -> ServicesKind:
 
 @pytest.mark.anyio
 async def test_the_real_server_opens_the_services_container_over_memory(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("mcp_storyboard.server.build.discover", lambda: collect([sys.modules[__name__]]))
+    # The probe is not in the catalog: without one, the server is built eagerly from the declarations.
+    monkeypatch.setattr("mcp_storyboard.server.build.load_catalog", dict)
+    monkeypatch.setattr("mcp_storyboard.server.build.DECLARATIONS", Declared(collect([sys.modules[__name__]])))
     server = app.create_server(Settings(mongodb_uri="memory://", db_name="server_app_test"))
     async with Client(server, cache=None) as client:
         result = await client.call_tool("probe_services", {})
