@@ -19,6 +19,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+import anyio
 import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
@@ -286,3 +287,29 @@ async def test_the_shared_library_is_everyones_to_use_and_only_admins_to_change(
             failed, text = await outcome(http, name, arguments)
             assert failed and text.startswith("[forbidden] library templates"), (name, text)
     assert (await services.style_templates.get(library)).name == "Film grain"
+
+
+async def test_parallel_calls_of_two_users_each_see_only_their_own(tools: ToolClient) -> None:
+    """The scope is per request: calls of two users interleaved on one server never see each other's projects
+    (5 rounds of 24 parallel calls; on embedded the calls really interleave)."""
+    services = tools.services
+    ana, bob = await account(services, "ana"), await account(services, "bob")
+    own = {user.id: {(await services.projects.create(f"{user.username} {n}", owner_id=user.id)).id for n in range(3)}
+           for user in (ana, bob)}
+    tokens = {user.id: (await services.users.tokens.create(user.id, "laptop")).token for user in (ana, bob)}
+    seen: list[tuple[str, set[str], bool]] = []
+    async with serving(services, toolsets=TOOLSETS) as base:
+
+        async def look(user_id: str, http: Client, other: str) -> None:
+            listed = json.loads((await outcome(http, "list_projects", {}))[1])
+            failed, _ = await outcome(http, "get_project", {"project_id": other})
+            seen.append((user_id, {p["id"] for p in listed["items"]}, failed))
+
+        async with client(base, tokens[ana.id]) as hers, client(base, tokens[bob.id]) as his:
+            for _ in range(5):
+                async with anyio.create_task_group() as group:
+                    for n in range(12):
+                        group.start_soon(look, ana.id, hers, sorted(own[bob.id])[n % 3])
+                        group.start_soon(look, bob.id, his, sorted(own[ana.id])[n % 3])
+    assert len(seen) == 120
+    assert all(ids == own[user] and refused for user, ids, refused in seen)
