@@ -41,11 +41,11 @@ class ProjectRepository(Repository[Project]):
     async def set_owner(self, owner_id: str, project_ids: list[str] | None) -> int:
         """Make ``owner_id`` the owner of ``project_ids`` (None: of every project without an owner); how many
         changed."""
-        query: dict[str, Any] = {"owner_id": None} if project_ids is None else {"id": {"$in": project_ids}}
-        result = await self.collection.update_many(
-            {**query, "owner_id": {"$ne": owner_id}} if project_ids is not None else query,
-            {"$set": {"owner_id": owner_id, "updated_at": utc_now()}},
-        )  # fmt: skip
+        # Projects the user already owns are left as they are (their updated_at too).
+        query: dict[str, Any] = (
+            {"owner_id": None} if project_ids is None else {"id": {"$in": project_ids}, "owner_id": {"$ne": owner_id}}
+        )
+        result = await self.collection.update_many(query, {"$set": {"owner_id": owner_id, "updated_at": utc_now()}})
         return int(result.modified_count)
 
     async def ids_starting_with(self, prefix: str, *, limit: int, session: Session = None) -> list[str]:
