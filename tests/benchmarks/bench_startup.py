@@ -5,7 +5,12 @@ embedded database and for a ``MONGODB_URI`` start (an embedded server this scrip
 printed. Prints medians; asserts nothing.
 
     git archive <base> | tar -x -C /tmp/before      # a copy, never committed
-    .venv/bin/python tests/benchmarks/bench_startup.py [--runs 7] [--before /tmp/before]
+    .venv/bin/python tests/benchmarks/bench_startup.py [--runs 7] [--before /tmp/before] [--mongodb-mcp-server BIN]
+
+The issue's yardstick is the official MongoDB MCP server (Node.js). With ``--mongodb-mcp-server BIN`` (its
+``node_modules/.bin/mongodb-mcp-server`` from ``npm install mongodb-mcp-server``, installed outside the project) it
+runs in the same rounds, connected to the same embedded server by ``MDB_MCP_CONNECTION_STRING`` with telemetry off,
+and our starts are printed as ratios of its.
 
 Embedded runs wait until the previous run's server has exited before spawning (a clean start), except the
 "restart" figure, which spawns right after the previous process exited, while its server may still be stopping.
@@ -38,6 +43,7 @@ from mcp_storyboard.db.embedded import EmbeddedServer
 
 ROOT = Path(__file__).resolve().parents[2]
 ANSWER_TIMEOUT = 60.0
+OFFICIAL = "MongoDB MCP server"
 INITIALIZE = {
     "protocolVersion": "2025-11-25",
     "capabilities": {},
@@ -56,11 +62,12 @@ class Timing:
 
 
 class StdioServer:
-    """One ``python -m mcp_storyboard`` over pipes, spoken to with newline-delimited JSON-RPC."""
+    """One stdio MCP server (``python -m mcp_storyboard`` unless ``command`` says otherwise) over pipes, spoken to
+    with newline-delimited JSON-RPC."""
 
-    def __init__(self, checkout: Path, env: dict[str, str]) -> None:
+    def __init__(self, checkout: Path, env: dict[str, str], command: list[str] | None = None) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "mcp_storyboard"],
+            command or [sys.executable, "-m", "mcp_storyboard"],
             cwd=checkout,
             env=env,
             stdin=subprocess.PIPE,
@@ -109,9 +116,9 @@ class StdioServer:
         return elapsed
 
 
-def run_once(checkout: Path, env: dict[str, str]) -> Timing:
+def run_once(checkout: Path, env: dict[str, str], command: list[str] | None = None) -> Timing:
     started = time.perf_counter()
-    server = StdioServer(checkout, env)
+    server = StdioServer(checkout, env, command)
     try:
         server.send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": INITIALIZE})
         server.answer(1)
@@ -141,7 +148,7 @@ def wait_for_no_server(storage: Path, timeout: float = 30.0) -> float:
 
 def base_env(checkout: Path, pycache: Path | None) -> dict[str, str]:
     """The environment of a server run from ``checkout``; with ``pycache``, bytecode is cached there."""
-    dropped = ("MONGODB_URI", "MONGO_URL", "STORYBOARD_DATA_DIR")
+    dropped: tuple[str, ...] = ("MONGODB_URI", "MONGO_URL", "STORYBOARD_DATA_DIR")
     if pycache is not None:
         dropped += ("PYTHONDONTWRITEBYTECODE",)
     env = {k: v for k, v in os.environ.items() if k not in dropped}
@@ -157,7 +164,10 @@ def main() -> None:
     parser.add_argument("--before", type=Path, help="a copy of the older checkout to compare against")
     parser.add_argument("--no-bytecode-cache", action="store_true",
                         help="run the servers with the environment's bytecode setting (default: a cache, as installed)")
+    parser.add_argument("--mongodb-mcp-server", type=Path, metavar="BIN",
+                        help="the official MongoDB MCP server's executable, timed in the same rounds")
     args = parser.parse_args()
+    official = [os.fspath(args.mongodb_mcp_server.resolve())] if args.mongodb_mcp_server else None
 
     checkouts = {"after": ROOT}
     if args.before is not None:
@@ -176,14 +186,24 @@ def main() -> None:
                 envs[(label, "embedded")] = embedded
                 envs[(label, "embedded restart")] = embedded  # right after "embedded", whose server may still stop
                 envs[(label, "MONGODB_URI")] = mongodb
+            if official is not None:
+                envs[("official", OFFICIAL)] = {k: v for k, v in os.environ.items() if not k.startswith("MDB_MCP_")} | {
+                    "MDB_MCP_CONNECTION_STRING": uri, "MDB_MCP_TELEMETRY": "disabled"}
+                checkouts_and_official = {**checkouts, "official": Path(tmp)}
+            else:
+                checkouts_and_official = dict(checkouts)
+
+            def start(label: str, env: dict[str, str]) -> Timing:
+                return run_once(checkouts_and_official[label], env, official if label == "official" else None)
+
             for (label, kind), env in envs.items():
                 if kind != "embedded restart":  # warm-up: data dir, indexes, migrations, bytecode caches
-                    run_once(checkouts[label], env)
+                    start(label, env)
                     if kind == "embedded":
                         wait_for_no_server(Path(env["STORYBOARD_DATA_DIR"]) / "embedded" / "db")
             for run in range(args.runs):
                 for (label, kind), env in envs.items():
-                    timing = run_once(checkouts[label], env)
+                    timing = start(label, env)
                     results[(label, kind)].append(timing)
                     if kind == "embedded restart":
                         storage = Path(env["STORYBOARD_DATA_DIR"]) / "embedded" / "db"
@@ -195,19 +215,27 @@ def main() -> None:
     print("bytecode: " + ("as the environment says" if args.no_bytecode_cache else "cached (as an installed package)"))
     print(f"median of {args.runs} runs (seconds); tools listed: "
           + ", ".join(f"{label} {results[(label, 'embedded')][0].tools}" for label in checkouts))
-    print(f"{'':<28}{'spawn -> tools/list':>22}{'stdin close -> exit':>22}{'server CPU to list':>20}")
+    print(f"{'':<36}{'spawn -> tools/list':>22}{'stdin close -> exit':>22}{'server CPU to list':>20}")
     for kind in ("embedded", "embedded restart", "MONGODB_URI"):
         for label in checkouts:
             timings = results[(label, kind)]
             first = statistics.median(t.first_list for t in timings)
             stop = statistics.median(t.shutdown for t in timings)
             cpu = statistics.median(t.cpu for t in timings)
-            print(f"{kind + ' (' + label + ')':<28}{first:>22.3f}{stop:>22.3f}{cpu:>20.3f}")
+            print(f"{kind + ' (' + label + ')':<36}{first:>22.3f}{stop:>22.3f}{cpu:>20.3f}")
         if "before" in checkouts:
             ratio_first = _ratio(results, kind, "first_list")
             ratio_stop = _ratio(results, kind, "shutdown")
             ratio_cpu = _ratio(results, kind, "cpu")
-            print(f"{kind + ' after/before':<28}{ratio_first:>22.2f}{ratio_stop:>22.2f}{ratio_cpu:>20.2f}")
+            print(f"{kind + ' after/before':<36}{ratio_first:>22.2f}{ratio_stop:>22.2f}{ratio_cpu:>20.2f}")
+    if official is not None:
+        timings = results[("official", OFFICIAL)]
+        first = statistics.median(t.first_list for t in timings)
+        print(f"{OFFICIAL:<36}{first:>22.3f}{statistics.median(t.shutdown for t in timings):>22.3f}"
+              f"{statistics.median(t.cpu for t in timings):>20.3f}   ({timings[0].tools} tools)")
+        for kind in ("embedded", "embedded restart", "MONGODB_URI"):
+            ours = statistics.median(t.first_list for t in results[("after", kind)])
+            print(f"{kind + ' (after) / official':<36}{ours / first:>22.2f}")
     for label in checkouts:
         if daemon_exit[label]:
             print(f"embedded server gone after the restart run's exit ({label}): "
