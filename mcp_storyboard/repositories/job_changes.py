@@ -37,10 +37,11 @@ HISTORY_LOST = frozenset({260, 280, 286})
 """InvalidResumeToken, ChangeStreamFatalError, ChangeStreamHistoryLost: the token cannot be resumed from."""
 _PIPELINE: list[dict[str, Any]] = [
     {"$match": {"operationType": {"$in": list(get_args(JobOperation))}}},
-    # Only what the notifications need travels: never a job's inputs or results.
+    # Only what the notifications need travels: never a job's inputs, and of its results only which clips got one.
     {"$project": {
         "operationType": 1, "documentKey": 1, "updateDescription.updatedFields.status": 1,
         "fullDocument.id": 1, "fullDocument.status": 1, "fullDocument.character_id": 1, "fullDocument.project_id": 1,
+        "fullDocument.results.clip_id": 1, "fullDocument.results.success": 1,
     }},
 ]  # fmt: skip
 
@@ -59,6 +60,9 @@ class JobChange:
     """The change wrote the status: an insert, a replace, or an update that set ``status``."""
     event_id: str
     """The change's resume token: the same change seen by two streams has the same id."""
+    clip_ids: tuple[str, ...] = ()
+    """The clips the job's successful results went to (generation batches), as the looked-up job shows them;
+    empty when the event carried no document."""
 
 
 @dataclass(frozen=True)
@@ -148,7 +152,9 @@ class JobChangeFeed:
             document = raw.get("fullDocument")
             job = self._known.pop(key, None) if operation == "delete" else self._known.get(key)
             status = None
+            clip_ids: tuple[str, ...] = ()
             if isinstance(document, Mapping) and isinstance(document.get("id"), str):
+                clip_ids = _result_clips(document.get("results"))
                 job = (document["id"], document.get("character_id"), document.get("project_id"))
                 self._remember(key, job)
                 status = document.get("status")
@@ -159,7 +165,7 @@ class JobChangeFeed:
             status = written.get("status", status)
             return JobChange(operation, job[0], status, job[1], job[2],
                              status_changed=operation in ("insert", "replace") or "status" in written,
-                             event_id=event_id)
+                             event_id=event_id, clip_ids=clip_ids)
         except (KeyError, TypeError, AttributeError):
             logger.warning("skipped a job change event of an unexpected shape")
             return None
@@ -169,3 +175,11 @@ class JobChangeFeed:
         self._known.move_to_end(key)
         while len(self._known) > REMEMBERED:
             self._known.popitem(last=False)
+
+
+def _result_clips(results: Any) -> tuple[str, ...]:
+    """The distinct clip ids of a batch's successful results (a legacy plain-URL result names no clip)."""
+    if not isinstance(results, list):
+        return ()
+    clips = (r.get("clip_id") for r in results if isinstance(r, Mapping) and r.get("success", True))
+    return tuple(dict.fromkeys(c for c in clips if isinstance(c, str)))

@@ -14,9 +14,9 @@ Where the database has change streams (the embedded server, MongoDB replica sets
 notifications: the in-process worker's hook :meth:`ResourceEvents.on_change` does nothing, and
 ``notify_changed`` leaves job URIs to it. Elsewhere (memory://) the worker runs in this process and its hook
 publishes. ``generation_batches`` is followed the same way: each change publishes
-``storyboard://generation-batches/{id}``, and a batch that finished with images also its project's views (the
-project, shot list, timeline and contact sheet: the images landed in its clips' galleries); the worker's in-process
-hook is :meth:`ResourceEvents.on_batch_change` (or :func:`announce_batch_in_process`). ``render_jobs`` too: each
+``storyboard://generation-batches/{id}``, and a batch that finished with images also the clips that got them and
+the project's views (the project, shot list, timeline and contact sheet: the images landed in the clips' galleries);
+the worker's in-process hook is :meth:`ResourceEvents.on_batch_change` (or :func:`announce_batch_in_process`). ``render_jobs`` too: each
 change publishes ``storyboard://render-jobs/{id}`` (hooks :meth:`ResourceEvents.on_render_change`,
 :func:`announce_render_in_process`). Other collections are not followed yet: their tools already notify
 in-process (see ``notify``), and following them too would announce every local write twice.
@@ -39,7 +39,7 @@ from mcp_storyboard.models.facefusion import FaceFusionJob
 from mcp_storyboard.models.generation import GenerationBatch
 from mcp_storyboard.models.render_jobs import RenderJob
 from mcp_storyboard.repositories.job_changes import JobChange, JobChangeFeed
-from mcp_storyboard.server.resources import character_uri, project_view_uris
+from mcp_storyboard.server.resources import character_uri, clip_uri, project_view_uris
 from mcp_storyboard.server.subscriptions import subscriptions_of
 from mcp_storyboard.services.facefusion.views import (
     FACEFUSION_JOBS_URI,
@@ -73,17 +73,21 @@ def job_change_uris(job_id: str, character_id: str | None, status: str | None, *
     return uris
 
 
-def batch_change_uris(batch_id: str, project_id: str | None, status: str | None, *, status_changed: bool) -> list[str]:
-    """The resources one batch change touches: the batch; the project's views too when the change finished it with
-    images, which landed in its clips' galleries (a clip's first image becomes its selected one)."""
+def batch_change_uris(batch_id: str, project_id: str | None, status: str | None, *, status_changed: bool,
+                      clip_ids: Iterable[str] = ()) -> list[str]:
+    """The resources one batch change touches: the batch; when the change finished it with images, which landed in
+    its clips' galleries (a clip's first image becomes its selected one), also those clips (``clip_ids``: the
+    clips of its successful results) and the project's views."""
     uris = [batch_uri(batch_id)]
     if project_id and status_changed and status in GALLERY_OUTCOMES:
+        uris += [clip_uri(clip_id) for clip_id in clip_ids]
         uris += project_view_uris(project_id)
     return uris
 
 
 def _batch_change_uris(change: JobChange) -> list[str]:
-    return batch_change_uris(change.job_id, change.project_id, change.status, status_changed=change.status_changed)
+    return batch_change_uris(change.job_id, change.project_id, change.status, status_changed=change.status_changed,
+                             clip_ids=change.clip_ids)
 
 
 def _render_change_uris(change: JobChange) -> list[str]:
@@ -148,7 +152,9 @@ class ResourceEvents:
     async def on_batch_change(self, batch: GenerationBatch) -> None:
         """The in-process generation worker's hook after each write of ``batch`` (as :meth:`on_change`)."""
         if not self.streaming:
-            await self.publish(batch_change_uris(batch.id, batch.project_id, batch.status, status_changed=True))
+            clips = [result.clip_id for result in batch.results if result.success and result.clip_id]
+            await self.publish(batch_change_uris(batch.id, batch.project_id, batch.status, status_changed=True,
+                                                 clip_ids=clips))
 
     async def on_render_change(self, job: RenderJob) -> None:
         """The in-process render worker's hook after each status or progress write of ``job`` (as :meth:`on_change`)."""

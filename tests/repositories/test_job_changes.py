@@ -140,3 +140,18 @@ async def test_after_the_collection_is_dropped_it_follows_the_new_one(database: 
                 await anyio.sleep(0.01)
         again = await repo.insert(job())
         assert (await next_change(changes)).job_id == again.id
+
+
+async def test_a_batch_change_names_the_clips_its_successful_results_went_to(database: Database) -> None:
+    """Once, in order; not a failed item's clip, nor a legacy plain-URL result (which names no clip)."""
+    batches = database.collection("generation_batches")
+    feed = JobChangeFeed(database, collection="generation_batches")
+    async with following(feed) as changes:
+        await batches.insert_one({"id": "b1", "project_id": "p", "status": "processing", "results": []})
+        await batches.update_one({"id": "b1"}, {"$set": {"status": "partial", "results": [
+            {"clip_id": "c2", "success": True}, "https://legacy.example/a.png", {"clip_id": "c1", "success": False},
+            {"clip_id": "c3"}, {"clip_id": "c2", "success": True},
+        ]}})  # fmt: skip
+        inserted, finished = await next_change(changes), await next_change(changes)
+    assert inserted.clip_ids == ()
+    assert (finished.status, finished.clip_ids) == ("partial", ("c2", "c3"))

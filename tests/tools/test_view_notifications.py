@@ -2,7 +2,7 @@
 they show changes (clip timing, media selection and deletion, music, scenes), and subscribers of another project hear nothing;
 a render job's subscribers hear each status and progress change, written by a worker in this process (the
 worker's hook, memory://) or in any process (the change stream, embedded); a generation batch that finishes with
-images (in its clips' galleries) notifies its project's views.
+images (in its clips' galleries) notifies those clips and its project's views.
 
 "Nothing" is shown by order: after each write, a marker write to a third project follows, and every update up to
 the marker's must be one of the written project's.
@@ -18,7 +18,7 @@ from mcp_storyboard.models.generation import BatchResult
 from mcp_storyboard.models.render_jobs import RenderJob
 from mcp_storyboard.repositories.render_jobs import RenderJobRepository
 from mcp_storyboard.server.job_events import events_of
-from mcp_storyboard.server.resources import project_uri, timeline_uri
+from mcp_storyboard.server.resources import clip_uri, project_uri, timeline_uri
 from mcp_storyboard.services.sheets import contact_sheet_uri
 from tests.media_samples import MP3, png
 from tests.tools.conftest import ToolClient
@@ -100,15 +100,19 @@ async def test_render_job_subscribers_hear_each_status_and_progress_change(tools
             assert await next_update() == unrelated["uri"]
 
 
-async def test_a_generation_batch_that_finishes_with_images_notifies_its_projects_views(tools: ToolClient) -> None:
+async def test_a_generation_batch_that_finishes_with_images_notifies_its_clips_and_projects_views(
+    tools: ToolClient,
+) -> None:
     world = await generation_world(tools.services)
     queued = await tools.call("generate_batch", project_id=world.project_id, model_id=world.model_id,
-                              clips=[{"clip_id": c} for c in world.clip_ids[:1]])
+                              clips=[{"clip_id": c} for c in world.clip_ids[:2]])
+    marker = (await tools.call("create_project", name="Marker"))["id"]
     events = events_of(tools.client.server)  # type: ignore[attr-defined]
     assert events is not None
     batches = tools.services.generation.batches
     views = {timeline_uri(world.project_id), contact_sheet_uri(world.project_id)}
-    async with tools.watch([*views, queued["uri"]]) as next_update:
+    imaged, failed, untouched = (clip_uri(c) for c in world.clip_ids)
+    async with tools.watch([*views, queued["uri"], imaged, failed, untouched, project_uri(marker)]) as next_update:
         # What the generation worker does (its hook publishes on memory://; the change stream on embedded).
         claimed = await batches.claim_next(WORKER, 60)
         assert claimed is not None
@@ -117,8 +121,15 @@ async def test_a_generation_batch_that_finishes_with_images_notifies_its_project
             assert await next_update() == queued["uri"]  # a claim changes no view
         result = BatchResult(clip_id=world.clip_ids[0], success=True, url="storyboard://media/m-1", media_id="m-1")
         await events.on_batch_change(await batches.record_result(queued["id"], WORKER, result))
+        failure = BatchResult(clip_id=world.clip_ids[1], success=False, error="out of memory")
+        await events.on_batch_change(await batches.record_result(queued["id"], WORKER, failure))
         await events.on_batch_change(await batches.finish(queued["id"], WORKER))
         heard: set[str] = set()
         with anyio.fail_after(10):
             while not views <= heard:
                 heard.add(await next_update())
+        # The clip that got the image is told; the one whose item failed and the one outside the batch are not.
+        await tools.call("update_project", project_id=marker, patch={"description": "after the batch"})
+        heard |= await updates_until(next_update, project_uri(marker))
+        assert imaged in heard
+        assert failed not in heard and untouched not in heard
