@@ -288,7 +288,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     _exit_on_sigterm()
     embedded = None if args.list_tools else _start_embedded(settings)
     try:
-        from mcp_storyboard.server import app  # the SDK and every tool module: ~1 s, while the server boots
+        from mcp_storyboard.server import app  # the SDK and the server: ~0.9 s while the database boots
 
         toolsets = app.parse_toolsets(args.toolsets)
         if args.list_tools:
@@ -311,7 +311,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
                                   on_batch_change=announce_batch_in_process, on_render_change=announce_render_in_process)
         app.serve(settings, transport=args.transport, host=args.host, port=args.port, toolsets=toolsets,
                   read_only=args.read_only, services_factory=factory, no_auth=args.no_auth,
-                  allowed_hosts=args.allowed_host, public_url=args.public_url)
+                  allowed_hosts=args.allowed_host, public_url=args.public_url, open_at_start=args.worker)
     finally:
         if embedded is not None:
             embedded.stop()  # released already when the server ran; not if it failed or never opened its services

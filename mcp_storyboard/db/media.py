@@ -25,9 +25,9 @@ from mcp_storyboard.models.common import (
     new_id,
     utc_now,
 )
+from mcp_storyboard.models.media import MEDIA_URI_PREFIX, media_uri  # noqa: F401 (re-exported: the store's addresses)
 
 MEDIA_BUCKET = "media"
-MEDIA_URI_PREFIX = "storyboard://media/"
 _CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}(;.*)?$", re.I)
 _LIST_SORT = (("uploadDate", -1), ("_id", 1))
 
@@ -53,10 +53,6 @@ class MediaInfo(StoryboardModel):
     @property
     def uri(self) -> str:
         return media_uri(self.id)
-
-
-def media_uri(media_id: str) -> str:
-    return MEDIA_URI_PREFIX + media_id
 
 
 def parse_media_uri(uri: str) -> str:

@@ -1,4 +1,5 @@
-"""What points at a file of the media store, and what clearing those pointers changed."""
+"""How a file of the media store is addressed (``storyboard://media/{id}``), what points at one, and what clearing
+those pointers changed."""
 
 from __future__ import annotations
 
@@ -6,6 +7,14 @@ from typing import Literal
 
 from mcp_storyboard.models.common import StoryboardModel
 from mcp_storyboard.models.values import Integer
+
+MEDIA_URI_PREFIX = "storyboard://media/"
+
+
+def media_uri(media_id: str) -> str:
+    """The resource URI of media file ``media_id``."""
+    return MEDIA_URI_PREFIX + media_id
+
 
 ReferenceKind = Literal["clip", "character", "project"]
 ReferenceField = Literal[

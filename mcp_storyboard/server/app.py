@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, nullcontext
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -18,6 +18,7 @@ from mcp_storyboard.server.auth import HttpAuth
 from mcp_storyboard.server.build import ServicesFactory, build_server
 from mcp_storyboard.server.dynamic_toolsets import Scope
 from mcp_storyboard.server.registry import discover, select_specs
+from mcp_storyboard.server.scope import opening_at_start
 from mcp_storyboard.server.taxonomy import DEFAULT_TOOLSETS, Toolset, parse_toolsets
 
 if TYPE_CHECKING:
@@ -181,12 +182,15 @@ def serve(
     no_auth: bool = False,
     allowed_hosts: Iterable[str] = (),
     public_url: str | None = None,
+    open_at_start: bool = False,
 ) -> None:
     """Serve until stopped: stdio (one client, stdout is the protocol) or Streamable HTTP at ``/mcp``.
 
     ``services_factory``: how the services open (default: ``open_services(settings)``). Over HTTP every request
     needs an API token unless ``no_auth`` (loopback only); ``allowed_hosts``: the Host headers accepted besides
-    loopback ones; ``public_url``: the URL clients reach the server at (default :func:`public_url_of`).
+    loopback ones; ``public_url``: the URL clients reach the server at (default :func:`public_url_of`);
+    ``open_at_start``: open the services as soon as the server starts (``--worker``: its worker has jobs to run),
+    not when first needed (``server/scope.py``).
 
     Raises:
         ConfigError: an unknown transport, ``no_auth`` on a non-loopback host, or a bad port.
@@ -208,10 +212,11 @@ def serve(
         settings, toolsets=toolsets, read_only=read_only, transport=transport, services_factory=services_factory,
         auth=auth,
     )
-    if transport == "stdio":
-        anyio.run(server.run_stdio_async)
-    else:
-        anyio.run(http_server(server, host, port, security=security, authenticated=auth is not None).serve)
+    with opening_at_start() if open_at_start else nullcontext():
+        if transport == "stdio":
+            anyio.run(server.run_stdio_async)
+        else:
+            anyio.run(http_server(server, host, port, security=security, authenticated=auth is not None).serve)
 
 
 def http_server(server: MCPServer[Any], host: str, port: int, *, security: TransportSecuritySettings | None = None,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from mcp.server.auth.middleware.auth_context import get_access_token
@@ -36,14 +36,16 @@ from mcp_storyboard.config import DEFAULT_RATE_LIMIT_PER_MINUTE
 from mcp_storyboard.errors import ForbiddenError, RateLimitedError
 from mcp_storyboard.server.errors import error_result, format_domain_error
 from mcp_storyboard.server.scope import OpeningServices, current_services
-from mcp_storyboard.services.users import ApiTokenService
+
+if TYPE_CHECKING:  # a type only; the service (and the driver under it) is imported when the services open
+    from mcp_storyboard.services.users import ApiTokenService
 
 SCOPE_USER = "storyboard"
 """Every verified token carries it (``AuthSettings.required_scopes``)."""
 SCOPE_ADMIN = "storyboard:admin"
 """Tokens of admin users carry it as well: the admin toolsets require it."""
 
-TokenSource = Callable[[], Awaitable[ApiTokenService]]
+TokenSource = Callable[[], Awaitable["ApiTokenService"]]
 """How the verifier reaches the token service: the server's services open in its lifespan, after the verifier is
 built, so it asks for them on each call (waiting while they open)."""
 

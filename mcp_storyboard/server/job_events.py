@@ -28,7 +28,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary, ref
 
 import anyio
@@ -38,7 +38,6 @@ from mcp.server.subscriptions import ResourceUpdated, SubscriptionBus
 from mcp_storyboard.models.facefusion import FaceFusionJob
 from mcp_storyboard.models.generation import GenerationBatch
 from mcp_storyboard.models.render_jobs import RenderJob
-from mcp_storyboard.repositories.job_changes import JobChange, JobChangeFeed
 from mcp_storyboard.server.resources import character_uri, clip_uri, project_view_uris
 from mcp_storyboard.server.subscriptions import subscriptions_of
 from mcp_storyboard.services.facefusion.views import (
@@ -48,6 +47,9 @@ from mcp_storyboard.services.facefusion.views import (
 from mcp_storyboard.services.facefusion.views import job_uri as facefusion_job_uri
 from mcp_storyboard.services.generation.views import GENERATION_BATCHES_URI, batch_uri
 from mcp_storyboard.services.render.views import RENDER_JOBS_URI, render_job_uri
+
+if TYPE_CHECKING:  # the feed (and the driver) is imported when the services open, not to start the server
+    from mcp_storyboard.repositories.job_changes import JobChange, JobChangeFeed
 
 logger = logging.getLogger("mcp_storyboard.server")
 
@@ -98,7 +100,7 @@ def _job_change_uris(change: JobChange) -> list[str]:
     return job_change_uris(change.job_id, change.character_id, change.status, status_changed=change.status_changed)
 
 
-ChangeUris = Callable[[JobChange], list[str]]
+ChangeUris = Callable[["JobChange"], list[str]]
 FOLLOWED: tuple[tuple[str, ChangeUris], ...] = (
     (FaceFusionJob.collection, _job_change_uris),
     (GenerationBatch.collection, _batch_change_uris),
@@ -172,6 +174,8 @@ class ResourceEvents:
         if database is None or not database.capabilities.change_streams:
             yield
             return
+        from mcp_storyboard.repositories.job_changes import JobChangeFeed
+
         feeds = [(JobChangeFeed(database, collection=name), uris) for name, uris in FOLLOWED]
         async with anyio.create_task_group() as group:
             self.following += 1

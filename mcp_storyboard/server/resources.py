@@ -40,7 +40,7 @@ from mcp_storyboard.services.facefusion.views import (
 from mcp_storyboard.services.generation.views import batch_uri
 from mcp_storyboard.services.models.views import model_uri
 from mcp_storyboard.services.render.views import render_job_uri
-from mcp_storyboard.services.sheets import SheetOptions, contact_sheet_uri
+from mcp_storyboard.services.sheets import contact_sheet_uri
 
 JSON = "application/json"
 MARKDOWN = "text/markdown"
@@ -313,6 +313,8 @@ def register_resources(server: MCPServer[Any]) -> None:
     async def contact_sheet(project_id: str) -> bytes:
         """Page 1 of the project's contact sheet as a PNG (default layout), rendered on read and never stored;
         render_contact_sheet stores pages and chooses the layout."""
+        from mcp_storyboard.services.sheets import SheetOptions  # with the services: not to start the server
+
         with _resource_errors():
             page = await current_services().sheets.render(_checked("project", project_id), SheetOptions())
         return page.png

@@ -1,6 +1,8 @@
 """Issue-7 start and stop figures, one run: ``mcp-storyboard`` spawned over stdio, timed from spawn to the answer
-to the first ``tools/list`` (after ``initialize``), and from closing its stdin to the process's exit; for the
-embedded database and for a ``MONGODB_URI`` start (an embedded server this script starts on 127.0.0.1). With
+to the first ``tools/list`` (after ``initialize``), from spawn to the answer to the first ``tools/call`` (right
+after that list: ``list_projects`` with ``{}``, which needs the database), and from closing its stdin to the
+process's exit; for the embedded database and for a ``MONGODB_URI`` start (an embedded server this script starts
+on 127.0.0.1). With
 ``--before DIR`` (a copy of an older commit) both checkouts run interleaved in the same run and the ratios are
 printed. Prints medians; asserts nothing.
 
@@ -9,8 +11,8 @@ printed. Prints medians; asserts nothing.
 
 The issue's yardstick is the official MongoDB MCP server (Node.js). With ``--mongodb-mcp-server BIN`` (its
 ``node_modules/.bin/mongodb-mcp-server`` from ``npm install mongodb-mcp-server``, installed outside the project) it
-runs in the same rounds, connected to the same embedded server by ``MDB_MCP_CONNECTION_STRING`` with telemetry off,
-and our starts are printed as ratios of its.
+runs in the same rounds, connected to the same embedded server by ``MDB_MCP_CONNECTION_STRING`` with telemetry off
+(its first call: ``list-databases`` on its ``preconfigured`` connection), and our starts are printed as ratios of its.
 
 Embedded runs wait until the previous run's server has exited before spawning (a clean start), except the
 "restart" figure, which spawns right after the previous process exited, while its server may still be stopping.
@@ -44,6 +46,13 @@ from mcp_storyboard.db.embedded import EmbeddedServer
 ROOT = Path(__file__).resolve().parents[2]
 ANSWER_TIMEOUT = 60.0
 OFFICIAL = "MongoDB MCP server"
+FIRST_CALL: tuple[str, dict[str, Any]] = ("list_projects", {})
+OFFICIAL_FIRST_CALL: tuple[str, dict[str, Any]] = ("list-databases", {"connectionId": "preconfigured"})
+"""Each server's first tools/call: a read that needs the database and returns little."""
+COLUMNS = (("first_list", "spawn -> tools/list"), ("first_call", "spawn -> tools/call"),
+           ("shutdown", "stdin close -> exit"), ("cpu", "server CPU to list"))
+FIRST_ANSWERS = ("first_list", "first_call")
+"""The columns compared with the official server."""
 INITIALIZE = {
     "protocolVersion": "2025-11-25",
     "capabilities": {},
@@ -54,6 +63,7 @@ INITIALIZE = {
 @dataclass(frozen=True)
 class Timing:
     first_list: float
+    first_call: float
     shutdown: float
     tools: int
     cpu: float
@@ -116,7 +126,8 @@ class StdioServer:
         return elapsed
 
 
-def run_once(checkout: Path, env: dict[str, str], command: list[str] | None = None) -> Timing:
+def run_once(checkout: Path, env: dict[str, str], command: list[str] | None = None,
+             call: tuple[str, dict[str, Any]] = FIRST_CALL) -> Timing:
     started = time.perf_counter()
     server = StdioServer(checkout, env, command)
     try:
@@ -128,11 +139,18 @@ def run_once(checkout: Path, env: dict[str, str], command: list[str] | None = No
         first_list = time.perf_counter() - started
         times = psutil.Process(server.proc.pid).cpu_times()
         cpu = times.user + times.system
+        name, arguments = call
+        server.send({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+                     "params": {"name": name, "arguments": arguments}})
+        called = server.answer(3)
+        first_call = time.perf_counter() - started
+        if called.get("isError"):
+            raise RuntimeError(f"{name} failed: {called.get('content')}")
     except BaseException:
         server.proc.kill()
         server.proc.wait()
         raise
-    return Timing(first_list, server.close(), tools, cpu)
+    return Timing(first_list, first_call, server.close(), tools, cpu)
 
 
 def wait_for_no_server(storage: Path, timeout: float = 30.0) -> float:
@@ -194,7 +212,9 @@ def main() -> None:
                 checkouts_and_official = dict(checkouts)
 
             def start(label: str, env: dict[str, str]) -> Timing:
-                return run_once(checkouts_and_official[label], env, official if label == "official" else None)
+                if label == "official":
+                    return run_once(checkouts_and_official[label], env, official, OFFICIAL_FIRST_CALL)
+                return run_once(checkouts_and_official[label], env)
 
             for (label, kind), env in envs.items():
                 if kind != "embedded restart":  # warm-up: data dir, indexes, migrations, bytecode caches
@@ -215,37 +235,33 @@ def main() -> None:
     print("bytecode: " + ("as the environment says" if args.no_bytecode_cache else "cached (as an installed package)"))
     print(f"median of {args.runs} runs (seconds); tools listed: "
           + ", ".join(f"{label} {results[(label, 'embedded')][0].tools}" for label in checkouts))
-    print(f"{'':<36}{'spawn -> tools/list':>22}{'stdin close -> exit':>22}{'server CPU to list':>20}")
+    print(f"{'':<36}" + "".join(f"{title:>22}" for _, title in COLUMNS))
     for kind in ("embedded", "embedded restart", "MONGODB_URI"):
         for label in checkouts:
-            timings = results[(label, kind)]
-            first = statistics.median(t.first_list for t in timings)
-            stop = statistics.median(t.shutdown for t in timings)
-            cpu = statistics.median(t.cpu for t in timings)
-            print(f"{kind + ' (' + label + ')':<36}{first:>22.3f}{stop:>22.3f}{cpu:>20.3f}")
+            medians = [_median(results[(label, kind)], field) for field, _ in COLUMNS]
+            print(f"{kind + ' (' + label + ')':<36}" + "".join(f"{m:>22.3f}" for m in medians))
         if "before" in checkouts:
-            ratio_first = _ratio(results, kind, "first_list")
-            ratio_stop = _ratio(results, kind, "shutdown")
-            ratio_cpu = _ratio(results, kind, "cpu")
-            print(f"{kind + ' after/before':<36}{ratio_first:>22.2f}{ratio_stop:>22.2f}{ratio_cpu:>20.2f}")
+            ratios = [_ratio(results, kind, field) for field, _ in COLUMNS]
+            print(f"{kind + ' after/before':<36}" + "".join(f"{r:>22.2f}" for r in ratios))
     if official is not None:
-        timings = results[("official", OFFICIAL)]
-        first = statistics.median(t.first_list for t in timings)
-        print(f"{OFFICIAL:<36}{first:>22.3f}{statistics.median(t.shutdown for t in timings):>22.3f}"
-              f"{statistics.median(t.cpu for t in timings):>20.3f}   ({timings[0].tools} tools)")
+        theirs = results[("official", OFFICIAL)]
+        medians = [_median(theirs, field) for field, _ in COLUMNS]
+        print(f"{OFFICIAL:<36}" + "".join(f"{m:>22.3f}" for m in medians) + f"   ({theirs[0].tools} tools)")
         for kind in ("embedded", "embedded restart", "MONGODB_URI"):
-            ours = statistics.median(t.first_list for t in results[("after", kind)])
-            print(f"{kind + ' (after) / official':<36}{ours / first:>22.2f}")
+            ratios = [_median(results[("after", kind)], field) / _median(theirs, field) for field in FIRST_ANSWERS]
+            print(f"{kind + ' (after) / official':<36}" + "".join(f"{r:>22.2f}" for r in ratios))
     for label in checkouts:
         if daemon_exit[label]:
             print(f"embedded server gone after the restart run's exit ({label}): "
                   f"{statistics.median(daemon_exit[label]):.3f} s (median)")
 
 
+def _median(timings: list[Timing], field: str) -> float:
+    return statistics.median(getattr(t, field) for t in timings)
+
+
 def _ratio(results: dict[tuple[str, str], list[Timing]], kind: str, field: str) -> float:
-    after = statistics.median(getattr(t, field) for t in results[("after", kind)])
-    before = statistics.median(getattr(t, field) for t in results[("before", kind)])
-    return after / before
+    return _median(results[("after", kind)], field) / _median(results[("before", kind)], field)
 
 
 if __name__ == "__main__":

@@ -246,7 +246,8 @@ async def test_each_change_is_announced_once_when_several_connections_each_start
     job, marker = await jobs.insert(new_job()), await jobs.insert(new_job(status="cancelled"))
     async with subscribed(database, "legacy", [facefusion_job_uri(job.id), facefusion_job_uri(marker.id)]) as sub:
         next_update = sub.next_update
-        async with Client(sub.server, mode="auto"):
+        async with Client(sub.server, mode="auto") as second:
+            await second.list_resources()  # a request that needs the services opens them, and so the watcher
             assert sub.events.following == 2
             await jobs.claim_next("w", 60)
             assert await next_update() == facefusion_job_uri(job.id)

@@ -1,12 +1,18 @@
-"""Start-up leaves the heavy optional libraries unimported (``mcp_storyboard/lazy_import.py``): a server built as
-``serve`` builds it answers ``initialize`` and ``tools/list`` without OpenTimelineIO, Pillow, PyAV or bcrypt, and
-a library named lazily is imported on its first use. It answers them without importing its tool modules either
-(``server/tools/``, imported on the first call: ``registry.DECLARATIONS``). Behaviour, not timing: ``tests/benchmarks/bench_startup.py``
-has the figures."""
+"""Start-up imports what answering ``initialize`` and ``tools/list`` needs, and no more.
+
+- Importing the server imports no service module and no driver (pymongo, bson): the service packages export their
+  services lazily (``lazy_import.lazy_exports``), and the services open after the handshake (``server/scope.py``).
+- The heavy optional libraries (OpenTimelineIO, Pillow, PyAV, bcrypt) stay unimported until used, even once the
+  services are open (``lazy_import.lazy_module``).
+- The tool modules (``server/tools/``) are imported on the first call (``registry.DECLARATIONS``).
+
+Behaviour, not timing: ``tests/benchmarks/bench_startup.py`` has the figures."""
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 import subprocess
 import sys
 import textwrap
@@ -15,6 +21,7 @@ from typing import Any
 
 import pytest
 
+import mcp_storyboard.services
 from mcp_storyboard.lazy_import import lazy_module
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,7 +51,8 @@ START = textwrap.dedent(
             created = await client.call_tool("create_project", {"name": "Lazy"})
             found = await client.call_tool("list_projects", {})
             return {**listed, "refused": refused.content[0].text, "created": created.structured_content,
-                    "found": found.structured_content, "after_call": tool_modules()}
+                    "found": found.structured_content, "after_call": tool_modules(),
+                    "modules_after_call": sorted(sys.modules)}
 
     print(json.dumps(anyio.run(main)))
     """
@@ -59,17 +67,64 @@ def start(mode: str) -> dict[str, Any]:
     return answer
 
 
+def heavy_in(modules: list[str]) -> list[str]:
+    return sorted(m for m in modules for heavy in HEAVY if m == heavy or m.startswith(heavy + "."))
+
+
 def test_the_server_starts_and_lists_its_tools_without_the_heavy_libraries() -> None:
     answer = start("static")
-    modules = set(answer["modules"])
     assert len(answer["tools"]) > 100
-    # The modules that name these libraries were imported (the services the resources read): laziness keeps the
-    # libraries out.
+    assert heavy_in(answer["modules"]) == []
+    # The first calls opened the services, which imported the modules that name these libraries: laziness keeps the
+    # libraries out until a tool draws, exports, renders or hashes a password.
+    after_call = set(answer["modules_after_call"])
     for named in ("mcp_storyboard.services.export.service", "mcp_storyboard.services.sheets.draw",
                   "mcp_storyboard.services.users.passwords"):  # fmt: skip
-        assert named in modules
-    loaded = sorted(m for m in modules for heavy in HEAVY if m == heavy or m.startswith(heavy + "."))
-    assert loaded == []
+        assert named in after_call
+    assert heavy_in(answer["modules_after_call"]) == []
+
+
+def imported_by(code: str) -> list[str]:
+    done = subprocess.run([sys.executable, "-c", code + "\nimport sys, json; print(json.dumps(sorted(sys.modules)))"],
+                          cwd=ROOT, capture_output=True, text=True, check=False, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    modules: list[str] = json.loads(done.stdout.strip().splitlines()[-1])
+    return modules
+
+
+def test_importing_the_server_imports_no_service_and_no_driver() -> None:
+    modules = imported_by("import mcp_storyboard.server.app")
+    assert "mcp_storyboard.server.resources" in modules and "mcp_storyboard.services.render.views" in modules
+    driver = [m for m in modules if m.split(".")[0] in ("pymongo", "bson", "gridfs", "motor", "mongomock")]
+    assert driver == []
+    services = [m for m in modules if m.startswith("mcp_storyboard.services.")
+                and (m.endswith(".service") or m == "mcp_storyboard.services.container")]  # fmt: skip
+    assert services == []
+
+
+def test_a_service_package_imports_its_service_when_it_is_first_named() -> None:
+    modules = imported_by("from mcp_storyboard.services.users import views")
+    assert "mcp_storyboard.services.users.views" in modules and "mcp_storyboard.services.users.service" not in modules
+    named = imported_by("from mcp_storyboard.services.users import UserService")
+    assert {"mcp_storyboard.services.users.service", "pymongo"} <= set(named)
+
+
+def service_packages() -> list[str]:
+    found = pkgutil.iter_modules(mcp_storyboard.services.__path__, "mcp_storyboard.services.")
+    return sorted(info.name for info in found if info.ispkg and info.name != "mcp_storyboard.services.common")
+
+
+@pytest.mark.parametrize("name", service_packages())
+def test_every_export_of_a_service_package_is_the_object_its_module_defines(name: str) -> None:
+    package = importlib.import_module(name)
+    exports: list[str] = package.__all__
+    assert exports and set(exports) <= set(dir(package))
+    for export in exports:
+        value = getattr(package, export)
+        home = importlib.import_module(value.__module__) if hasattr(value, "__module__") else package
+        assert getattr(home, export, value) is value
+    with pytest.raises(AttributeError, match=f"module '{name}' has no attribute 'NoSuchService'"):
+        package.NoSuchService  # noqa: B018
 
 
 @pytest.mark.parametrize("mode", ["static", "dynamic"])

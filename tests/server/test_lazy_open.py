@@ -1,17 +1,20 @@
 """The server answers ``initialize`` and ``tools/list`` while its services still open (the embedded daemon boots,
 migrations and indexes are checked); a request that needs the database waits for them; a failure to open ends the
-server with its error. (Start-up figures: tests/benchmarks/bench_startup.py.)"""
+server with its error. The open itself waits to be asked: a request that needs the services, the answer to
+``tools/list``, or a timer (``server/scope.py``). (Start-up figures: tests/benchmarks/bench_startup.py.)"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import anyio
 import pytest
 from mcp import Client
 
 from mcp_storyboard.errors import ConfigError
+from mcp_storyboard.server import scope
 from mcp_storyboard.server.build import build_server
 from mcp_storyboard.services.container import Services
 from tests.conftest import open_test_database
@@ -66,3 +69,77 @@ async def test_a_failure_to_open_ends_the_server_with_its_error() -> None:
     assert "MONGODB_URI names no host" in repr(ended.value) or any(
         "MONGODB_URI names no host" in str(e) for e in getattr(ended.value, "exceptions", [])
     )
+
+
+class Recorded:
+    """A services factory over memory:// that records when it is entered (the open started)."""
+
+    def __init__(self, database: Any) -> None:
+        self.database = database
+        self.entered = anyio.Event()
+
+    @asynccontextmanager
+    async def __call__(self) -> AsyncIterator[Services]:
+        self.entered.set()
+        yield Services.over(self.database)
+
+
+@pytest.fixture
+def no_timer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The open waits for a reason only: its timer (scope.OPEN_AFTER_S) never runs out within a test."""
+    monkeypatch.setattr(scope, "OPEN_AFTER_S", 3600.0)
+
+
+@pytest.mark.usefixtures("no_timer")
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_the_services_open_once_tools_list_is_answered_not_before(
+    mode: str, request: pytest.FixtureRequest
+) -> None:
+    factory = Recorded(await open_test_database("memory", request))
+    async with Client(build_server(factory), mode=mode) as client:  # type: ignore[arg-type]
+        await client.list_prompts()
+        await client.list_resource_templates()
+        assert not factory.entered.is_set()  # the handshake and these lists need no database
+        await client.list_tools()
+        with anyio.fail_after(10):
+            await factory.entered.wait()  # no call came: the answer to tools/list started the open
+
+
+@pytest.mark.usefixtures("no_timer")
+async def test_a_call_before_any_list_opens_the_services_at_once(request: pytest.FixtureRequest) -> None:
+    factory = Recorded(await open_test_database("memory", request))
+    async with Client(build_server(factory)) as client:  # type: ignore[arg-type]
+        assert not factory.entered.is_set()
+        with anyio.fail_after(10):  # the open waits for nothing else (its timer is an hour)
+            result = await client.call_tool("list_projects", {})
+    assert not result.is_error and result.structured_content == {"items": [], "next_cursor": None}
+
+
+async def test_a_server_nobody_asks_opens_its_services_after_a_while(
+    monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    monkeypatch.setattr(scope, "OPEN_AFTER_S", 0.05)  # an HTTP server with no request yet, a client that never lists
+    factory = Recorded(await open_test_database("memory", request))
+    async with Client(build_server(factory)):  # type: ignore[arg-type]
+        with anyio.fail_after(10):
+            await factory.entered.wait()
+
+
+@pytest.mark.usefixtures("no_timer")
+async def test_a_client_that_leaves_before_anything_needs_the_database_opens_nothing(
+    request: pytest.FixtureRequest,
+) -> None:
+    factory = Recorded(await open_test_database("memory", request))
+    with anyio.fail_after(10):
+        async with Client(build_server(factory)) as client:  # type: ignore[arg-type]
+            await client.list_prompts()
+    assert not factory.entered.is_set()
+
+
+@pytest.mark.usefixtures("no_timer")
+async def test_a_server_with_work_of_its_own_opens_its_services_as_it_starts(request: pytest.FixtureRequest) -> None:
+    factory = Recorded(await open_test_database("memory", request))
+    with scope.opening_at_start():  # serve --worker: the worker runs queued jobs whether or not a client asks
+        async with Client(build_server(factory)):  # type: ignore[arg-type]
+            with anyio.fail_after(10):
+                await factory.entered.wait()

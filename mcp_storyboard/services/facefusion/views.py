@@ -11,7 +11,6 @@ from typing import Annotated, Any
 from pydantic import JsonValue, WithJsonSchema
 from pydantic import ValidationError as PydanticValidationError
 
-from mcp_storyboard.db.media import MEDIA_URI_PREFIX
 from mcp_storyboard.models.common import StoryboardModel, UtcDatetime
 from mcp_storyboard.models.facefusion import (
     FaceFusionHistoryEntry,
@@ -26,6 +25,7 @@ from mcp_storyboard.models.facefusion_jobs import (
     FaceFusionJobOutput,
     OperationResult,
 )
+from mcp_storyboard.models.media import MEDIA_URI_PREFIX
 
 FINISHED: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
 """Statuses a job leaves only through retry."""

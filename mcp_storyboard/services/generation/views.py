@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 
 from pydantic import WithJsonSchema
 
-from mcp_storyboard.db.media import MEDIA_URI_PREFIX
 from mcp_storyboard.models.common import StoryboardModel, UtcDatetime
 from mcp_storyboard.models.generation import (
     BatchResult,
@@ -15,6 +14,7 @@ from mcp_storyboard.models.generation import (
     GenerationBatch,
     GenerationKind,
 )
+from mcp_storyboard.models.media import MEDIA_URI_PREFIX
 
 GENERATION_BATCHES_URI = "storyboard://generation-batches"
 FINISHED: frozenset[str] = frozenset({"completed", "partial", "failed", "cancelled"})

@@ -1,8 +1,17 @@
 """Contact sheets: a page of a storyboard's frames under scene headings, drawn with Pillow (``service.py``)."""
 
-from mcp_storyboard.services.sheets.layout import SheetOptions
-from mcp_storyboard.services.sheets.service import ContactSheetService, RenderedPage, StoredSheet
+from typing import TYPE_CHECKING
 
+from mcp_storyboard.lazy_import import lazy_exports
+
+if TYPE_CHECKING:
+    from mcp_storyboard.services.sheets.layout import SheetOptions
+    from mcp_storyboard.services.sheets.service import ContactSheetService, RenderedPage, StoredSheet
+else:  # imported on first use, so importing a light sibling (views) does not import the service
+    __getattr__, __dir__ = lazy_exports(__name__, {
+        "SheetOptions": ".layout", "ContactSheetService": ".service", "RenderedPage": ".service",
+        "StoredSheet": ".service",
+    })
 
 
 def contact_sheet_uri(project_id: str) -> str:

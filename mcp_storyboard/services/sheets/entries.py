@@ -13,10 +13,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-from mcp_storyboard.db.media import MEDIA_URI_PREFIX
 from mcp_storyboard.errors import NotFoundError
 from mcp_storyboard.models.characters import Character
 from mcp_storyboard.models.clips import Clip
+from mcp_storyboard.models.media import MEDIA_URI_PREFIX
 from mcp_storyboard.models.projects import Project
 from mcp_storyboard.models.scenes import Scene
 from mcp_storyboard.services.common.timeline import SceneNode, place_scenes, timeline_sequence
