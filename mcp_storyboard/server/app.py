@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
-from contextlib import AbstractAsyncContextManager, nullcontext
+from contextlib import AbstractAsyncContextManager
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -18,7 +18,6 @@ from mcp_storyboard.server.auth import HttpAuth
 from mcp_storyboard.server.build import ServicesFactory, build_server
 from mcp_storyboard.server.dynamic_toolsets import Scope
 from mcp_storyboard.server.registry import discover, select_specs
-from mcp_storyboard.server.scope import opening_at_start
 from mcp_storyboard.server.taxonomy import DEFAULT_TOOLSETS, Toolset, parse_toolsets
 
 if TYPE_CHECKING:
@@ -94,9 +93,11 @@ def create_server(
     services_factory: ServicesFactory[Any] | None = None,
     transport: Transport = "stdio",
     auth: HttpAuth | None = None,
+    open_at_start: bool = False,
 ) -> MCPServer[Any]:
-    """The configured server, not yet running; services open when it starts serving. ``auth``: require bearer
-    tokens over Streamable HTTP (None over stdio and with ``--no-auth``).
+    """The configured server, not yet running; services open once something needs them after it starts serving
+    (``open_at_start``: as it starts). ``auth``: require bearer tokens over Streamable HTTP (None over stdio and
+    with ``--no-auth``).
 
     With ``settings.dynamic_toolsets`` the transport decides who enables a toolset for whom: the process over stdio
     (one client), each 2025-era session over HTTP (see ``dynamic_toolsets``).
@@ -109,6 +110,7 @@ def create_server(
         instructions=INSTRUCTIONS + DYNAMIC_INSTRUCTIONS if settings.dynamic_toolsets else INSTRUCTIONS,
         dynamic=dynamic_scope(transport) if settings.dynamic_toolsets else None,
         auth=auth,
+        open_at_start=open_at_start,
     )
 
 
@@ -210,13 +212,12 @@ def serve(
                             calls_per_minute=settings.rate_limit_per_minute)
     server = create_server(
         settings, toolsets=toolsets, read_only=read_only, transport=transport, services_factory=services_factory,
-        auth=auth,
+        auth=auth, open_at_start=open_at_start,
     )
-    with opening_at_start() if open_at_start else nullcontext():
-        if transport == "stdio":
-            anyio.run(server.run_stdio_async)
-        else:
-            anyio.run(http_server(server, host, port, security=security, authenticated=auth is not None).serve)
+    if transport == "stdio":
+        anyio.run(server.run_stdio_async)
+    else:
+        anyio.run(http_server(server, host, port, security=security, authenticated=auth is not None).serve)
 
 
 def http_server(server: MCPServer[Any], host: str, port: int, *, security: TransportSecuritySettings | None = None,

@@ -210,6 +210,7 @@ def build_server(
     dynamic: Scope | None = None,
     from_catalog: bool | None = None,
     auth: HttpAuth | None = None,
+    open_at_start: bool = False,
 ) -> MCPServer[S]:
     """An ``MCPServer`` with the selected tools, the resources, the prompts and the completion handler.
 
@@ -229,6 +230,8 @@ def build_server(
             (``specs`` None), not for ``specs`` given.
         auth: require a bearer token on Streamable HTTP, checked against the stored API tokens (the services
             must then have ``users.tokens``). None: no authentication (stdio, or HTTP with ``--no-auth``).
+        open_at_start: open the services as the server starts (``serve --worker``: its worker has jobs to run),
+            not once a request needs them or ``tools/list`` was answered (``scope.py``).
     """
     if from_catalog is None:
         from_catalog = specs is None
@@ -247,7 +250,7 @@ def build_server(
     @asynccontextmanager
     async def lifespan(_: MCPServer[S]) -> AsyncIterator[S]:
         # The services open in the background: initialize and tools/list are answered meanwhile (scope.py).
-        opening = OpeningServices()
+        opening = OpeningServices(at_start=open_at_start)
         gate.publish(opening)
         async with anyio.create_task_group() as group:
             group.start_soon(opening.hold, open_and_follow)

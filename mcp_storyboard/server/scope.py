@@ -12,14 +12,14 @@ then connects, checks migrations and indexes. Started with the server, that work
 handshake; so the open waits (:meth:`OpeningServices.hold`) until the first request that needs the services (it
 then starts at once), or until ``tools/list`` has been answered and its answer is out, or :data:`OPEN_AFTER_S` (an
 HTTP server with no requests yet, a client that never lists tools). The embedded database server boots in its own
-process meanwhile (``cli.py`` spawns it first). ``serve --worker`` opens at once (:func:`opening_at_start`): its
-worker has jobs to run whether or not a client asks for anything.
+process meanwhile (``cli.py`` spawns it first). ``serve --worker`` opens at once (``OpeningServices(at_start=True)``,
+from ``build_server(open_at_start=True)``): its worker has jobs to run whether or not a client asks for anything.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import AbstractAsyncContextManager, contextmanager
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from contextvars import ContextVar
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, cast
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from mcp_storyboard.services.container import Services
 
 _lifespan_state: ContextVar[Any] = ContextVar("mcp_storyboard_services")
-_open_at_start: ContextVar[bool] = ContextVar("mcp_storyboard_open_at_start", default=False)
 
 OPEN_AFTER_S = 1.0
 """The longest the open waits for a request to ask for it."""
@@ -51,7 +50,9 @@ NEEDS_NO_SERVICES = frozenset({
 class OpeningServices:
     """The lifespan state while the services open in the background (see the module docstring)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, at_start: bool = False) -> None:
+        self._at_start = at_start
+        """Open as the server starts, without waiting to be asked."""
         self._opened = anyio.Event()
         self._needed = anyio.Event()
         """A request waits for the services (or the server stops): open now."""
@@ -65,7 +66,7 @@ class OpeningServices:
         """Once asked (see the module docstring), open the services, publish them, and keep them open until
         :meth:`close`. A failure to open is kept for the waiting requests and raised, which ends the serving task
         group (``serve`` then exits with its message). Closed before being asked: nothing is opened."""
-        if not _open_at_start.get():
+        if not self._at_start:
             await self._until_asked()
             if self._closing.is_set():
                 self._error = RuntimeError("the server stopped before its services were needed")
@@ -117,17 +118,6 @@ class OpeningServices:
         if self._error is not None:
             raise RuntimeError("the database could not be opened; the server is stopping") from self._error
         return self._services
-
-
-@contextmanager
-def opening_at_start() -> Iterator[None]:
-    """Servers started in this block (in this context) open their services as soon as they start, without waiting to
-    be asked: ``serve --worker``, whose worker runs queued jobs without any request."""
-    token = _open_at_start.set(True)
-    try:
-        yield
-    finally:
-        _open_at_start.reset(token)
 
 
 async def bind_services(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:

@@ -139,7 +139,7 @@ async def test_a_client_that_leaves_before_anything_needs_the_database_opens_not
 @pytest.mark.usefixtures("no_timer")
 async def test_a_server_with_work_of_its_own_opens_its_services_as_it_starts(request: pytest.FixtureRequest) -> None:
     factory = Recorded(await open_test_database("memory", request))
-    with scope.opening_at_start():  # serve --worker: the worker runs queued jobs whether or not a client asks
-        async with Client(build_server(factory)):  # type: ignore[arg-type]
-            with anyio.fail_after(10):
-                await factory.entered.wait()
+    # serve --worker: the worker runs queued jobs whether or not a client asks
+    async with Client(build_server(factory, open_at_start=True)):  # type: ignore[arg-type]
+        with anyio.fail_after(10):
+            await factory.entered.wait()
