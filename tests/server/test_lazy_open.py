@@ -143,3 +143,47 @@ async def test_a_server_with_work_of_its_own_opens_its_services_as_it_starts(req
     async with Client(build_server(factory, open_at_start=True)):  # type: ignore[arg-type]
         with anyio.fail_after(10):
             await factory.entered.wait()
+
+
+class Counted:
+    """A services factory that counts its opens and takes a moment to open, as a booting database does."""
+
+    def __init__(self, database: Any) -> None:
+        self.database = database
+        self.opens = 0
+
+    @asynccontextmanager
+    async def __call__(self) -> AsyncIterator[Services]:
+        self.opens += 1
+        await anyio.sleep(0.05)
+        yield Services.over(self.database)
+
+
+@pytest.mark.usefixtures("no_timer")
+async def test_parallel_first_calls_open_the_services_once_and_each_gets_its_own_answer(
+    request: pytest.FixtureRequest,
+) -> None:
+    """A host sends several calls at once, before any list: one open, every call answered from what it stored."""
+    database = await open_test_database("embedded-pymongo", request)
+    try:
+        for round_ in range(5):  # rounds, each a new server over the same embedded database
+            factory = Counted(database)
+            created: dict[str, str] = {}
+            async with Client(build_server(factory)) as client:  # type: ignore[arg-type]
+
+                async def create(name: str) -> None:
+                    result = await client.call_tool("create_project", {"name": name})
+                    assert not result.is_error, result
+                    created[name] = result.structured_content["id"]  # type: ignore[index]
+
+                with anyio.fail_after(30):
+                    async with anyio.create_task_group() as group:
+                        for number in range(12):
+                            group.start_soon(create, f"round {round_} project {number}")
+                for name, project_id in created.items():
+                    stored = await client.call_tool("get_project", {"project_id": project_id})
+                    assert stored.structured_content["name"] == name  # type: ignore[index]
+            assert factory.opens == 1 and len(created) == 12
+    finally:
+        await database.client.drop_database(database.db.name)
+        await database.close()
