@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import os
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from mcp_storyboard import cli
 from mcp_storyboard.cli import doctor_report
 from mcp_storyboard.config import Settings
 from mcp_storyboard.db.connection import Database, connect
@@ -138,3 +140,14 @@ def test_serving_leaves_the_optional_libraries_unimported_until_a_call_needs_the
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def test_the_collector_pauses_for_the_servers_imports_and_runs_again_after_even_a_failure() -> None:
+    try:
+        with pytest.raises(RuntimeError), cli._collector_paused():
+            assert not gc.isenabled()
+            raise RuntimeError("an import failed")
+        assert gc.isenabled()
+        assert gc.get_freeze_count() > 0  # what the block made is left out of later collections
+    finally:
+        gc.unfreeze()  # this test process goes on collecting as before
