@@ -16,6 +16,13 @@ def media_uri(media_id: str) -> str:
     return MEDIA_URI_PREFIX + media_id
 
 
+def media_id_of(url: str | None) -> str | None:
+    """The media-store id ``url`` names when it is a ``storyboard://media/{id}`` URI; None for any other URL."""
+    if url and url.startswith(MEDIA_URI_PREFIX) and len(url) > len(MEDIA_URI_PREFIX):
+        return url[len(MEDIA_URI_PREFIX):]
+    return None
+
+
 ReferenceKind = Literal["clip", "character", "project"]
 ReferenceField = Literal[
     "generated_images", "generated_videos", "media_url", "thumbnail_url", "reference_images", "music_media_id"

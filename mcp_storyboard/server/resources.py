@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -95,6 +95,11 @@ def project_view_uris(project_id: str) -> list[str]:
     """The resources that show what a project holds (its scenes, clips, selected media, characters, music): the
     project, its shot list, its timeline and its contact sheet. A write inside a project notifies them all."""
     return [project_uri(project_id), storyboard_uri(project_id), timeline_uri(project_id), contact_sheet_uri(project_id)]
+
+
+def scene_uris(project_id: str, scene_ids: Iterable[str], clip_ids: Iterable[str] = ()) -> list[str]:
+    """What a change to these scenes (and clips of theirs) notifies: them, and the views of their project."""
+    return [*map(clip_uri, clip_ids), *map(scene_uri, scene_ids), *project_view_uris(project_id)]
 
 
 def project_uris(project_id: str) -> list[str]:

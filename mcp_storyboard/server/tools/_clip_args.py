@@ -9,7 +9,7 @@ from pydantic import Field
 
 from mcp_storyboard.models.clips import Clip, ClipDuration, TimelinePosition
 from mcp_storyboard.models.values import DisplayOrder
-from mcp_storyboard.server.resources import project_view_uris
+from mcp_storyboard.server.resources import scene_uris
 from mcp_storyboard.server.tools._args import ClipId, Id, ProjectId, SceneId
 
 __all__ = ["AllowOverlap", "ClipId", "Duration", "Id", "OptionalDuration", "Order", "Position", "ProjectId", "SceneId",
@@ -43,9 +43,3 @@ def clip_uris(clip: Clip) -> list[str]:
     return scene_uris(clip.project_id, [clip.scene_id], [clip.id])
 
 
-def scene_uris(project_id: str, scene_ids: list[str], clip_ids: list[str] | tuple[str, ...] = ()) -> list[str]:
-    return [
-        *(f"storyboard://clips/{c}" for c in clip_ids),
-        *(f"storyboard://scenes/{s}" for s in scene_ids),
-        *project_view_uris(project_id),
-    ]

@@ -5,7 +5,7 @@ Plus the completer of every ``scene_id`` argument (prompts and the scene resourc
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
@@ -33,7 +33,7 @@ from mcp_storyboard.services.scenes.views import (
     ScenePage,
     SiblingOrder,
 )
-from mcp_storyboard.server.resources import project_view_uris
+from mcp_storyboard.server.resources import scene_uris
 from mcp_storyboard.server.tools._args import Id, ProjectId, SceneId
 
 TOOLSET: Toolset = "storyboard"
@@ -54,10 +54,6 @@ SceneDescription = Annotated[
 SceneLyrics = Annotated[str, Field(max_length=5000, description="Lyrics sung over the scene.")]
 
 
-def _uris(project_id: str, scene_ids: Iterable[str]) -> list[str]:
-    return [*(f"storyboard://scenes/{i}" for i in scene_ids), *project_view_uris(project_id)]
-
-
 @tool(title="Create a scene", operation="create")
 async def create_scene(
     project_id: ProjectId,
@@ -74,7 +70,7 @@ async def create_scene(
     """
     scene = await get_services(ctx).scenes.create(project_id, name=name, description=description, lyrics=lyrics,
                                                   parent_scene_id=parent_scene_id, position=position)
-    await notify_changed(ctx, _uris(project_id, [scene.id]))
+    await notify_changed(ctx, scene_uris(project_id, [scene.id]))
     return scene_written(scene, created_fields(scene, "order"))
 
 
@@ -136,7 +132,7 @@ async def update_scene(
     given = {"name": name, "description": description, "lyrics": lyrics}
     patch = ScenePatch.model_validate({k: v for k, v in given.items() if v is not None})
     scene = await get_services(ctx).scenes.update(scene_id, patch)
-    await notify_changed(ctx, _uris(scene.project_id, [scene.id]))
+    await notify_changed(ctx, scene_uris(scene.project_id, [scene.id]))
     return scene_written(scene, patched(patch))
 
 
@@ -149,7 +145,7 @@ async def delete_scene(
     """Delete a scene with its sub-scenes (recursively), the alternates of all of them and all their clips; the
     remaining siblings are renumbered 0..n-1."""
     deletion = await get_services(ctx).scenes.delete(scene_id, confirm=confirm)
-    await notify_changed(ctx, _uris(deletion.project_id, deletion.deleted_scene_ids))
+    await notify_changed(ctx, scene_uris(deletion.project_id, deletion.deleted_scene_ids))
     return deletion
 
 
@@ -172,7 +168,7 @@ async def reorder_scenes(
     error names the missing and extra ids.
     """
     result = await get_services(ctx).scenes.reorder(project_id, scene_ids, parent_scene_id=parent_scene_id)
-    await notify_changed(ctx, _uris(project_id, [s.id for s in result.scenes]))
+    await notify_changed(ctx, scene_uris(project_id, [s.id for s in result.scenes]))
     return result
 
 
@@ -194,7 +190,7 @@ async def move_scene(
     """
     scene = await get_services(ctx).scenes.move(scene_id, parent_scene_id=parent_scene_id, to_top_level=top_level,
                                                 position=position)
-    await notify_changed(ctx, _uris(scene.project_id, [scene.id]))
+    await notify_changed(ctx, scene_uris(scene.project_id, [scene.id]))
     return scene_written(scene, ["parent_scene_id", "order"] if parent_scene_id is not None or top_level else ["order"])
 
 
@@ -213,7 +209,7 @@ async def create_alternate_scene(
     """
     alternate = await get_services(ctx).scenes.create_alternate(scene_id, copy_clips=copy_clips)
     family = [alternate.id] + ([alternate.parent_scene_id] if alternate.parent_scene_id else [])
-    await notify_changed(ctx, _uris(alternate.project_id, family))
+    await notify_changed(ctx, scene_uris(alternate.project_id, family))
     written = scene_written(alternate, created_fields(alternate, "order"))
     return SceneCopy(**written.model_dump(), clip_ids=[c.id for c in alternate.clips])
 
@@ -231,7 +227,7 @@ async def promote_alternate(scene_id: SceneId, ctx: Context) -> PromotedWritten:
     """
     result = await get_services(ctx).scenes.promote_alternate(scene_id)
     family = [result.scene.id, *(a.id for a in result.alternates), *result.moved_sub_scene_ids]
-    await notify_changed(ctx, _uris(result.scene.project_id, family))
+    await notify_changed(ctx, scene_uris(result.scene.project_id, family))
     written = scene_written(result.scene, ["parent_scene_id", "order", "is_alternate"])
     return PromotedWritten(**written.model_dump(), alternate_ids=[a.id for a in result.alternates],
                            moved_sub_scene_ids=result.moved_sub_scene_ids)

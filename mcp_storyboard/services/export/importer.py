@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, cast
 import anyio
 import pydantic
 
-from mcp_storyboard.db.media import MEDIA_URI_PREFIX
+from mcp_storyboard.models.media import media_id_of
 from mcp_storyboard.errors import StoryboardError, ValidationError
 from mcp_storyboard.models.clip_outline import STATS_FIELDS, SceneClipStats
 from mcp_storyboard.models.clips import (
@@ -57,7 +57,7 @@ class _Documents:
     def __init__(self, plan: ImportPlan, stored: set[str]) -> None:
         self.plan = plan
         self.stored = stored
-        music_id = _media_id(plan.music_url)
+        music_id = media_id_of(plan.music_url)
         music_id = music_id if music_id in stored else None
         # Set together: a length without the file it measures (music outside the media store) would mislead.
         self.project = Project(name=plan.name, music_media_id=music_id,
@@ -117,7 +117,7 @@ class _Documents:
         if original is not None:
             clip.alternate_number = int(details.get("alternate_number") or number)
         if planned.url:
-            media_id = _media_id(planned.url)
+            media_id = media_id_of(planned.url)
             entry = GeneratedMedia(url=planned.url, media_id=media_id if media_id in self.stored else None,
                                    prompt=clip.image_prompt or "")
             if kind == "video" or _is_video(planned.url):
@@ -126,10 +126,6 @@ class _Documents:
                 clip.generated_images, clip.selected_image_id = [entry], entry.id
             self.media += 1
         self.clips.append(clip)
-
-
-def _media_id(url: str | None) -> str | None:
-    return url[len(MEDIA_URI_PREFIX):] if url and url.startswith(MEDIA_URI_PREFIX) else None
 
 
 def _is_video(url: str | None) -> bool:
@@ -147,7 +143,7 @@ def _optional(value: Any) -> str | None:
 async def _stored_media(repos: Repositories, plan: ImportPlan) -> set[str]:
     """The media ids the plan refers to that are in the media store (the others stay plain URLs); looked up
     :data:`_LOOKUPS` at a time, as one round trip each is most of a large import's time."""
-    wanted = sorted({m for m in [_media_id(c.url) for c in plan.clips] + [_media_id(plan.music_url)] if m})
+    wanted = sorted({m for m in [media_id_of(c.url) for c in plan.clips] + [media_id_of(plan.music_url)] if m})
     found: set[str] = set()
 
     async def look(media_id: str) -> None:

@@ -16,7 +16,7 @@ from typing import Literal
 from mcp_storyboard.errors import NotFoundError
 from mcp_storyboard.models.characters import Character
 from mcp_storyboard.models.clips import Clip
-from mcp_storyboard.models.media import MEDIA_URI_PREFIX
+from mcp_storyboard.models.media import media_id_of
 from mcp_storyboard.models.projects import Project
 from mcp_storyboard.models.scenes import Scene
 from mcp_storyboard.services.common.timeline import SceneNode, place_scenes, timeline_sequence
@@ -84,11 +84,8 @@ def image_of(clip: Clip) -> tuple[ImageKind, str | None, str | None]:
     entry = next((m for m in clip.generated_images if m.id == clip.selected_image_id), None)
     if entry is None:
         return "none", None, None
-    if entry.media_id is not None:
-        return "stored", entry.media_id, entry.url
-    if entry.url.startswith(MEDIA_URI_PREFIX) and len(entry.url) > len(MEDIA_URI_PREFIX):
-        return "stored", entry.url[len(MEDIA_URI_PREFIX):], entry.url
-    return "external", None, entry.url
+    stored = entry.media_id or media_id_of(entry.url)
+    return ("stored", stored, entry.url) if stored is not None else ("external", None, entry.url)
 
 
 def video_of(clip: Clip) -> str | None:
@@ -97,11 +94,7 @@ def video_of(clip: Clip) -> str | None:
     entry = next((m for m in clip.generated_videos if m.id == clip.selected_video_id), None)
     if entry is None or (clip.type != "video" and any(m.id == clip.selected_image_id for m in clip.generated_images)):
         return None
-    if entry.media_id is not None:
-        return entry.media_id
-    if entry.url.startswith(MEDIA_URI_PREFIX) and len(entry.url) > len(MEDIA_URI_PREFIX):
-        return entry.url[len(MEDIA_URI_PREFIX):]
-    return None
+    return entry.media_id or media_id_of(entry.url)
 
 
 def _prompt(clip: Clip) -> str:
